@@ -1,0 +1,73 @@
+"""Minibatch training: ``fit(params, X, spec, ...) -> history``, updating params in place.
+
+Shuffling uses a host-side permutation from the seed's stream 1 (stream 0
+initialises the weights), moved to the device once per epoch; batches are
+``xp.take`` rows on the device. Loss terms are summed on the device and read
+back once per epoch, which is also where divergence is detected: a
+non-finite epoch restores the last finite parameters and raises.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import backend, network
+from .optim import make_optimizer
+
+TERMS = ("total", "reconstruction", "contractive")
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The loss became NaN or inf; the model keeps its last finite parameters."""
+
+
+def minibatch_indices(n, batch_size, gen):
+    """A fresh permutation of range(n), split into batches (host arrays of ints)."""
+    perm = gen.permutation(n)
+    return [perm[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, progress=True,
+        step=network.loss_and_grads):
+    """Train ``params`` (updated in place) on X: (N, n_visible); returns per-epoch history lists.
+
+    history: {"total", "reconstruction", "contractive", "epoch"}, each term the
+    mean over the epoch's examples of the per-batch value ("contractive" is
+    NaN when lam == 0, as the step skips the penalty).
+    """
+    xp = backend.namespace(X, params["W"])
+    device = backend.device_of(X)
+    opt = make_optimizer(optimizer, params, lr)
+    gen = backend.rng(backend.spawn(seed, 2)[1])
+    n = X.shape[0]
+    history = {"epoch": [], **{t: [] for t in TERMS}}
+    last_finite = {k: xp.asarray(p, copy=True) for k, p in params.items()}
+    n_batches = math.ceil(n / batch_size)
+    with tqdm(total=epochs * n_batches, disable=None if progress else True, unit="batch",
+              desc="fit", leave=False) as bar, warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # divergence is reported below, once per epoch
+        for epoch in range(epochs):
+            sums = {t: 0.0 for t in TERMS}
+            for idx in minibatch_indices(n, batch_size, gen):
+                Xb = xp.take(X, xp.asarray(idx, device=device), axis=0)
+                terms, grads = step(params, Xb, spec)
+                opt.step(params, grads)
+                for t in TERMS:                            # stays on the device until the epoch ends
+                    sums[t] = terms[t] * float(len(idx)) + sums[t]
+                bar.update(1)
+            epoch_terms = {t: float(sums[t]) / n for t in TERMS}
+            if not math.isfinite(epoch_terms["total"]):
+                for k, p in last_finite.items():
+                    params[k] = p
+                raise TrainingDivergedError(
+                    f"training diverged in epoch {epoch + 1} (loss {epoch_terms['total']}); the model keeps "
+                    f"the parameters from the end of epoch {epoch}. Lower lr (now {lr}) or lam (now {spec.lam}).")
+            last_finite = {k: xp.asarray(p, copy=True) for k, p in params.items()}
+            history["epoch"].append(epoch + 1)
+            for t in TERMS:
+                history[t].append(epoch_terms[t])
+            bar.set_postfix(loss=f"{epoch_terms['total']:.4g}")
+    return history

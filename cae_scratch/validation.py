@@ -1,0 +1,98 @@
+"""Checks for the public entry points: every bad input gets a ValueError or TypeError that says what to do.
+
+Validation runs once per public call (``fit`` checks the whole dataset once,
+never per batch), so a GPU step never waits on a host check.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import array_api_compat
+
+from . import backend
+
+
+def choice(name, value, valid):
+    """``value`` must be one of ``valid``."""
+    if not isinstance(value, str) or value not in valid:
+        raise ValueError(f"unknown {name} {value!r}; choose one of {list(valid)}")
+    return value
+
+
+def positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value}")
+    return int(value)
+
+
+def seed(value):
+    """A seed is an int >= 0 (it feeds numpy.random.SeedSequence)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"seed must be an integer >= 0, got {value!r}")
+    if value < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {value}")
+    return int(value)
+
+
+def positive_float(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a positive number, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value}")
+    return float(value)
+
+
+def non_negative_float(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number >= 0, got {value!r}")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0 (0 gives a plain autoencoder), got {value}")
+    return float(value)
+
+
+def array_for(x, xp, dtype, device, name="X"):
+    """``x`` as an array of namespace ``xp`` with ``dtype`` on ``device``, or a TypeError/ValueError.
+
+    A NumPy model also takes NumPy arrays and nested lists; other backends
+    need arrays already on their device (move them with ``model.asarray``).
+    Other real dtypes are cast to the model's dtype once, here.
+    """
+    is_numpy_model = array_api_compat.is_numpy_namespace(xp)
+    if is_numpy_model and not array_api_compat.is_array_api_obj(x):
+        import numpy as np
+        x = np.asarray(x)
+    if not array_api_compat.is_array_api_obj(x):
+        raise TypeError(f"{name} must be an array of the model's backend ({backend.backend_name(xp)}), "
+                        f"got {type(x).__name__}; convert it with model.asarray({name})")
+    x_ns = array_api_compat.array_namespace(x)
+    if backend.backend_name(x_ns) != backend.backend_name(xp):
+        raise TypeError(f"{name} is a {backend.backend_name(x_ns)} array but the model uses "
+                        f"{backend.backend_name(xp)}; convert it with model.asarray({name})")
+    if device is not None and not is_numpy_model and backend.device_of(x) != device:
+        raise ValueError(f"{name} is on device {backend.device_of(x)} but the model is on {device}; "
+                         f"move it with model.asarray({name})")
+    if not (xp.isdtype(x.dtype, "real floating") or xp.isdtype(x.dtype, "integral") or x.dtype == xp.bool):
+        raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
+    return x if x.dtype == dtype else xp.astype(x, dtype)
+
+
+def batch(x, xp, dtype, device, width, name="X", unit_interval=False, width_name="n_visible"):
+    """A non-empty, finite (B, width) batch; in [0, 1] when ``unit_interval`` (bce targets)."""
+    x = array_for(x, xp, dtype, device, name)
+    if x.ndim != 2:
+        hint = f" (one example? use {name}[None, :] / reshape to (1, {width}))" if x.ndim == 1 else ""
+        raise ValueError(f"{name} must be 2-D (batch, {width_name}), got shape {tuple(x.shape)}{hint}")
+    if x.shape[1] != width:
+        raise ValueError(f"{name} has {x.shape[1]} columns but the model has {width_name}={width}; "
+                         "reshape your data or build the model with the matching size")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (0 rows); pass at least one example")
+    if not bool(xp.all(xp.isfinite(x))):
+        raise ValueError(f"{name} contains NaN or inf; clean or impute your data first")
+    if unit_interval and not bool(xp.all((x >= 0.0) & (x <= 1.0))):
+        raise ValueError(f"loss='bce' needs targets in [0, 1] but {name} has values outside; "
+                         "scale your data to [0, 1] (e.g. X / X.max()) or use loss='mse'")
+    return x

@@ -1,0 +1,83 @@
+"""Shared fixtures: the backend matrix, hypothesis profiles, and array assertions.
+
+Backends: numpy, array_api_strict on its CPU device, array_api_strict on
+Device("device1") (refuses implicit conversion to NumPy exactly like a GPU
+array), and cupy when usable (marked ``gpu``). ``CAE_BACKENDS=numpy,cupy``
+narrows the list.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+import cae_scratch as cs
+from cae_scratch import backend
+
+settings.register_profile("ci", derandomize=True, max_examples=25, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture], print_blob=True)
+settings.register_profile("dev", max_examples=100, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+ALL_BACKENDS = ["numpy", "array_api_strict", "array_api_strict:device1", "cupy"]
+
+
+def selected_backends():
+    wanted = os.environ.get("CAE_BACKENDS")
+    names = ALL_BACKENDS if not wanted else [w.strip() for w in wanted.split(",") if w.strip()]
+    unknown = set(names) - set(ALL_BACKENDS)
+    if unknown:
+        raise ValueError(f"CAE_BACKENDS has unknown names {sorted(unknown)}; valid: {ALL_BACKENDS}")
+    return names
+
+
+def backend_params():
+    out = []
+    for name in selected_backends():
+        marks = [pytest.mark.gpu] if name == "cupy" else []
+        if name == "cupy" and not backend.cupy_usable():
+            marks.append(pytest.mark.skip(reason="CuPy is not usable here (no GPU or no cupy)"))
+        out.append(pytest.param(name, marks=marks, id=name))
+    return out
+
+
+def model_kwargs(name):
+    """Constructor keyword arguments that put a model on backend ``name``."""
+    if name == "array_api_strict:device1":
+        import array_api_strict
+        return {"backend": "array_api_strict", "device": array_api_strict.Device("device1")}
+    return {"backend": name}
+
+
+@pytest.fixture(params=backend_params())
+def backend_name(request):
+    """One entry of the backend matrix (a name usable with ``model_kwargs``)."""
+    return request.param
+
+
+@pytest.fixture
+def make_model(backend_name):
+    """Factory: make_model(n_visible, n_hidden, **kw) on the current backend."""
+    def make(n_visible, n_hidden, **kw):
+        return cs.ContractiveAutoencoder(n_visible, n_hidden, **{**model_kwargs(backend_name), **kw})
+    return make
+
+
+def assert_close(actual, desired, *, rtol=1e-10, atol=0.0, xp=None, dtype=None):
+    """Namespace, dtype and shape first, then values (an xp_assert_close in miniature)."""
+    if xp is not None:
+        assert backend.backend_name(backend.namespace(actual)) == backend.backend_name(xp)
+    if dtype is not None:
+        assert backend.dtype_name(actual) == dtype
+    a, d = backend.to_numpy(actual), backend.to_numpy(desired)
+    assert a.shape == d.shape, f"shape {a.shape} != {d.shape}"
+    np.testing.assert_allclose(a, d, rtol=rtol, atol=atol)
+
+
+@pytest.fixture
+def digits():
+    from cae_scratch import data
+    return data.load_digits()

@@ -1,0 +1,78 @@
+"""The manual backward of the whole CAE against central finite differences (float64)."""
+import numpy as np
+import pytest
+from hypothesis import given
+
+import cae_scratch as cs
+from cae_scratch import network
+from strategies import away_from_relu_kinks, cae_cases
+
+TOL = 1e-7
+
+
+@pytest.mark.parametrize("term", ["reconstruction", "contractive", "total"])
+@given(case=cae_cases())
+def test_gradients_equal_finite_differences(term, case):
+    kw, X = case
+    model = away_from_relu_kinks(cs.ContractiveAutoencoder(**kw), X)
+    if term == "contractive" and kw["lam"] == 0:
+        model.lam = 1.0                        # the penalty alone does not depend on lam
+    report = cs.check_model_gradients(model, X, term=term, h=1e-6)
+    cs.assert_gradients_close(report, tol=TOL)
+    expected = {"W", "b_h"} if term == "contractive" else set(model.params)
+    assert set(report) == expected
+
+
+@given(case=cae_cases(lams=(0.05, 3.0)))
+def test_fused_step_equals_reconstruction_plus_lam_penalty(case):
+    kw, X = case
+    model = cs.ContractiveAutoencoder(**kw)
+    from cae_scratch import penalty
+    from cae_scratch.activations import get_activation
+    terms, grads = network.loss_and_grads(model.params, X, model.spec)
+    rec_spec = network.Spec(**{**model.spec.__dict__, "lam": 0.0})
+    rec_terms, rec_grads = network.loss_and_grads(model.params, X, rec_spec)
+    P, pen_grads = penalty.penalty_and_grads(model.params["W"], model.params["b_h"], X,
+                                             get_activation(kw["activation"]))
+    np.testing.assert_allclose(float(terms["total"]), float(rec_terms["total"]) + kw["lam"] * float(P), rtol=1e-12)
+    for k, g in grads.items():
+        expected = rec_grads[k] + kw["lam"] * pen_grads.get(k, 0.0)
+        np.testing.assert_allclose(g, expected, rtol=1e-10, atol=1e-13)
+
+
+@given(case=cae_cases())
+def test_loss_and_grads_agrees_with_loss_terms(case):
+    kw, X = case
+    model = cs.ContractiveAutoencoder(**kw)
+    loss, grads = model.loss_and_grads(X)
+    terms = model.loss_terms(X)
+    np.testing.assert_allclose(loss, terms["total"], rtol=1e-12)
+    assert set(grads) == set(model.params)
+    for k in grads:
+        assert grads[k].shape == model.params[k].shape and grads[k].dtype == model.params[k].dtype
+
+
+def test_forward_shapes_and_tied_decoder():
+    model = cs.ContractiveAutoencoder(7, 3, seed=5)
+    X = np.random.default_rng(0).random((4, 7))
+    H = model.encode(X)
+    assert H.shape == (4, 3) and model.reconstruct(X).shape == (4, 7)
+    W, b_h, b_r = model.params["W"], model.params["b_h"], model.params["b_r"]
+    np.testing.assert_allclose(model.reconstruct(X), 1 / (1 + np.exp(-(H @ W + b_r))), rtol=1e-14)
+    np.testing.assert_allclose(H, 1 / (1 + np.exp(-(X @ W.T + b_h))), rtol=1e-14)
+
+
+def test_init_is_glorot_uniform_with_sigmoid_scale():
+    for act, factor in [("sigmoid", 4.0), ("tanh", 1.0)]:
+        W = cs.ContractiveAutoencoder(300, 200, activation=act).params["W"]
+        limit = factor * np.sqrt(6 / 500)
+        assert np.max(np.abs(W)) <= limit and np.max(np.abs(W)) > 0.99 * limit
+        assert abs(np.std(W) - limit / np.sqrt(3)) < 0.02 * limit
+
+
+def test_lam_zero_skips_the_penalty():
+    model = cs.ContractiveAutoencoder(5, 4, lam=0.0)
+    X = np.random.default_rng(0).random((3, 5))
+    terms, _ = network.loss_and_grads(model.params, X, model.spec)
+    assert np.isnan(float(terms["contractive"]))
+    assert model.loss_terms(X)["contractive"] > 0        # measured when asked for
