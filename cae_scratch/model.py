@@ -7,6 +7,7 @@ call directly. A plain autoencoder is ``lam=0``.
 from __future__ import annotations
 
 from . import backend as backends, network, penalty, serialize, train, validation as check
+from .corruption import CORRUPTIONS
 from .activations import ACTIVATIONS, DECODER_ACTIVATIONS, get_activation
 from .losses import LOSSES
 from .optim import OPTIMIZERS
@@ -18,10 +19,15 @@ class ContractiveAutoencoder:
     Parameters: W (n_hidden, n_visible), b_h (n_hidden,), b_r (n_visible,),
     and W_r (n_visible, n_hidden) when ``tied=False``. Loss on a batch:
     mean_b rec(x_b, r_b) + lam * mean_b ||J(x_b)||_F^2.
+
+    ``corruption="gaussian" | "masking"`` with ``noise`` (std / fraction)
+    makes it a denoising autoencoder: ``fit`` feeds corrupted inputs and
+    reconstructs the clean ones. Every other method evaluates clean inputs.
     """
 
     def __init__(self, n_visible, n_hidden, *, activation="sigmoid", decoder_activation="sigmoid",
-                 loss="bce", tied=True, lam=0.1, backend="numpy", device=None, dtype="float64", seed=0):
+                 loss="bce", tied=True, lam=0.1, corruption="none", noise=0.0, backend="numpy", device=None,
+                 dtype="float64", seed=0):
         self.n_visible = check.positive_int("n_visible", n_visible)
         self.n_hidden = check.positive_int("n_hidden", n_hidden)
         check.choice("activation", activation, sorted(ACTIVATIONS))
@@ -32,8 +38,12 @@ class ContractiveAutoencoder:
                              "probability); use loss='mse' for a linear decoder")
         if not isinstance(tied, bool):
             raise TypeError(f"tied must be True or False, got {tied!r}")
+        check.choice("corruption", corruption, CORRUPTIONS)
+        noise = check.non_negative_float("noise", noise)
+        if corruption == "masking" and noise >= 1.0:
+            raise ValueError(f"masking noise is the fraction of inputs zeroed and must be < 1, got {noise}")
         self.spec = network.Spec(activation, decoder_activation, loss, tied,
-                                 check.non_negative_float("lam", lam))
+                                 check.non_negative_float("lam", lam), corruption, noise)
         self.dtype_name = check.choice("dtype", dtype, backends.DTYPES)
         self.backend = backend
         self.xp = backends.get_namespace(backend)
@@ -141,7 +151,8 @@ class ContractiveAutoencoder:
         try:
             model = cls(header["n_visible"], header["n_hidden"], activation=header["activation"],
                         decoder_activation=header["decoder_activation"], loss=header["loss"],
-                        tied=header["tied"], lam=header["lam"], backend=backend, device=device,
+                        tied=header["tied"], lam=header["lam"], corruption=header.get("corruption", "none"),
+                        noise=header.get("noise", 0.0), backend=backend, device=device,
                         dtype=dtype or header["dtype"], seed=header.get("seed", 0))
         except (KeyError, TypeError) as e:
             raise ValueError(f"{path!r} is not a valid cae-scratch model file (bad header: {e})") from None
@@ -152,5 +163,6 @@ class ContractiveAutoencoder:
         s = self.spec
         return (f"ContractiveAutoencoder({self.n_visible}, {self.n_hidden}, activation={s.activation!r}, "
                 f"decoder_activation={s.decoder_activation!r}, loss={s.loss!r}, tied={s.tied}, "
-                f"lam={s.lam}, backend={self.backend!r}, dtype={self.dtype_name!r})")
+                f"lam={s.lam}, " + (f"corruption={s.corruption!r}, noise={s.noise}, " if s.corruption != "none" else "")
+                + f"backend={self.backend!r}, dtype={self.dtype_name!r})")
 

@@ -30,6 +30,8 @@ class Spec:
     loss: str = "bce"
     tied: bool = True
     lam: float = 0.1
+    corruption: str = "none"     # none | gaussian | masking (a denoising autoencoder when not none)
+    noise: float = 0.0           # gaussian: the noise std; masking: the fraction of inputs zeroed
 
 
 def param_shapes(n_visible, n_hidden, tied):
@@ -83,7 +85,7 @@ def forward(params, X, spec):
 
 
 def reconstruction_and_dZ(X, cache, spec):
-    """The reconstruction loss (0-d) and dL/dZ: (B, n_visible)."""
+    """The reconstruction loss (0-d) and dL/dZ: (B, n_visible); X is the target (the clean input)."""
     Z, R = cache["Z"], cache["R"]
     if spec.loss == "bce":
         return losses.bce(X, Z), losses.bce_backward(X, R)
@@ -91,8 +93,11 @@ def reconstruction_and_dZ(X, cache, spec):
     return losses.mse(X, R), losses.mse_backward(X, R, dR_dZ)
 
 
-def loss_and_grads(params, X, spec):
+def loss_and_grads(params, X, spec, target=None):
     """Loss terms (0-d arrays: reconstruction, contractive, total) and grads (same keys as params).
+
+    X: (B, n_visible) is the encoder's input; ``target`` (default X) is what
+    the decoder must reconstruct -- the clean input when X is corrupted (DAE).
 
     "contractive" is mean_b ||J(x_b)||_F^2 without lam; it is NaN when lam == 0,
     because then the penalty's work is skipped (measure it with
@@ -102,7 +107,7 @@ def loss_and_grads(params, X, spec):
     W = params["W"]
     cache = forward(params, X, spec)
     H, D1 = cache["H"], cache["D1"]
-    rec, dZ = reconstruction_and_dZ(X, cache, spec)
+    rec, dZ = reconstruction_and_dZ(X if target is None else target, cache, spec)
     grads = {"b_r": xp.sum(dZ, axis=0)}
     dH = dZ @ decoder_weight(params, spec.tied)            # (B, n_hidden)
     dA = dH * D1

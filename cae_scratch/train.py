@@ -1,7 +1,7 @@
 """Minibatch training: ``fit(params, X, spec, ...) -> history``, updating params in place.
 
 Shuffling uses a host-side permutation from the seed's stream 1 (stream 0
-initialises the weights), moved to the device once per epoch; batches are
+initialises the weights, stream 2 draws the DAE's input corruption), moved to the device once per epoch; batches are
 ``xp.take`` rows on the device. Loss terms are summed on the device and read
 back once per epoch, which is also where divergence is detected: a
 non-finite epoch restores the last finite parameters and raises.
@@ -15,6 +15,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import backend, network
+from .corruption import corrupt
 from .optim import make_optimizer
 
 TERMS = ("total", "reconstruction", "contractive")
@@ -41,7 +42,8 @@ def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, pr
     xp = backend.namespace(X, params["W"])
     device = backend.device_of(X)
     opt = make_optimizer(optimizer, params, lr)
-    gen = backend.rng(backend.spawn(seed, 2)[1])
+    _, shuffle_stream, noise_stream = backend.spawn(seed, 3)     # stream 0 is the weights
+    gen, noise_gen = backend.rng(shuffle_stream), backend.rng(noise_stream)
     n = X.shape[0]
     history = {"epoch": [], **{t: [] for t in TERMS}}
     last_finite = {k: xp.asarray(p, copy=True) for k, p in params.items()}
@@ -53,7 +55,10 @@ def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, pr
             sums = {t: 0.0 for t in TERMS}
             for idx in minibatch_indices(n, batch_size, gen):
                 Xb = xp.take(X, xp.asarray(idx, device=device), axis=0)
-                terms, grads = step(params, Xb, spec)
+                if spec.corruption == "none":
+                    terms, grads = step(params, Xb, spec)
+                else:
+                    terms, grads = step(params, corrupt(Xb, spec.corruption, spec.noise, noise_gen), spec, target=Xb)
                 opt.step(params, grads)
                 for t in TERMS:                            # stays on the device until the epoch ends
                     sums[t] = terms[t] * float(len(idx)) + sums[t]
