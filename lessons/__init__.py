@@ -1,0 +1,1 @@
+"""Numbered, runnable lessons: ``python -m lessons [--quick] [--backend numpy|cupy] [--out DIR]``."""
