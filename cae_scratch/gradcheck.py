@@ -121,12 +121,15 @@ def format_report(report, tol=TOLERANCE) -> str:
     return "\n".join(lines)
 
 
+def _failure_line(r, tol):
+    i = int(np.argmax(np.abs(r.analytic - r.numeric)))
+    return (f"{r.name}: relative error {r.rel_error:.3e} >= {tol:.0e} (worst entry {r.worst_index}: "
+            f"analytic {r.analytic[i]:.6e}, numeric {r.numeric[i]:.6e})")
+
+
 def assert_gradients_close(report, tol=TOLERANCE) -> None:
     """AssertionError naming each failing parameter, its worst index and its error."""
-    failures = [f"{r.name}: relative error {r.rel_error:.3e} >= {tol:.0e} "
-                f"(worst entry {r.worst_index}: analytic {r.analytic.flat[np.argmax(np.abs(r.analytic - r.numeric))]:.6e}, "
-                f"numeric {r.numeric.flat[np.argmax(np.abs(r.analytic - r.numeric))]:.6e})"
-                for r in report.values() if not r.rel_error < tol]
+    failures = [_failure_line(r, tol) for r in report.values() if not r.rel_error < tol]
     if failures:
         raise AssertionError("gradient check failed:\n  " + "\n  ".join(failures))
 
