@@ -139,6 +139,30 @@ def synchronize(xp) -> None:
         cupy.cuda.get_current_stream().synchronize()
 
 
+def into(out, fn, *args):
+    """``fn(*args)`` written into the preallocated array ``out``; returns ``out``.
+
+    The array API standard has no ``out=``, but NumPy's and CuPy's functions
+    (ufuncs, matmul) take it: there the result goes straight into ``out`` and
+    no temporary is allocated. Other libraries compute a new array that is
+    copied in, so the caller's code is the same on every backend.
+    """
+    if isinstance(out, np.ndarray) or array_api_compat.is_cupy_array(out):
+        return fn(*args, out=out)
+    out[...] = fn(*args)
+    return out
+
+
+def overflow_allowed():
+    """A context in which float overflow (e.g. exp(-a) = inf in a sigmoid) raises no RuntimeWarning.
+
+    For 1/(1 + exp(-a)) the overflow is harmless: 1/(1 + inf) = 0 is the
+    exact limit. NumPy's error state also covers array_api_strict (built on
+    NumPy); CuPy never warns.
+    """
+    return np.errstate(over="ignore")
+
+
 def rng(seed) -> np.random.Generator:
     """A host-side generator; ``seed`` may be an int or a SeedSequence."""
     return np.random.default_rng(seed)

@@ -6,7 +6,7 @@ call directly. A plain autoencoder is ``lam=0``.
 """
 from __future__ import annotations
 
-from . import backend as backends, network, penalty, serialize, train, validation as check
+from . import backend as backends, fused, network, penalty, serialize, train, validation as check
 from .corruption import CORRUPTIONS
 from .activations import ACTIVATIONS, DECODER_ACTIVATIONS, get_activation
 from .losses import LOSSES
@@ -91,8 +91,8 @@ class ContractiveAutoencoder:
 
     # ---- math -------------------------------------------------------------------------
     def loss_and_grads(self, X):
-        """(loss: float, grads: dict like params) for X: (B, n_visible)."""
-        terms, grads = network.loss_and_grads(self._params, self._check_X(X), self.spec)
+        """(loss: float, grads: dict like params) for X: (B, n_visible); the fused step of ``fused.py``."""
+        terms, grads = fused.loss_and_grads(self._params, self._check_X(X), self.spec)
         return float(terms["total"]), grads
 
     def loss_terms(self, X):

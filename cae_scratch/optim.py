@@ -1,42 +1,50 @@
 """Optimizers with manual, in-place updates: sgd, momentum, adam.
 
-Each optimizer keeps its state as arrays shaped like the parameters and
-updates ``params`` in place (array-API in-place operators), so the model's
-arrays are the ones that change and no new parameter arrays are made per step.
+Each optimizer keeps its state as arrays shaped like the parameters, plus one
+scratch array per parameter, and updates ``params`` in place (array-API
+in-place operators; ``backend.into`` writes NumPy/CuPy results straight into
+the scratch), so the model's arrays are the ones that change and a step
+allocates nothing: at 784 x 1000 every temporary would be 3 MiB.
 """
 from __future__ import annotations
 
 import math
 
-from .backend import namespace
+from .backend import into, namespace
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
+
+
+def _like(params):
+    """Zero arrays shaped like each parameter."""
+    return {k: namespace(p).zeros_like(p) for k, p in params.items()}
 
 
 class SGD:
     """p <- p - lr g."""
 
     def __init__(self, params, lr):
-        self.lr = lr
+        self.lr, self.xp = lr, namespace(*params.values())
+        self.u = _like(params)
 
     def step(self, params, grads):
         for k, g in grads.items():
-            params[k] -= self.lr * g
+            params[k] -= into(self.u[k], self.xp.multiply, g, self.lr)
 
 
 class Momentum:
     """Heavy ball: v <- mu v + g;  p <- p - lr v."""
 
     def __init__(self, params, lr, mu=0.9):
-        self.lr, self.mu = lr, mu
-        self.v = {k: namespace(p).zeros_like(p) for k, p in params.items()}
+        self.lr, self.mu, self.xp = lr, mu, namespace(*params.values())
+        self.v, self.u = _like(params), _like(params)
 
     def step(self, params, grads):
         for k, g in grads.items():
             v = self.v[k]
             v *= self.mu
             v += g
-            params[k] -= self.lr * v
+            params[k] -= into(self.u[k], self.xp.multiply, v, self.lr)
 
 
 class Adam:
@@ -48,21 +56,26 @@ class Adam:
 
     def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):
         self.lr, self.beta1, self.beta2, self.eps, self.t = lr, beta1, beta2, eps, 0
-        self.m = {k: namespace(p).zeros_like(p) for k, p in params.items()}
-        self.v = {k: namespace(p).zeros_like(p) for k, p in params.items()}
+        self.xp = namespace(*params.values())
+        self.m, self.v, self.u = _like(params), _like(params), _like(params)
 
     def step(self, params, grads):
         self.t += 1
         c2 = math.sqrt(1.0 - self.beta2 ** self.t)
         lr_t = self.lr * c2 / (1.0 - self.beta1 ** self.t)
         for k, g in grads.items():
-            xp = namespace(g)
-            m, v = self.m[k], self.v[k]
+            xp, m, v, u = self.xp, self.m[k], self.v[k], self.u[k]
             m *= self.beta1
-            m += (1.0 - self.beta1) * g
+            m += into(u, xp.multiply, g, 1.0 - self.beta1)
             v *= self.beta2
-            v += (1.0 - self.beta2) * (g * g)
-            params[k] -= lr_t * (m / (xp.sqrt(v) + self.eps * c2))
+            into(u, xp.multiply, g, g)
+            u *= 1.0 - self.beta2
+            v += u
+            into(u, xp.sqrt, v)                          # u = lr_t m / (sqrt(v) + eps_t), in place
+            u += self.eps * c2
+            into(u, xp.divide, m, u)
+            u *= lr_t
+            params[k] -= u
 
 
 def make_optimizer(name, params, lr):

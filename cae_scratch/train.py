@@ -14,8 +14,9 @@ import warnings
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import backend, network
+from . import backend
 from .corruption import corrupt
+from .fused import FusedStep
 from .optim import make_optimizer
 
 TERMS = ("total", "reconstruction", "contractive")
@@ -32,14 +33,19 @@ def minibatch_indices(n, batch_size, gen):
 
 
 def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, progress=True,
-        step=network.loss_and_grads):
+        step=None):
     """Train ``params`` (updated in place) on X: (N, n_visible); returns per-epoch history lists.
 
     history: {"total", "reconstruction", "contractive", "epoch"}, each term the
     mean over the epoch's examples of the per-batch value ("contractive" is
     NaN when lam == 0, as the step skips the penalty).
+
+    ``step(params, X, spec, target=None) -> (terms, grads)`` computes one
+    batch; the default is a ``fused.FusedStep`` (the numbers of
+    ``network.loss_and_grads``, in buffers reused from batch to batch).
     """
     xp = backend.namespace(X, params["W"])
+    step = FusedStep() if step is None else step
     device = backend.device_of(X)
     opt = make_optimizer(optimizer, params, lr)
     _, shuffle_stream, noise_stream = backend.spawn(seed, 3)     # stream 0 is the weights

@@ -1,0 +1,224 @@
+"""The fast training step: the math of ``network.loss_and_grads``, fused, in place, in reused buffers.
+
+``network.loss_and_grads`` is the readable reference. This module computes the
+same numbers (tests: rtol 1e-10 in float64) for every activation, loss,
+decoder, tied/untied, lam and DAE target, as the five matrix products plus a
+few passes over each (B, n) array:
+
+- every (B, n) array lives in a ``Workspace`` made once per batch shape and
+  reused by each step; NumPy and CuPy write into it with ``out=``
+  (``backend.into``), so a warmed step allocates no (B, n) array -- glibc
+  would otherwise hand freed temporaries back to the OS and page-fault them
+  in again every step;
+- element-wise work is in place (``x *= y``) and uses each function's algebra:
+  a sigmoid is exp, +1, 1/x on one buffer, and s'(a) = h(1-h);
+- tied weights: dW = dA^T X + H^T dZ is ONE product [dA; H]^T [X; dZ] of
+  stacked buffers (no (n_hidden, n_visible) temporary, no add);
+- bce: sum softplus(z) = sum z + sum log(1 + e^-z) shares e^-z with r = 1/(1 + e^-z);
+- the penalty: dA = s'(A) (dH + (2 lam / B) q s''(A)) before the one dA^T X,
+  and dW += (2 lam / B) diag(sum_b s'(a_b)^2) W; with lam == 0 none of it runs.
+
+Everything stays in the inputs' dtype and on their device; nothing is read
+back to the host inside a step.
+"""
+from __future__ import annotations
+
+import math
+
+from . import backend
+from .activations import get_activation
+from .backend import into
+
+
+class Workspace:
+    """The arrays one step needs for batches of B rows; ``AH`` and ``XZ`` stack two arrays each.
+
+    AH: (2B, n_hidden), rows :B = dA, rows B: = H.   XZ: (2B, n_visible), rows :B = X, rows B: = dZ.
+    D = s'(A), S = scratch: A, then the penalty's share of dA; both (B, n_hidden).
+    Z, E: (B, n_visible) scratch of the decoder. dW, dW_r, Wq: gradients and the q path's scratch.
+    """
+
+    def __init__(self, xp, B, n_visible, n_hidden, dtype, device, tied):
+        def new(*shape):
+            return xp.empty(shape, dtype=dtype, device=device)
+        self.xp, self.B = xp, B
+        self.AH, self.XZ = new(2 * B, n_hidden), new(2 * B, n_visible)
+        self.D, self.S = new(B, n_hidden), new(B, n_hidden)
+        self.Z, self.E = new(B, n_visible), new(B, n_visible)
+        self.dW, self.Wq = new(n_hidden, n_visible), new(n_hidden, n_visible)
+        self.dW_r = None if tied else new(n_visible, n_hidden)
+        # -z is clamped at cap before exp(-z): e^cap is finite, e^-cap is below anything that matters
+        self.cap = 0.9 * math.log(xp.finfo(dtype).max)
+
+
+# ---- encoder: H = s(A + b_h) and D = s'(A + b_h), given A = X W^T in a scratch buffer -------------
+
+def sigmoid_into(xp, out, A, bias):
+    """out = 1 / (1 + exp(-(A + bias))) in four passes and no temporary (A is left alone)."""
+    into(out, xp.subtract, -bias, A)       # -(a + b)
+    into(out, xp.exp, out)                 # inf for a < -88 in float32: 1/(1+inf) = 0, the limit
+    out += 1.0
+    return into(out, xp.divide, 1.0, out)
+
+
+def encode_sigmoid(xp, A, b_h, H, D):
+    sigmoid_into(xp, H, A, b_h)
+    into(D, xp.subtract, 1.0, H)                       # s' = h (1 - h)
+    D *= H
+
+
+def encode_tanh(xp, A, b_h, H, D):
+    A += b_h
+    into(H, xp.tanh, A)
+    into(D, xp.multiply, H, H)                         # s' = 1 - h^2
+    into(D, xp.subtract, 1.0, D)
+
+
+def encode_any(act, xp, A, b_h, H, D):
+    """Any activation through its own functions (allocating); A keeps A + b_h for s''."""
+    A += b_h
+    H[...] = act.f(A)
+    D[...] = act.d1(A, H)
+
+
+# ---- the penalty's share of dA: S = c q s''(A), c = 2 lam / B (S holds A on entry) ----------------
+
+def d2_sigmoid(xp, S, H, D, cq):
+    """s'' = s'(1 - 2h):  S = (cq - 2 cq h) s'."""
+    into(S, xp.multiply, H, -2.0 * cq)
+    S += cq
+    S *= D
+
+
+def d2_tanh(xp, S, H, D, cq):
+    """s'' = -2 h s':  S = (-2 cq h) s'."""
+    into(S, xp.multiply, H, -2.0 * cq)
+    S *= D
+
+
+FAST = {"sigmoid": (encode_sigmoid, d2_sigmoid), "tanh": (encode_tanh, d2_tanh)}
+
+
+def encoder_for(name):
+    """(encode(xp, A, b_h, H, D), d2(xp, S, H, D, cq)) for an activation name."""
+    if name in FAST:
+        return FAST[name]
+    act = get_activation(name)
+
+    def d2_any(xp, S, H, D, cq):
+        into(S, xp.multiply, act.d2(S, H, D), cq)     # S holds A + b_h
+    return (lambda *args: encode_any(act, *args)), d2_any
+
+
+# ---- decoder: the reconstruction loss and dZ, given Z = H W_r^T (no bias) --------------------------
+
+def bce_into(xp, Z, b_r, T, dZ, E, cap):
+    """mean_b sum_j softplus(z) - t z as a 0-d array; dZ = (r - t) / B.  Z and E are scratch.
+
+    softplus(z) = z + log(1 + e^-z) and r = 1 / (1 + e^-z) share e^-z; -z is
+    clamped at cap, which changes softplus and r by less than e^-cap.
+    """
+    B = T.shape[0]
+    into(Z, xp.subtract, -b_r, Z)                      # -z
+    tz = xp.sum(xp.vecdot(T, Z))                       # -sum t z
+    into(Z, xp.minimum, Z, cap)
+    z_sum = xp.sum(Z)                                  # -sum z
+    into(E, xp.exp, Z)
+    E += 1.0                                           # 1 + e^-z
+    log_sum = xp.sum(into(Z, xp.log, E))
+    into(dZ, xp.divide, 1.0, E)                        # r
+    dZ -= T
+    dZ *= 1.0 / B
+    return (log_sum - z_sum + tz) / B
+
+
+def mse_into(xp, Z, b_r, T, dZ, E, sigmoid_decoder):
+    """mean_b sum_j (r - t)^2 as a 0-d array; dZ = 2 (r - t) g'(z) / B.  Z and E are scratch."""
+    B = T.shape[0]
+    if sigmoid_decoder:
+        R = sigmoid_into(xp, E, Z, b_r)
+    else:
+        R = Z
+        R += b_r
+    into(dZ, xp.subtract, R, T)
+    rec = xp.sum(xp.vecdot(dZ, dZ)) / B
+    dZ *= 2.0 / B
+    if sigmoid_decoder:
+        into(Z, xp.subtract, 1.0, R)                   # g' = r (1 - r)
+        Z *= R
+        dZ *= Z
+    return rec
+
+
+# ---- the step --------------------------------------------------------------------------------------
+
+def step(params, X, spec, ws, target=None):
+    """(terms, grads) as ``network.loss_and_grads``; the grads live in ``ws`` until its next use."""
+    xp, B = ws.xp, X.shape[0]
+    W, b_h, b_r = params["W"], params["b_h"], params["b_r"]
+    W_r = W.T if spec.tied else params["W_r"]          # (n_visible, n_hidden)
+    T = X if target is None else target
+    dA, H = ws.AH[:B, :], ws.AH[B:, :]
+    X_in, dZ = ws.XZ[:B, :], ws.XZ[B:, :]
+    encode, d2_into = encoder_for(spec.activation)
+    with backend.overflow_allowed():
+        A = into(ws.S, xp.matmul, X, W.T)
+        encode(xp, A, b_h, H, ws.D)
+        if spec.lam > 0:                               # before dH overwrites dA's buffer
+            q = xp.vecdot(W, W)                        # q_k = sum_j W[k, j]^2
+            d1_sq_sum = xp.sum(into(dA, xp.multiply, ws.D, ws.D), axis=0)
+            pen = xp.vecdot(d1_sq_sum, q) / B
+            d2_into(xp, ws.S, H, ws.D, q * (2.0 * spec.lam / B))
+        Z = into(ws.Z, xp.matmul, H, W_r.T)
+        if spec.loss == "bce":
+            rec = bce_into(xp, Z, b_r, T, dZ, ws.E, ws.cap)
+        else:
+            rec = mse_into(xp, Z, b_r, T, dZ, ws.E, spec.decoder_activation == "sigmoid")
+    into(dA, xp.matmul, dZ, W_r)                       # dH
+    if spec.lam > 0:
+        dA += ws.S
+    dA *= ws.D
+    grads = {"b_h": xp.sum(dA, axis=0), "b_r": xp.sum(dZ, axis=0)}
+    if spec.tied:
+        X_in[...] = X                                  # one (B, n_visible) copy buys one product, not two
+        grads["W"] = into(ws.dW, xp.matmul, ws.AH.T, ws.XZ)
+    else:
+        grads["W"] = into(ws.dW, xp.matmul, dA.T, X)
+        grads["W_r"] = into(ws.dW_r, xp.matmul, dZ.T, H)
+    if spec.lam > 0:
+        ws.dW += into(ws.Wq, xp.multiply, W, xp.reshape(d1_sq_sum * (2.0 * spec.lam / B), (-1, 1)))
+    else:
+        pen = xp.asarray(float("nan"), dtype=W.dtype, device=backend.device_of(W))
+    total = rec + spec.lam * pen if spec.lam > 0 else rec
+    return {"reconstruction": rec, "contractive": pen, "total": total}, grads
+
+
+class FusedStep:
+    """``step(params, X, spec, target=None) -> (terms, grads)`` with buffers kept between calls.
+
+    The grads it returns live in its buffers and are overwritten by the next
+    call with the same batch shape (``train.fit`` consumes them at once).
+    """
+
+    def __init__(self):
+        self.workspaces = {}
+
+    def workspace(self, params, X, spec):
+        W = params["W"]
+        if X.dtype != W.dtype:
+            raise TypeError(f"X has dtype {X.dtype} but the parameters {W.dtype}; cast X first")
+        key = (tuple(X.shape), tuple(W.shape), str(W.dtype), str(backend.device_of(W)), spec.tied)
+        if key not in self.workspaces:
+            if len(self.workspaces) >= 4:              # full batches, the last short one, and a spare
+                self.workspaces.clear()
+            self.workspaces[key] = Workspace(backend.namespace(X, W), X.shape[0], W.shape[1], W.shape[0],
+                                             W.dtype, backend.device_of(W), spec.tied)
+        return self.workspaces[key]
+
+    def __call__(self, params, X, spec, target=None):
+        return step(params, X, spec, self.workspace(params, X, spec), target)
+
+
+def loss_and_grads(params, X, spec, target=None):
+    """One fused step in fresh buffers, so the grads belong to the caller (signature of the reference)."""
+    return FusedStep()(params, X, spec, target)
