@@ -6,6 +6,8 @@ import json
 import os
 import sys
 
+from .experiment import add_command as add_experiment
+
 
 def add_train(sub):
     p = sub.add_parser("train", help="train a CAE on a dataset; save the model, history and a figure",
@@ -48,7 +50,7 @@ def run_train(args):
     return 0
 
 
-COMMANDS = [add_train]
+COMMANDS = [add_train, add_experiment]
 
 
 def main(argv=None):

@@ -74,3 +74,37 @@ def plot_history(history, path, title="training"):
     axes[1].set(xlabel="epoch", ylabel=r"mean $\|J_h(x)\|_F^2$", title="contractive penalty")
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+# ---- the experiment's comparisons: one line or one image panel per model ----------------------
+def plot_lines(series, path, xlabel, ylabel, title, xscale="linear", yscale="linear"):
+    """PNG with one line per entry of ``series`` {label: (x, y)} on one labelled axes."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for label, (x, y) in series.items():
+        ax.plot(np.asarray(x, float), np.asarray(y, float), "o-", ms=3, label=label)
+    ax.set_xscale(xscale)
+    ax.set_yscale(yscale)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_image_panels(panels, path, n_per_row=2, panel_size=(3.6, 3.4)):
+    """PNG of tiled image panels {title: (images (N, side*side), n_cols, symmetric)}, n_per_row per row.
+
+    symmetric=True: signed values on a red-blue scale centred at 0 (filters, tangents).
+    """
+    plt = _pyplot()
+    n_rows = math.ceil(len(panels) / n_per_row)
+    fig, axes = plt.subplots(n_rows, n_per_row, figsize=(panel_size[0] * n_per_row, panel_size[1] * n_rows), squeeze=False)
+    for ax, (title, (images, n_cols, symmetric)) in zip(axes.flat, panels.items()):
+        image_grid(ax, images, n_cols=n_cols, title=title, cmap="RdBu_r" if symmetric else "gray",
+                   symmetric=symmetric)
+        ax.title.set_fontsize(8)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    fig.tight_layout()
+    return save_figure(fig, path)
