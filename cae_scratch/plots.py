@@ -76,6 +76,98 @@ def plot_history(history, path, title="training"):
     return save_figure(fig, path)
 
 
+# ---- general helpers for lessons: line panels, bar charts, image panels -------------------------
+def plot_panels(panels, path, suptitle=None, width=5.2, height=3.8):
+    """PNG with one axes per panel, side by side.
+
+    Each panel is a dict: "series" {label: (x, y) or (x, y, fmt)} (fmt: a
+    matplotlib format such as "o-"), "xlabel", "ylabel", "title", optional
+    "xscale"/"yscale" ("linear", "log", "symlog" with "linthresh" for x), "xticks" (plain tick labels), "hlines" {label: y} (dashed
+    reference lines), "diagonal" (draw y = x, for analytic-vs-numeric scatters).
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(width * len(panels), height), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        for label, (x, y, *fmt) in panel["series"].items():
+            ax.plot(np.asarray(x, float), np.asarray(y, float), *(fmt or ["o-"]), label=label, ms=4)
+        for i, (label, y) in enumerate(panel.get("hlines", {}).items()):
+            ax.axhline(y, ls="--", lw=1, color=f"C{7 + i}", label=label)
+        if panel.get("diagonal"):
+            lo, hi = ax.get_xlim()
+            ax.plot([lo, hi], [lo, hi], "k:", lw=1, label="y = x")
+        xscale = panel.get("xscale", "linear")
+        ax.set_xscale(xscale, **({"linthresh": panel.get("linthresh", 1.0)} if xscale == "symlog" else {}))
+        ax.set_yscale(panel.get("yscale", "linear"))
+        if "xticks" in panel:                     # plain labels at these x values, no minor ticks
+            ax.set_xticks(panel["xticks"], [f"{t:g}" for t in panel["xticks"]])
+            ax.set_xticks([], minor=True)
+        ax.set(xlabel=panel.get("xlabel", ""), ylabel=panel.get("ylabel", ""), title=panel.get("title", ""))
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_bars(labels, values, path, ylabel, title, yscale="log", hlines=None, colors=None):
+    """PNG bar chart, each bar annotated with its value; ``hlines`` {label: y} draws reference lines."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(labels) + 2), 4.2))
+    values = np.asarray(values, float)
+    bars = ax.bar(range(len(labels)), values, color=colors or [f"C{i % 10}" for i in range(len(labels))])
+    for bar, v in zip(bars, values):
+        ax.annotate(f"{v:.2g}", (bar.get_x() + bar.get_width() / 2, v), ha="center", va="bottom", fontsize=8)
+    for i, (label, y) in enumerate((hlines or {}).items()):
+        ax.axhline(y, ls="--", lw=1, color=f"C{7 + i}", label=label)
+    if hlines:
+        ax.legend(fontsize=8)
+    ax.set_xticks(range(len(labels)), labels, rotation=25, ha="right", fontsize=8)
+    ax.set_yscale(yscale)
+    ax.set(ylabel=ylabel, title=title)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def tile_images(images, n_cols):
+    """Flat square images (N, side*side) -> one 2-D array, tiles separated by NaN lines."""
+    images = np.asarray(images, float)
+    side = image_side(images.shape[1])
+    n_rows = math.ceil(len(images) / n_cols)
+    tile = np.full((n_rows * (side + 1) - 1, n_cols * (side + 1) - 1), np.nan)
+    for i, img in enumerate(images):
+        r, c = divmod(i, n_cols)
+        tile[r * (side + 1):r * (side + 1) + side, c * (side + 1):c * (side + 1) + side] = img.reshape(side, side)
+    return tile
+
+
+def plot_images(panels, path, width=3.6, height=3.4):
+    """PNG with 2-D arrays side by side, each with a colour bar.
+
+    Each panel is a dict: "image" (2-D array), "title", optional "cmap",
+    "symmetric" (colour limits +-max|value|, for signed quantities), "xlabel",
+    "ylabel" (axes are hidden when neither is given).
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(width * len(panels), height), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        img = np.asarray(panel["image"], float)
+        limits = {}
+        if panel.get("symmetric"):
+            v = float(np.nanmax(np.abs(img))) or 1.0
+            limits = {"vmin": -v, "vmax": v}
+        im = ax.imshow(img, cmap=panel.get("cmap", "RdBu_r" if panel.get("symmetric") else "gray"),
+                       aspect="auto" if panel.get("xlabel") else "equal", interpolation="nearest", **limits)
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+        ax.set_title(panel.get("title", ""), fontsize=9)
+        if panel.get("xlabel") or panel.get("ylabel"):
+            ax.set(xlabel=panel.get("xlabel", ""), ylabel=panel.get("ylabel", ""))
+        else:
+            ax.axis("off")
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
 # ---- the experiment's comparisons: one line or one image panel per model ----------------------
 def plot_lines(series, path, xlabel, ylabel, title, xscale="linear", yscale="linear"):
     """PNG with one line per entry of ``series`` {label: (x, y)} on one labelled axes."""

@@ -24,10 +24,19 @@ def lesson_dir(out_dir, module_file):
     return path
 
 
+def model_kwargs(backend):
+    """Model keywords for a backend name; "array_api_strict:device1" puts the model on
+    array_api_strict's off-host test device (it refuses implicit NumPy conversion, like a GPU)."""
+    if backend == "array_api_strict:device1":
+        import array_api_strict
+        return {"backend": "array_api_strict", "device": array_api_strict.Device("device1")}
+    return {"backend": backend}
+
+
 def run_lesson_cli(main, doc):
     parser = argparse.ArgumentParser(description=(doc or "").strip().splitlines()[0] if doc else None)
     parser.add_argument("--quick", action="store_true", help="smaller sizes: seconds instead of minutes")
-    parser.add_argument("--backend", default="numpy", help="numpy | cupy | array_api_strict")
+    parser.add_argument("--backend", default="numpy", help="numpy | cupy | array_api_strict | array_api_strict:device1")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="directory for the figures")
     args = parser.parse_args()
