@@ -1,0 +1,92 @@
+"""Run every lesson in order: ``python -m lessons [--quick] [--backend numpy|cupy] [--out DIR] [--only NN ...]``.
+
+Lessons are the files ``lessons/NN_*.py``, found on disk, run in number
+order. Each prints its story, then the runner prints one line: the lesson,
+its time, its headline number and where its figures went; at the end a
+summary and the total time. The exit status is non-zero if any lesson failed.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import glob
+import importlib
+import io
+import os
+import sys
+import time
+import traceback
+
+if __package__ in (None, ""):                          # python lessons/__main__.py: find the packages
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from lessons._common import DEFAULT_OUT
+
+LESSON_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def discover():
+    """[(number, module name)] for lessons/NN_*.py, sorted by number."""
+    names = [os.path.splitext(os.path.basename(p))[0] for p in glob.glob(os.path.join(LESSON_DIR, "[0-9][0-9]_*.py"))]
+    return sorted((int(n[:2]), n) for n in names)
+
+
+def run_one(name, backend, quick, seed, out_dir, quiet):
+    """Import and run one lesson; returns its result dict (its story goes to stdout unless quiet)."""
+    module = importlib.import_module(f"lessons.{name}")
+    sink = io.StringIO() if quiet else None
+    with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
+        return module.main(backend=backend, quick=quick, seed=seed, out_dir=out_dir)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m lessons", description="Run the numbered lessons in order.")
+    parser.add_argument("--quick", action="store_true", help="small sizes: the whole course in well under a minute")
+    parser.add_argument("--backend", default="numpy", help="numpy | cupy | array_api_strict | array_api_strict:device1")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"figures go to OUT/<lesson> (default {DEFAULT_OUT})")
+    parser.add_argument("--only", nargs="+", metavar="NN", help="run only these lesson numbers, e.g. --only 02 05")
+    parser.add_argument("--quiet", action="store_true", help="print only one line per lesson, not the stories")
+    args = parser.parse_args(argv)
+
+    lessons = discover()
+    if args.only:
+        wanted = {int(n) for n in args.only}
+        unknown = wanted - {n for n, _ in lessons}
+        if unknown:
+            parser.error(f"no lesson numbered {sorted(unknown)}; there are {[f'{n:02d}' for n, _ in lessons]}")
+        lessons = [(n, name) for n, name in lessons if n in wanted]
+    if args.backend == "cupy":
+        import cae_scratch as cs
+        if not cs.cupy_usable():
+            print("--backend cupy needs CuPy and an NVIDIA GPU, and cs.cupy_usable() is False here.\n"
+                  "Install it on a GPU machine with `python -m pip install cupy-cuda12x` (cupy-cuda13x for\n"
+                  "CUDA 13 drivers), or run `python -m lessons` on NumPy; `python lessons/09_run_on_cupy.py`\n"
+                  "explains the rest and runs its CPU part.", file=sys.stderr)
+            return 2
+
+    start, lines, failed = time.perf_counter(), [], []
+    for number, name in lessons:
+        out_dir = os.path.join(args.out, name)
+        if not args.quiet:
+            print(f"\n{'=' * 30} lesson {number:02d}: {name} {'=' * 30}")
+        t = time.perf_counter()
+        try:
+            result = run_one(name, args.backend, args.quick, args.seed, out_dir, args.quiet)
+            line = f"{name}  [{time.perf_counter() - t:5.1f} s]  {result['headline']}  (figures: {out_dir}/)"
+        except Exception:                                         # report, keep going, fail at the end
+            traceback.print_exc()
+            failed.append(name)
+            line = f"{name}  [{time.perf_counter() - t:5.1f} s]  FAILED (traceback above)"
+        lines.append(line)
+        print(("" if args.quiet else "==> ") + line, flush=True)
+    total = time.perf_counter() - start
+    if not args.quiet:
+        print("\n" + "\n".join(lines))
+    print(f"{len(lessons) - len(failed)}/{len(lessons)} lessons ran in {total:.1f} s"
+          + (f"; FAILED: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
