@@ -1,0 +1,19 @@
+"""Exercise 2 - the backward of binary cross-entropy through a sigmoid decoder.
+
+Forward (given), for a batch X: (B, n_visible) of targets in [0, 1] and
+decoder pre-activations Z: (B, n_visible), with R = sigmoid(Z):
+
+    L = (1/B) sum_b sum_j -[x_bj log r_bj + (1 - x_bj) log(1 - r_bj)]
+      = (1/B) sum_b sum_j softplus(z_bj) - x_bj z_bj          (how the library computes it)
+
+Write ``bce_sigmoid_backward(X, Z)``:
+    X: (B, n_visible), Z: (B, n_visible)
+    return dZ: (B, n_visible), dL/dZ  (hint: the sigmoid's derivative cancels; mind the 1/B)
+
+Check it:  python -m lessons.exercises check 2 path/to/this_file.py
+"""
+import numpy as np
+
+
+def bce_sigmoid_backward(X, Z):
+    raise NotImplementedError("exercise 2: write bce_sigmoid_backward (see the docstring)")

@@ -1,0 +1,24 @@
+"""Exercise 3 - the backward of the contractive penalty (lesson 05).
+
+Forward (given), for X: (B, n_visible), W: (n_hidden, n_visible), b_h: (n_hidden,):
+
+    A = X W^T + b_h                    (B, n_hidden)
+    H = s(A)                           s = activation.f
+    J_h(x_b) = diag(s'(a_b)) W         (the encoder's Jacobian for example b)
+    P = (1/B) sum_b ||J_h(x_b)||_F^2 = (1/B) sum_b sum_k s'(a_bk)^2 q_k,   q_k = sum_j W[k, j]^2
+
+``activation`` has three functions (numpy in, numpy out):
+    activation.f(A) -> H,   activation.d1(A, H) -> s'(A),   activation.d2(A, H, D1) -> s''(A)
+It may be sigmoid, tanh or softplus: do not hard-code one of them.
+
+Write ``penalty_backward(X, W, b_h, activation)``:
+    return (dW, db_h) with dW: (n_hidden, n_visible) = dP/dW and db_h: (n_hidden,) = dP/db_h.
+    W enters P twice, through A and through q: both paths belong in dW.
+
+Check it:  python -m lessons.exercises check 3 path/to/this_file.py
+"""
+import numpy as np
+
+
+def penalty_backward(X, W, b_h, activation):
+    raise NotImplementedError("exercise 3: write penalty_backward (see the docstring)")
