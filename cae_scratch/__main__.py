@@ -7,6 +7,7 @@ import os
 import sys
 
 from .experiment import add_command as add_experiment
+from .bench import add_command as add_bench
 
 
 def add_train(sub):
@@ -50,7 +51,7 @@ def run_train(args):
     return 0
 
 
-COMMANDS = [add_train, add_experiment]
+COMMANDS = [add_train, add_experiment, add_bench]
 
 
 def main(argv=None):

@@ -1,0 +1,196 @@
+"""``python -m cae_scratch bench``: a training step against the matrix products it cannot avoid.
+
+A tied CAE step needs five products of size B x n_visible x n_hidden
+(X W^T, H W, H^T dZ, dZ W^T, dA^T X); everything else is element-wise. So,
+in one process, this measures (medians of many calls, each timed alone,
+``backend.synchronize`` before every clock read):
+
+    floor        the 5 bare products, written into preallocated arrays
+    step         the fused step (``fused.FusedStep``) at lam = 0.1 and at lam = 0
+    reference    the plain ``network.loss_and_grads``
+    epoch        one epoch of ``train.fit`` against the sum of its steps (same run)
+    torch        with --torch: the same step by PyTorch autograd (closed-form penalty)
+
+and prints their ratios and GFLOP/s (2 B n_visible n_hidden flops per product).
+Calls of one function run in blocks of ``BLOCK`` after a warm-up, and the
+blocks of different functions alternate, so a burst of load elsewhere hits
+them alike. PyTorch runs after all NumPy work: idle BLAS threads of one
+library slow the other's products when the two alternate call by call.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import numpy as np
+
+from . import backend, fused, network, train
+from .bench_torch import torch_step_seconds
+from .bench_report import format_table, machine_info, ratio_lines
+
+DEFAULT_SIZES = ((256, 784, 1000), (128, 784, 1000), (64, 784, 500))
+BLOCK = 5
+
+
+def parse_size(text):
+    """'256x784x1000' -> (B, n_visible, n_hidden)."""
+    try:
+        B, n_visible, n_hidden = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"size {text!r} must look like BxVxH, e.g. 256x784x1000") from None
+    if min(B, n_visible, n_hidden) <= 0:
+        raise ValueError(f"size {text!r} must have positive B, n_visible and n_hidden")
+    return B, n_visible, n_hidden
+
+
+def median_seconds(fns, repeats, sync=lambda: None, warmup=3):
+    """{name: median seconds of one call} for the callables ``fns``, in alternating blocks.
+
+    ``sync()`` waits for queued device work; it runs before every clock read.
+    """
+    times = {name: [] for name in fns}
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    sync()
+    while min(len(t) for t in times.values()) < repeats:
+        for name, fn in fns.items():
+            for _ in range(BLOCK):
+                t0 = time.perf_counter()
+                fn()
+                sync()
+                times[name].append(time.perf_counter() - t0)
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
+def host_data(gen, B, n_visible, n_hidden):
+    """Random host arrays for one size: X in [0, 1] and the (B, n) operands of the products."""
+    return {"X": gen.random((B, n_visible)), "H": gen.random((B, n_hidden)),
+            "dZ": gen.standard_normal((B, n_visible)) * 0.01, "dA": gen.standard_normal((B, n_hidden)) * 0.01}
+
+
+def five_products(xp, arrays, W):
+    """A callable running the floor: X W^T, H W, H^T dZ, dZ W^T, dA^T X into preallocated outputs."""
+    X, H, dZ, dA = arrays["X"], arrays["H"], arrays["dZ"], arrays["dA"]
+    outs = [xp.empty(shape, dtype=W.dtype, device=backend.device_of(W))
+            for shape in (H.shape, X.shape, W.shape, H.shape, W.shape)]
+
+    def run():
+        backend.into(outs[0], xp.matmul, X, W.T)
+        backend.into(outs[1], xp.matmul, H, W)
+        backend.into(outs[2], xp.matmul, H.T, dZ)
+        backend.into(outs[3], xp.matmul, dZ, W.T)
+        backend.into(outs[4], xp.matmul, dA.T, X)
+    return run
+
+
+def measure_size(xp, device, dtype, size, repeats, seed=0):
+    """Floor, fused step (lam 0.1 and 0) and reference step for one (B, n_visible, n_hidden)."""
+    B, n_visible, n_hidden = size
+    spec, spec0 = network.Spec(lam=0.1), network.Spec(lam=0.0)
+    params = network.init_params(n_visible, n_hidden, spec, xp, dtype, device, seed)
+    arrays = {k: backend.asarray(v, xp, dtype, device)
+              for k, v in host_data(backend.rng(seed), B, n_visible, n_hidden).items()}
+    X, step = arrays["X"], fused.FusedStep()
+    t = median_seconds({"floor": five_products(xp, arrays, params["W"]),
+                        "step": lambda: step(params, X, spec),
+                        "step_lam0": lambda: step(params, X, spec0),
+                        "reference": lambda: network.loss_and_grads(params, X, spec)},
+                       repeats, lambda: backend.synchronize(xp))
+    flops = 5 * 2.0 * B * n_visible * n_hidden
+    return {**t, "gflops_floor": flops / t["floor"] / 1e9, "gflops_step": flops / t["step"] / 1e9,
+            "step/floor": t["step"] / t["floor"], "lam/lam0": t["step"] / t["step_lam0"],
+            "reference/floor": t["reference"] / t["floor"]}
+
+
+def measure_epoch(xp, device, dtype, size, rows, optimizer="adam", rounds=3, seed=0):
+    """One epoch of ``train.fit`` on (rows, n_visible) against the sum of its steps, median of ``rounds``."""
+    B, n_visible, n_hidden = size
+    spec = network.Spec(lam=0.1)
+    X = backend.asarray(backend.rng(seed).random((rows, n_visible)), xp, dtype, device)
+    params = network.init_params(n_visible, n_hidden, spec, xp, dtype, device, seed)
+    step, spent = fused.FusedStep(), [0.0]
+
+    def timed_step(params, Xb, spec, target=None):
+        backend.synchronize(xp)
+        t0 = time.perf_counter()
+        out = step(params, Xb, spec, target)
+        backend.synchronize(xp)
+        spent[0] += time.perf_counter() - t0
+        return out
+    epochs, steps = [], []
+    for r in range(rounds + 1):                       # round 0 warms up
+        spent[0] = 0.0
+        t0 = time.perf_counter()
+        train.fit(params, X, spec, epochs=1, batch_size=B, lr=1e-3, optimizer=optimizer, seed=r,
+                  progress=False, step=timed_step)
+        backend.synchronize(xp)
+        if r:
+            epochs.append(time.perf_counter() - t0)
+            steps.append(spent[0])
+    epoch, in_steps = float(np.median(epochs)), float(np.median(steps))
+    return {"epoch": epoch, "sum_of_steps": in_steps, "epoch/steps": epoch / in_steps,
+            "optimizer": optimizer, "rows": rows}
+
+
+def run(sizes=DEFAULT_SIZES, backends=("numpy",), dtypes=("float32", "float64"), repeats=30,
+        fit_rows=10_000, torch=False, progress=print):
+    """Every measurement, as a JSON-ready dict: {"machine", "results": [one dict per case]}."""
+    results = []
+    for name in backends:
+        xp = backend.get_namespace(name)
+        device = backend.default_device(xp)
+        for dtype in dtypes:
+            for size in sizes:
+                row = {"backend": name, "dtype": dtype, "B": size[0], "n_visible": size[1], "n_hidden": size[2]}
+                row.update(measure_size(xp, device, getattr(xp, dtype), size, repeats))
+                if fit_rows:
+                    row["fit"] = measure_epoch(xp, device, getattr(xp, dtype), size, fit_rows)
+                results.append(row)
+                progress(format_table([row], header=not results[:-1]))
+    if torch:
+        for row in results:
+            if row["backend"] == "numpy":
+                row["torch"] = torch_step_seconds((row["B"], row["n_visible"], row["n_hidden"]),
+                                                  row["dtype"], repeats, median_seconds)
+                if row["torch"] is not None:
+                    row["step/torch"] = row["step"] / row["torch"]
+    return {"machine": machine_info(torch), "results": results}
+
+
+def add_command(sub):
+    p = sub.add_parser("bench", help="time a training step against its 5 matrix products",
+                       description="Median time of the fused CAE step (sigmoid, tied, bce) against the "
+                                   "5 bare matrix products it needs, lam=0.1 against lam=0, float32 "
+                                   "against float64, an epoch of fit against the sum of its steps, and "
+                                   "optionally CuPy and PyTorch autograd. Run it on an otherwise idle machine.")
+    p.add_argument("--sizes", nargs="+", default=["x".join(map(str, s)) for s in DEFAULT_SIZES],
+                   help="sizes BxVxH (batch x n_visible x n_hidden); default: %(default)s")
+    p.add_argument("--backend", default="numpy", choices=["numpy", "cupy"],
+                   help="cupy also measures numpy, for the speedup (default numpy)")
+    p.add_argument("--dtype", choices=["float32", "float64"], help="one dtype (default: both)")
+    p.add_argument("--repeats", type=int, default=30, help="timed calls per function (default 30)")
+    p.add_argument("--fit-rows", type=int, default=10_000,
+                   help="rows of the fit-epoch measurement (default 10000; 0 skips it)")
+    p.add_argument("--torch", action="store_true", help="also time PyTorch autograd, if importable")
+    p.add_argument("--json", metavar="FILE", help="also write every number to FILE as JSON")
+    p.set_defaults(run=run_command)
+
+
+def run_command(args):
+    sizes = [parse_size(s) for s in args.sizes]
+    if args.repeats <= 0 or args.fit_rows < 0:
+        raise ValueError("--repeats must be positive and --fit-rows >= 0")
+    backends = ("numpy",) if args.backend == "numpy" else ("cupy", "numpy")
+    if args.backend == "cupy":
+        backend.get_namespace("cupy")                  # a clear error when CuPy is not usable
+    out = run(sizes, backends, (args.dtype,) if args.dtype else ("float32", "float64"), args.repeats,
+              args.fit_rows, args.torch)
+    print("\n".join(ratio_lines(out["results"]) + [out["machine"]["note"]]))
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w") as fh:
+            json.dump(out, fh, indent=1)
+        print(f"wrote {args.json}")
+    return 0

@@ -1,0 +1,76 @@
+"""The benchmark's table and the facts about the machine that make its numbers comparable."""
+from __future__ import annotations
+
+import os
+import platform
+
+import numpy as np
+
+from . import backend
+from .bench_torch import torch_version
+
+COLUMNS = (  # header, width, how to show a row
+    ("backend", 8, lambda r: r["backend"]),
+    ("dtype", 8, lambda r: r["dtype"]),
+    ("B x V -> H", 15, lambda r: f"{r['B']}x{r['n_visible']}->{r['n_hidden']}"),
+    ("floor ms", 9, lambda r: f"{r['floor'] * 1e3:.2f}"),
+    ("GFLOP/s", 8, lambda r: f"{r['gflops_floor']:.0f}"),
+    ("step ms", 9, lambda r: f"{r['step'] * 1e3:.2f}"),
+    ("/floor", 7, lambda r: f"{r['step/floor']:.3f}"),
+    ("lam0 ms", 9, lambda r: f"{r['step_lam0'] * 1e3:.2f}"),
+    ("/lam0", 7, lambda r: f"{r['lam/lam0']:.3f}"),
+    ("ref/floor", 9, lambda r: f"{r['reference/floor']:.2f}"),
+    ("epoch/steps", 11, lambda r: f"{r['fit']['epoch/steps']:.3f}" if "fit" in r else "-"),
+)
+
+
+def format_table(rows, header=True):
+    """Rows of the benchmark as a fixed-width table."""
+    lines = ["  ".join(h.rjust(w) for h, w, _ in COLUMNS)] if header else []
+    return "\n".join(lines + ["  ".join(show(r).rjust(w) for _, w, show in COLUMNS) for r in rows])
+
+
+def ratio_lines(rows):
+    """float64 / float32, NumPy / CuPy and fused / PyTorch step times, where both were measured."""
+    def key(r):
+        return r["B"], r["n_visible"], r["n_hidden"]
+    by = {(r["backend"], r["dtype"], key(r)): r for r in rows}
+    lines = []
+    for (name, dtype, size), r in by.items():
+        f32 = by.get((name, "float32", size))
+        if dtype == "float64" and f32:
+            lines.append(f"{name} {size}: float64 step / float32 step = {r['step'] / f32['step']:.2f}")
+        host = by.get(("numpy", dtype, size))
+        if name == "cupy" and host:
+            lines.append(f"{dtype} {size}: NumPy step / CuPy step = {host['step'] / r['step']:.1f}x")
+        if r.get("torch"):
+            lines.append(f"{dtype} {size}: PyTorch autograd step {r['torch'] * 1e3:.2f} ms, "
+                         f"fused step / PyTorch = {r['step/torch']:.2f}")
+    return lines
+
+
+def blas_info():
+    """NumPy's BLAS (library, version, kernel, threads) via threadpoolctl, if that is installed."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [{k: p.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+            for p in threadpool_info() if p.get("user_api") == "blas"]
+
+
+def machine_info(torch=False):
+    """What the numbers depend on, with a one-line ``note`` for the console."""
+    blas = blas_info()
+    env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
+                                      "OMP_NUM_THREADS") if k in os.environ}
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    info = {"python": platform.python_version(), "numpy": np.__version__, "cpu_count": os.cpu_count(),
+            "processor": platform.processor() or platform.machine(), "blas": blas, "env": env,
+            "load_average_1min": load, "cupy": backend.cupy_usable(), "torch": torch_version() if torch else None}
+    kernels = ", ".join(f"{b['internal_api']} {b['version']} {b['architecture']} kernel, "
+                        f"{b['num_threads']} threads" for b in blas) or "BLAS unknown (no threadpoolctl)"
+    busy = " -- the machine was busy: ratios are only reliable when it is idle" if load and load > 0.5 else ""
+    info["note"] = (f"numpy {np.__version__}, {kernels}; {os.cpu_count()} CPUs; load average "
+                    + ("unknown" if load is None else f"{load:.2f}") + busy + (f"; env {env}" if env else ""))
+    return info

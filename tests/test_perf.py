@@ -1,0 +1,206 @@
+"""The fast step (fused.py), in-place optimizers and the bench command: same numbers, no big temporaries.
+
+No test here times anything: speed is the benchmark's business. Allocation is
+measured with tracemalloc, which sees every NumPy data buffer.
+"""
+import itertools
+import json
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import cae_scratch as cs
+from cae_scratch import backend, bench, fused, network, optim, train
+from cae_scratch.__main__ import main
+from conftest import assert_close, model_kwargs
+from strategies import cae_cases
+
+ACTS = ["sigmoid", "tanh", "softplus", "relu", "linear"]
+LOSS_DECODERS = [("bce", "sigmoid"), ("mse", "sigmoid"), ("mse", "linear")]
+
+
+def params_and_data(spec, B=5, n_visible=9, n_hidden=6, dtype=np.float64, seed=0):
+    gen = np.random.default_rng(seed)
+    params = network.init_params(n_visible, n_hidden, spec, np, dtype, seed=seed)
+    params["b_h"] = gen.standard_normal(n_hidden).astype(dtype)    # non-zero biases exercise every term
+    params["b_r"] = gen.standard_normal(n_visible).astype(dtype)
+    return params, gen.random((B, n_visible)).astype(dtype), gen.random((B, n_visible)).astype(dtype)
+
+
+def assert_same_step(got, want, rtol=1e-10):
+    (terms, grads), (ref_terms, ref_grads) = got, want
+    for k in ref_terms:
+        np.testing.assert_allclose(float(terms[k]), float(ref_terms[k]), rtol=rtol)   # NaN == NaN here
+    assert set(grads) == set(ref_grads)
+    for k in ref_grads:
+        assert_close(grads[k], ref_grads[k], rtol=rtol, atol=rtol * 1e-4)
+
+
+@pytest.mark.parametrize("act,loss_dec,tied,lam,denoise",
+                         itertools.product(ACTS, LOSS_DECODERS, [True, False], [0.0, 0.3], [False, True]))
+def test_fused_step_equals_the_reference(act, loss_dec, tied, lam, denoise):
+    spec = network.Spec(act, loss_dec[1], loss_dec[0], tied, lam)
+    params, X, T = params_and_data(spec)
+    target = T if denoise else None
+    step = fused.FusedStep()
+    first = step(params, X, spec, target=target)
+    first = ({k: float(v) for k, v in first[0].items()}, {k: np.copy(g) for k, g in first[1].items()})
+    want = network.loss_and_grads(params, X, spec, target=target)
+    assert_same_step(first, want)
+    assert_same_step(step(params, X, spec, target=target), want)     # again, in the reused buffers
+
+
+@given(case=cae_cases())
+def test_fused_step_equals_the_reference_on_drawn_cases(case):
+    kw, X = case
+    model = cs.ContractiveAutoencoder(**kw)
+    assert_same_step(fused.loss_and_grads(model.params, X, model.spec),
+                     network.loss_and_grads(model.params, X, model.spec))
+
+
+def test_fused_step_on_every_backend_equals_numpy(backend_name):
+    kw = dict(activation="sigmoid", lam=0.2, seed=3)
+    ref = cs.ContractiveAutoencoder(12, 7, **kw)
+    model = cs.ContractiveAutoencoder(12, 7, **kw, **model_kwargs(backend_name))
+    host = np.random.default_rng(1).random((6, 12))
+    step = fused.FusedStep()
+    for _ in range(2):
+        terms, grads = step(model.params, model.asarray(host), model.spec)
+    assert_same_step((terms, grads), network.loss_and_grads(ref.params, host, ref.spec))
+
+
+@pytest.mark.parametrize("dtype,shift", [("float32", 150.0), ("float64", 1000.0)])
+def test_saturated_decoder_stays_exact(dtype, shift):
+    """|z| beyond exp's range (a bias driven far by Adam on always-black pixels): no inf, no warning."""
+    spec = network.Spec(lam=0.1)
+    params, X, _ = params_and_data(spec, dtype=getattr(np, dtype))
+    X[:, :3] = 0.0
+    params["b_r"][:3] = -shift                         # r = 0 where x = 0: a loss of ~0, not inf
+    params["b_r"][3:6] = shift
+    got = fused.loss_and_grads(params, X, spec)
+    assert all(np.isfinite(float(v)) for v in got[0].values())
+    assert_same_step(got, network.loss_and_grads(params, X, spec), rtol=1e-5 if dtype == "float32" else 1e-10)
+
+
+def test_workspaces_follow_the_batch_shape():
+    spec = network.Spec(lam=0.1)
+    params, X, _ = params_and_data(spec, B=7)
+    step = fused.FusedStep()
+    for rows in (slice(0, 7), slice(0, 3), slice(2, 7), slice(0, 7)):
+        got = step(params, X[rows], spec)
+        assert_same_step(got, network.loss_and_grads(params, X[rows], spec))
+    assert len(step.workspaces) == 3
+    with pytest.raises(TypeError, match="dtype"):
+        step(params, X.astype(np.float32), spec)
+
+
+@pytest.mark.parametrize("act", ACTS)
+@pytest.mark.parametrize("loss,dec", LOSS_DECODERS)
+def test_float32_stays_float32_in_every_intermediate(act, loss, dec, monkeypatch):
+    """array_api_strict refuses to mix float32 and float64, and every into() result is checked."""
+    import array_api_strict
+    seen = []
+
+    def checked(real):
+        def run(out, *args):
+            result = real(out, *args)
+            seen.append(backend.dtype_name(result))
+            return result
+        return run
+    monkeypatch.setattr(fused, "into", checked(backend.into))
+    monkeypatch.setattr(fused, "matmul_into", checked(backend.matmul_into))
+    model = cs.ContractiveAutoencoder(9, 5, activation=act, loss=loss, decoder_activation=dec, lam=0.3,
+                                      backend="array_api_strict", device=array_api_strict.Device("device1"),
+                                      dtype="float32")
+    X = model.asarray(np.random.default_rng(0).random((4, 9)))
+    terms, grads = fused.FusedStep()(model.params, X, model.spec)
+    assert seen and set(seen) == {"float32"}
+    assert {backend.dtype_name(v) for v in [*terms.values(), *grads.values()]} == {"float32"}
+
+
+def traced_peak(fn):
+    """Peak bytes that ``fn()`` allocates (NumPy reports its data buffers to tracemalloc)."""
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("act,loss,dec,tied,lam", [("sigmoid", "bce", "sigmoid", True, 0.1),
+                                                   ("sigmoid", "bce", "sigmoid", True, 0.0),
+                                                   ("tanh", "mse", "sigmoid", False, 0.1),
+                                                   ("sigmoid", "mse", "linear", True, 0.1)])
+def test_a_warmed_step_allocates_no_batch_sized_array(act, loss, dec, tied, lam):
+    B, n_visible, n_hidden = 256, 300, 400
+    spec = network.Spec(act, dec, loss, tied, lam)
+    params, X, _ = params_and_data(spec, B, n_visible, n_hidden, np.float32)
+    step = fused.FusedStep()
+    step(params, X, spec)
+    smallest_batch_array = B * n_visible * 4                   # 307 kB; a Jacobian would be 123 MB
+    # what remains: vectors of n floats, 0-d results, and NumPy's 32 kB buffer for broadcasting loops
+    assert traced_peak(lambda: step(params, X, spec)) < smallest_batch_array / 4
+    assert traced_peak(lambda: network.loss_and_grads(params, X, spec)) > smallest_batch_array  # it can see
+
+
+@pytest.mark.parametrize("name", optim.OPTIMIZERS)
+def test_optimizers_update_in_place_without_allocating(name):
+    gen = np.random.default_rng(0)
+    params = {"W": gen.random((100, 80)).astype(np.float32), "b": gen.random(100).astype(np.float32)}
+    grads = {k: gen.standard_normal(p.shape).astype(np.float32) for k, p in params.items()}
+    ids = {k: id(p) for k, p in params.items()}
+    opt = optim.make_optimizer(name, params, 1e-3)
+    opt.step(params, grads)
+    before = {k: p.copy() for k, p in params.items()}
+    assert traced_peak(lambda: opt.step(params, grads)) < params["W"].nbytes / 8
+    assert {k: id(p) for k, p in params.items()} == ids
+    assert all(p.dtype == np.float32 and not np.array_equal(p, before[k]) for k, p in params.items())
+
+
+def test_fit_with_the_fused_step_equals_fit_with_the_reference(digits):
+    spec = network.Spec(activation="tanh", lam=0.2)
+    histories = []
+    for step in (None, network.loss_and_grads):
+        params = network.init_params(64, 16, spec, np, np.float64, seed=2)
+        histories.append((train.fit(params, digits[:300], spec, epochs=2, batch_size=64, lr=1e-2, seed=1,
+                                    progress=False, step=step), params))
+    for t in ("total", "reconstruction", "contractive"):
+        np.testing.assert_allclose(histories[0][0][t], histories[1][0][t], rtol=1e-10)
+    np.testing.assert_allclose(histories[0][1]["W"], histories[1][1]["W"], rtol=1e-9)
+
+
+def test_bench_command_writes_its_table_and_json(tmp_path, capsys):
+    out = tmp_path / "bench" / "result.json"
+    assert main(["bench", "--sizes", "8x12x6", "4x10x5", "--repeats", "2", "--fit-rows", "20",
+                 "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "/floor" in text and "float64 step / float32 step" in text and "load average" in text
+    result = json.loads(out.read_text())
+    rows = result["results"]
+    assert [(r["dtype"], r["B"]) for r in rows] == [("float32", 8), ("float32", 4), ("float64", 8), ("float64", 4)]
+    for r in rows:
+        for k in ("floor", "step", "step_lam0", "reference", "step/floor", "lam/lam0", "gflops_floor"):
+            assert np.isfinite(r[k]) and r[k] > 0
+        assert r["fit"]["epoch/steps"] > 0 and r["fit"]["rows"] == 20
+    assert result["machine"]["numpy"] == np.__version__
+
+
+def test_bench_arguments_are_checked(capsys):
+    assert main(["bench", "--sizes", "8x12"]) == 2
+    assert "BxVxH" in capsys.readouterr().err
+    assert main(["bench", "--sizes", "8x12x0"]) == 2
+    assert bench.parse_size("256x784x1000") == (256, 784, 1000)
+
+
+@pytest.mark.slow
+def test_fit_on_mnist_sized_data_stays_under_twice_data_plus_params():
+    rows, n_visible, n_hidden = 60_000, 784, 1000
+    X = np.random.default_rng(0).random((rows, n_visible), dtype=np.float32)
+    spec = network.Spec(lam=0.1)
+    params = network.init_params(n_visible, n_hidden, spec, np, np.float32)
+    size = X.nbytes + sum(p.nbytes for p in params.values())
+    peak = traced_peak(lambda: train.fit(params, X, spec, epochs=1, batch_size=256, lr=1e-3, progress=False))
+    assert peak < size
