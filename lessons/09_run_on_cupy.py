@@ -97,7 +97,7 @@ def main(backend="numpy", quick=False, seed=0, out_dir=None):
     for label, sec in rows:
         print(f"{label:<32} {1e3 * sec:>8.2f} {base / sec:>27.1f}")
     figure = plots.plot_bars([r[0] for r in rows], [1e3 * r[1] for r in rows], os.path.join(out, "step_times.png"),
-                             ylabel="ms per loss_and_grads (median)",
+                             ylabel="ms per loss_and_grads (median)", yscale="linear",
                              title=f"one training step, B = {B}, {n_visible} -> {n_hidden}")
     times = {label: sec for label, sec in rows}
 

@@ -154,3 +154,11 @@ def test_runner_reports_failures_and_bad_arguments(tmp_path):
     failed = runner("--quick", "--quiet", "--only", "01", "--backend", "no_such_backend", "--out", str(tmp_path))
     assert failed.returncode == 1 and "FAILED" in failed.stdout and "unknown backend" in failed.stderr
     assert runner("--only", "99").returncode == 2
+
+
+def test_runner_without_a_gpu_says_how_to_get_cupy():
+    import cae_scratch as cs
+    if cs.cupy_usable():
+        pytest.skip("CuPy works here")
+    done = runner("--quick", "--backend", "cupy")
+    assert done.returncode == 2 and "cupy-cuda12x" in done.stderr
