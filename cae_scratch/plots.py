@@ -168,22 +168,7 @@ def plot_images(panels, path, width=3.6, height=3.4):
     return save_figure(fig, path)
 
 
-# ---- the experiment's comparisons: one line or one image panel per model ----------------------
-def plot_lines(series, path, xlabel, ylabel, title, xscale="linear", yscale="linear"):
-    """PNG with one line per entry of ``series`` {label: (x, y)} on one labelled axes."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for label, (x, y) in series.items():
-        ax.plot(np.asarray(x, float), np.asarray(y, float), "o-", ms=3, label=label)
-    ax.set_xscale(xscale)
-    ax.set_yscale(yscale)
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    ax.grid(True, alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    return save_figure(fig, path)
-
-
+# ---- the experiment's comparisons: one tiled image panel per model -----------------------------
 def plot_image_panels(panels, path, n_per_row=2, panel_size=(3.6, 3.4)):
     """PNG of tiled image panels {title: (images (N, side*side), n_cols, symmetric)}, n_per_row per row.
 
@@ -191,7 +176,8 @@ def plot_image_panels(panels, path, n_per_row=2, panel_size=(3.6, 3.4)):
     """
     plt = _pyplot()
     n_rows = math.ceil(len(panels) / n_per_row)
-    fig, axes = plt.subplots(n_rows, n_per_row, figsize=(panel_size[0] * n_per_row, panel_size[1] * n_rows), squeeze=False)
+    fig, axes = plt.subplots(n_rows, n_per_row, squeeze=False,
+                             figsize=(panel_size[0] * n_per_row, panel_size[1] * n_rows))
     for ax, (title, (images, n_cols, symmetric)) in zip(axes.flat, panels.items()):
         image_grid(ax, images, n_cols=n_cols, title=title, cmap="RdBu_r" if symmetric else "gray",
                    symmetric=symmetric)

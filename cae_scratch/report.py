@@ -81,14 +81,16 @@ def _validation_table(results):
 def figures(results, X_examples, out):
     """contraction.png, spectrum.png, filters.png, tangents.png in ``out``; returns their file names."""
     rows = results["rows"]
-    plots.plot_lines({f: (RADII, r["contraction"]) for f, r in rows.items()}, os.path.join(out, "contraction.png"),
-                     xlabel="radius r (input-space distance)", xscale="log",
-                     ylabel=r"contraction ratio  mean $\|h(x+ru)-h(x)\| / r$",
-                     title="contraction curves (test inputs, random unit directions u)")
-    plots.plot_lines({f: (np.arange(1, len(r["spectrum"]) + 1), r["spectrum"]) for f, r in rows.items()},
-                     os.path.join(out, "spectrum.png"), xlabel="index k of the singular value", yscale="log",
-                     ylabel=r"mean singular value $\sigma_k$ of $J_h(x)$",
-                     title="averaged singular-value spectrum of the Jacobian (test inputs)")
+    line_panel = lambda series, **labels: plots.plot_panels([{"series": series, **labels}], labels.pop("path"),
+                                                            width=6.4, height=4.2)
+    line_panel({f: (RADII, r["contraction"]) for f, r in rows.items()}, path=os.path.join(out, "contraction.png"),
+               xlabel="radius r (input-space distance)", xscale="log",
+               ylabel=r"contraction ratio  mean $\|h(x+ru)-h(x)\| / r$",
+               title="contraction curves (test inputs, random unit directions u)")
+    line_panel({f: (np.arange(1, len(r["spectrum"]) + 1), r["spectrum"]) for f, r in rows.items()},
+               path=os.path.join(out, "spectrum.png"), xlabel="index k of the singular value", yscale="log",
+               ylabel=r"mean singular value $\sigma_k$ of $J_h(x)$",
+               title="averaged singular-value spectrum of the Jacobian (test inputs)")
     n_show = min(24, rows["AE"]["filters"].shape[0])
     plots.plot_image_panels({f"{f}: filters (rows of W)": (r["filters"][:n_show], 6, True) for f, r in rows.items()},
                             os.path.join(out, "filters.png"))
