@@ -150,6 +150,7 @@ def run_experiment(dataset="digits", out="runs/experiment", *, data_dir=None, qu
     raw_val = probe_errors(Xtr_d, ytr, fit, val, cfg.probe_l2, cfg.probe_epochs, 0)
     raw_l2 = min(raw_val, key=raw_val.get)
     results = {"dataset": dataset, "quick": quick, "config": cfg, "validation": validation, "rows": {},
+               "n_test": len(Xte),
                "raw": {"l2": raw_l2, "test_error": probe.train_probe(Xtr_d, ytr, l2=raw_l2, epochs=cfg.probe_epochs)
                        .error(Xte_d, yte)}}
     Xan = Xte_d if cfg.n_analysis is None else Xte_d[:min(cfg.n_analysis, Xte.shape[0]), :]

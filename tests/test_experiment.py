@@ -68,3 +68,14 @@ def test_missing_mnist_files_name_the_directory_and_the_download_command(tmp_pat
                  str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert str(tmp_path) in err and "--download" in err
+
+
+def test_quick_experiment_reads_idx_files_from_a_directory(tmp_path):
+    from test_idx import fake_split
+    fake_split(str(tmp_path), "train", n=120, gz=True)
+    fake_split(str(tmp_path), "test", n=40, gz=False, seed=1)
+    out = tmp_path / "exp"
+    assert main(["experiment", "--data", "fashion-mnist", "--data-dir", str(tmp_path), "--quick", "--no-progress",
+                 "--out", str(out)]) == 0
+    text = (out / "report.md").read_text()
+    assert "on fashion-mnist" in text and "| CAE |" in text and (out / "tangents.png").exists()
