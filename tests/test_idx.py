@@ -1,5 +1,4 @@
 """IDX files and the MNIST-family loader/downloader. No test touches the network: fetches are monkeypatched."""
-import gzip
 import hashlib
 import os
 import urllib.error
