@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 
-from . import analysis, backend as backends, data, probe
+from . import analysis, backend as backends, data, probe, validation as check
 from .model import ContractiveAutoencoder
 
 FAMILIES = ("AE", "DAE-g", "DAE-m", "CAE")
@@ -127,6 +127,7 @@ def run_experiment(dataset="digits", out="runs/experiment", *, data_dir=None, qu
     from .report import write_report
     start = time.perf_counter()
     cfg = config_for(dataset, quick)
+    check.choice("dtype", dtype, backends.DTYPES)
     Xtr, ytr, Xte, yte = load_splits(dataset, data_dir, download, cfg.n_train)
     xp = backends.get_namespace(backend)
     Xtr_d, Xte_d = (backends.asarray(X, xp, dtype) for X in (Xtr, Xte))

@@ -49,6 +49,8 @@ def test_families_are_one_model_with_different_settings():
         experiment.model_kwargs("VAE", 1.0)
     with pytest.raises(ValueError, match="choose one of"):
         experiment.config_for("cifar")
+    with pytest.raises(ValueError, match="dtype"):
+        experiment.run_experiment("digits", quick=True, dtype="float16")
 
 
 def test_claims_are_read_from_the_numbers():
