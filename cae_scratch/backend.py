@@ -139,8 +139,8 @@ def synchronize(xp) -> None:
         cupy.cuda.get_current_stream().synchronize()
 
 
-def into(out, fn, *args):
-    """``fn(*args)`` written into the preallocated array ``out``; returns ``out``.
+def into(out, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` written into the preallocated array ``out``; returns ``out``.
 
     The array API standard has no ``out=``, but NumPy's and CuPy's functions
     (ufuncs, matmul) take it: there the result goes straight into ``out`` and
@@ -148,8 +148,8 @@ def into(out, fn, *args):
     copied in, so the caller's code is the same on every backend.
     """
     if isinstance(out, np.ndarray) or array_api_compat.is_cupy_array(out):
-        return fn(*args, out=out)
-    out[...] = fn(*args)
+        return fn(*args, **kwargs, out=out)
+    out[...] = fn(*args, **kwargs)
     return out
 
 

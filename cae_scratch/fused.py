@@ -34,8 +34,8 @@ class Workspace:
     """The arrays one step needs for batches of B rows; ``AH`` and ``XZ`` stack two arrays each.
 
     AH: (2B, n_hidden), rows :B = dA, rows B: = H.   XZ: (2B, n_visible), rows :B = X, rows B: = dZ.
-    D = s'(A), S = scratch: A, then the penalty's share of dA; both (B, n_hidden).
-    Z, E: (B, n_visible) scratch of the decoder. dW, dW_r, Wq: gradients and the q path's scratch.
+    D = s'(A), S = the penalty's share of dA (and A for activations without a fast path); (B, n_hidden).
+    Z: (B, n_visible), the decoder's. dW, dW_r, Wq: gradients and the q path's scratch.
     ones: (B,), so that column sums are BLAS matrix-vector products (ones @ M), twice as fast as sum().
     """
 
@@ -45,7 +45,7 @@ class Workspace:
         self.xp, self.B = xp, B
         self.AH, self.XZ = new(2 * B, n_hidden), new(2 * B, n_visible)
         self.D, self.S = new(B, n_hidden), new(B, n_hidden)
-        self.Z, self.E = new(B, n_visible), new(B, n_visible)
+        self.Z = new(B, n_visible)
         self.dW, self.Wq = new(n_hidden, n_visible), new(n_hidden, n_visible)
         self.dW_r = None if tied else new(n_visible, n_hidden)
         self.ones = xp.ones((B,), dtype=dtype, device=device)
@@ -54,37 +54,37 @@ class Workspace:
         self.cap = xp.full((n_visible,), 0.9 * math.log(xp.finfo(dtype).max), dtype=dtype, device=device)
 
 
-# ---- encoder: H = s(A + b_h) and D = s'(A + b_h), given A = X W^T in a scratch buffer -------------
+# ---- encoder: H <- s(H + b_h) in place and D = s'(.), given H = X W^T --------------------------
 
-def sigmoid_into(xp, out, A, bias):
-    """out = 1 / (1 + exp(-(A + bias))) in four passes and no temporary (A is left alone)."""
-    into(out, xp.subtract, -bias, A)       # -(a + b)
-    into(out, xp.exp, out)                 # inf for a < -88 in float32: 1/(1+inf) = 0, the limit
-    out += 1.0
-    return into(out, xp.divide, 1.0, out)
+def sigmoid_(xp, Z, bias):
+    """Z <- 1 / (1 + exp(-(Z + bias))) in place: four passes, no temporary."""
+    into(Z, xp.subtract, -bias, Z)         # -(z + b)
+    into(Z, xp.exp, Z)                     # inf for z < -88 in float32: 1/(1+inf) = 0, the limit
+    Z += 1.0
+    return into(Z, xp.divide, 1.0, Z)
 
 
-def encode_sigmoid(xp, A, b_h, H, D):
-    sigmoid_into(xp, H, A, b_h)
+def encode_sigmoid(xp, H, b_h, D, S):
+    sigmoid_(xp, H, b_h)
     into(D, xp.subtract, 1.0, H)                       # s' = h (1 - h)
     D *= H
 
 
-def encode_tanh(xp, A, b_h, H, D):
-    A += b_h
-    into(H, xp.tanh, A)
+def encode_tanh(xp, H, b_h, D, S):
+    H += b_h
+    into(H, xp.tanh, H)
     into(D, xp.multiply, H, H)                         # s' = 1 - h^2
     into(D, xp.subtract, 1.0, D)
 
 
-def encode_any(act, xp, A, b_h, H, D):
-    """Any activation through its own functions (allocating); A keeps A + b_h for s''."""
-    A += b_h
+def encode_any(act, xp, H, b_h, D, S):
+    """Any activation through its own functions (allocating); S keeps A = X W^T + b_h for s''."""
+    A = into(S, xp.add, H, b_h)
     H[...] = act.f(A)
     D[...] = act.d1(A, H)
 
 
-# ---- the penalty's share of dA: S = c q s''(A), c = 2 lam / B (S holds A on entry) ----------------
+# ---- the penalty's share of dA: S = c q s''(A), c = 2 lam / B -------------------------------------
 
 def d2_sigmoid(xp, S, H, D, cq):
     """s'' = s'(1 - 2h):  S = (cq - 2 cq h) s'."""
@@ -103,20 +103,20 @@ FAST = {"sigmoid": (encode_sigmoid, d2_sigmoid), "tanh": (encode_tanh, d2_tanh)}
 
 
 def encoder_for(name):
-    """(encode(xp, A, b_h, H, D), d2(xp, S, H, D, cq)) for an activation name."""
+    """(encode(xp, H, b_h, D, S), d2(xp, S, H, D, cq)) for an activation name."""
     if name in FAST:
         return FAST[name]
     act = get_activation(name)
 
     def d2_any(xp, S, H, D, cq):
-        into(S, xp.multiply, act.d2(S, H, D), cq)     # S holds A + b_h
+        into(S, xp.multiply, act.d2(S, H, D), cq)     # S holds A
     return (lambda *args: encode_any(act, *args)), d2_any
 
 
-# ---- decoder: the reconstruction loss and dZ, given Z = H W_r^T (no bias) --------------------------
+# ---- decoder: the reconstruction loss and dZ, given Z = H W_r^T (overwritten) ---------------------
 
-def bce_into(xp, Z, b_r, T, dZ, E, ws):
-    """mean_b sum_j softplus(z) - t z as a 0-d array; dZ = (r - t) / B.  Z and E are scratch.
+def bce_into(xp, Z, b_r, T, dZ, ws):
+    """mean_b sum_j softplus(z) - t z as a 0-d array; dZ = (r - t) / B.
 
     softplus(z) = z + log(1 + e^-z) and r = 1 / (1 + e^-z) share e^-z; -z is
     clamped at ws.cap, which changes softplus and r by less than e^-cap.
@@ -126,29 +126,28 @@ def bce_into(xp, Z, b_r, T, dZ, E, ws):
     tz = xp.sum(xp.vecdot(T, Z))                       # -sum t z
     into(Z, xp.minimum, Z, ws.cap)
     z_sum = xp.sum(ws.ones @ Z)                        # -sum z
-    into(E, xp.exp, Z)
-    E += 1.0                                           # 1 + e^-z
-    log_sum = xp.sum(ws.ones @ into(Z, xp.log, E))
-    into(dZ, xp.divide, 1.0, E)                        # r
+    into(Z, xp.exp, Z)
+    Z += 1.0                                           # 1 + e^-z
+    log_sum = xp.sum(ws.ones @ into(dZ, xp.log, Z))
+    into(dZ, xp.divide, 1.0, Z)                        # r
     dZ -= T
     dZ *= 1.0 / B
     return (log_sum - z_sum + tz) / B
 
 
-def mse_into(xp, Z, b_r, T, dZ, E, sigmoid_decoder):
-    """mean_b sum_j (r - t)^2 as a 0-d array; dZ = 2 (r - t) g'(z) / B.  Z and E are scratch."""
+def mse_into(xp, Z, b_r, T, dZ, sigmoid_decoder):
+    """mean_b sum_j (r - t)^2 as a 0-d array; dZ = 2 (r - t) g'(z) / B."""
     B = T.shape[0]
     if sigmoid_decoder:
-        R = sigmoid_into(xp, E, Z, b_r)
+        sigmoid_(xp, Z, b_r)                           # Z <- r
     else:
-        R = Z
-        R += b_r
-    into(dZ, xp.subtract, R, T)
+        Z += b_r
+    into(dZ, xp.subtract, Z, T)
     rec = xp.sum(xp.vecdot(dZ, dZ)) / B
     dZ *= 2.0 / B
-    if sigmoid_decoder:
-        into(Z, xp.subtract, 1.0, R)                   # g' = r (1 - r)
-        Z *= R
+    if sigmoid_decoder:                                # g' = r (1 - r)
+        dZ *= Z
+        into(Z, xp.subtract, 1.0, Z)
         dZ *= Z
     return rec
 
@@ -165,18 +164,20 @@ def step(params, X, spec, ws, target=None):
     X_in, dZ = ws.XZ[:B, :], ws.XZ[B:, :]
     encode, d2_into = encoder_for(spec.activation)
     with backend.overflow_allowed():
-        A = matmul_into(ws.S, X, W.T)
-        encode(xp, A, b_h, H, ws.D)
+        matmul_into(H, X, W.T)
+        encode(xp, H, b_h, ws.D, ws.S)
         if spec.lam > 0:                               # before dH overwrites dA's buffer
             q = xp.vecdot(W, W)                        # q_k = sum_j W[k, j]^2
             d1_sq_sum = ws.ones @ into(dA, xp.multiply, ws.D, ws.D)
             pen = xp.vecdot(d1_sq_sum, q) / B
             d2_into(xp, ws.S, H, ws.D, q * (2.0 * spec.lam / B))
+            c = xp.reshape(d1_sq_sum * (2.0 * spec.lam / B), (-1, 1))
+            into(ws.Wq, xp.multiply, W, c)             # the q path, while W is in cache from vecdot
         Z = matmul_into(ws.Z, H, W_r.T)
         if spec.loss == "bce":
-            rec = bce_into(xp, Z, b_r, T, dZ, ws.E, ws)
+            rec = bce_into(xp, Z, b_r, T, dZ, ws)
         else:
-            rec = mse_into(xp, Z, b_r, T, dZ, ws.E, spec.decoder_activation == "sigmoid")
+            rec = mse_into(xp, Z, b_r, T, dZ, spec.decoder_activation == "sigmoid")
     matmul_into(dA, dZ, W_r)                           # dH
     if spec.lam > 0:
         dA += ws.S
@@ -189,7 +190,7 @@ def step(params, X, spec, ws, target=None):
         grads["W"] = matmul_into(ws.dW, dA.T, X)
         grads["W_r"] = matmul_into(ws.dW_r, dZ.T, H)
     if spec.lam > 0:
-        ws.dW += into(ws.Wq, xp.multiply, W, xp.reshape(d1_sq_sum * (2.0 * spec.lam / B), (-1, 1)))
+        ws.dW += ws.Wq                                 # 2 diag(mean_b s'(a_b)^2) W, times lam
     else:
         pen = xp.asarray(float("nan"), dtype=W.dtype, device=backend.device_of(W))
     total = rec + spec.lam * pen if spec.lam > 0 else rec

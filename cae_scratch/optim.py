@@ -52,27 +52,31 @@ class Adam:
 
     m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;
     p <- p - lr_t m / (sqrt(v) + eps_t),  lr_t = lr sqrt(1-b2^t)/(1-b1^t), eps_t = eps sqrt(1-b2^t).
+
+    The moments are kept divided by (1-b1) and (1-b2) -- m' <- b1 m' + g,
+    v' <- b2 v' + g^2 -- and the two factors move into the step's scalars:
+    the same update in 10 passes over each parameter instead of 12.
     """
 
     def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):
         self.lr, self.beta1, self.beta2, self.eps, self.t = lr, beta1, beta2, eps, 0
         self.xp = namespace(*params.values())
-        self.m, self.v, self.u = _like(params), _like(params), _like(params)
+        self.m, self.v, self.u = _like(params), _like(params), _like(params)   # m', v', scratch
 
     def step(self, params, grads):
         self.t += 1
-        c2 = math.sqrt(1.0 - self.beta2 ** self.t)
-        lr_t = self.lr * c2 / (1.0 - self.beta1 ** self.t)
+        b1, b2 = self.beta1, self.beta2
+        c2 = math.sqrt(1.0 - b2 ** self.t)
+        lr_t = self.lr * c2 / (1.0 - b1 ** self.t) * (1.0 - b1) / math.sqrt(1.0 - b2)
+        eps_t = self.eps * c2 / math.sqrt(1.0 - b2)
         for k, g in grads.items():
             xp, m, v, u = self.xp, self.m[k], self.v[k], self.u[k]
-            m *= self.beta1
-            m += into(u, xp.multiply, g, 1.0 - self.beta1)
-            v *= self.beta2
-            into(u, xp.multiply, g, g)
-            u *= 1.0 - self.beta2
-            v += u
-            into(u, xp.sqrt, v)                          # u = lr_t m / (sqrt(v) + eps_t), in place
-            u += self.eps * c2
+            m *= b1
+            m += g
+            v *= b2
+            v += into(u, xp.multiply, g, g)
+            into(u, xp.sqrt, v)                          # u = lr_t m' / (sqrt(v') + eps_t), in place
+            u += eps_t
             into(u, xp.divide, m, u)
             u *= lr_t
             params[k] -= u

@@ -2,7 +2,8 @@
 
 Shuffling uses a host-side permutation from the seed's stream 1 (stream 0
 initialises the weights, stream 2 draws the DAE's input corruption), moved to the device once per epoch; batches are
-``xp.take`` rows on the device. Loss terms are summed on the device and read
+``xp.take`` rows on the device, gathered into one reused array per batch
+size (a step allocates no batch). Loss terms are summed on the device and read
 back once per epoch, which is also where divergence is detected: a
 non-finite epoch restores the last finite parameters and raises.
 """
@@ -54,13 +55,16 @@ def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, pr
     history = {"epoch": [], **{t: [] for t in TERMS}}
     last_finite = {k: xp.asarray(p, copy=True) for k, p in params.items()}
     n_batches = math.ceil(n / batch_size)
+    batch_buffers = {}                     # rows -> one (rows, n_visible) array, refilled by every batch
     with tqdm(total=epochs * n_batches, disable=None if progress else True, unit="batch",
               desc="fit", leave=False) as bar, warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)   # divergence is reported below, once per epoch
         for epoch in range(epochs):
             sums = {t: 0.0 for t in TERMS}
             for idx in minibatch_indices(n, batch_size, gen):
-                Xb = xp.take(X, xp.asarray(idx, device=device), axis=0)
+                if len(idx) not in batch_buffers:
+                    batch_buffers[len(idx)] = xp.empty((len(idx), X.shape[1]), dtype=X.dtype, device=device)
+                Xb = backend.into(batch_buffers[len(idx)], xp.take, X, xp.asarray(idx, device=device), axis=0)
                 if spec.corruption == "none":
                     terms, grads = step(params, Xb, spec)
                 else:
