@@ -21,6 +21,7 @@ COLUMNS = (  # header, width, how to show a row
     ("/lam0", 7, lambda r: f"{r['lam/lam0']:.3f}"),
     ("ref/floor", 9, lambda r: f"{r['reference/floor']:.2f}"),
     ("epoch/steps", 11, lambda r: f"{r['fit']['epoch/steps']:.3f}" if "fit" in r else "-"),
+    ("(sgd)", 6, lambda r: f"{r['fit_sgd']['epoch/steps']:.3f}" if "fit_sgd" in r else "-"),
 )
 
 
@@ -59,18 +60,21 @@ def blas_info():
             for p in threadpool_info() if p.get("user_api") == "blas"]
 
 
-def machine_info(torch=False):
-    """What the numbers depend on, with a one-line ``note`` for the console."""
+def machine_info(load, torch=False):
+    """What the numbers depend on, with a one-line ``note`` for the console.
+
+    ``load``: the 1-minute load average before the benchmark started (the
+    benchmark's own BLAS threads raise it while it runs).
+    """
     blas = blas_info()
     env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
                                       "OMP_NUM_THREADS") if k in os.environ}
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     info = {"python": platform.python_version(), "numpy": np.__version__, "cpu_count": os.cpu_count(),
             "processor": platform.processor() or platform.machine(), "blas": blas, "env": env,
-            "load_average_1min": load, "cupy": backend.cupy_usable(), "torch": torch_version() if torch else None}
+            "load_average_before": load, "cupy": backend.cupy_usable(), "torch": torch_version() if torch else None}
     kernels = ", ".join(f"{b['internal_api']} {b['version']} {b['architecture']} kernel, "
                         f"{b['num_threads']} threads" for b in blas) or "BLAS unknown (no threadpoolctl)"
     busy = " -- the machine was busy: ratios are only reliable when it is idle" if load and load > 0.5 else ""
-    info["note"] = (f"numpy {np.__version__}, {kernels}; {os.cpu_count()} CPUs; load average "
+    info["note"] = (f"numpy {np.__version__}, {kernels}; {os.cpu_count()} CPUs; load average before "
                     + ("unknown" if load is None else f"{load:.2f}") + busy + (f"; env {env}" if env else ""))
     return info

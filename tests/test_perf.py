@@ -184,7 +184,7 @@ def test_bench_command_writes_its_table_and_json(tmp_path, capsys):
     for r in rows:
         for k in ("floor", "step", "step_lam0", "reference", "step/floor", "lam/lam0", "gflops_floor"):
             assert np.isfinite(r[k]) and r[k] > 0
-        assert r["fit"]["epoch/steps"] > 0 and r["fit"]["rows"] == 20
+        assert r["fit"]["epoch/steps"] > 0 and r["fit"]["rows"] == 20 and r["fit_sgd"]["optimizer"] == "sgd"
     assert result["machine"]["numpy"] == np.__version__
 
 
