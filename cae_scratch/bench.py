@@ -155,13 +155,11 @@ def run(sizes=DEFAULT_SIZES, backends=("numpy",), dtypes=("float32", "float64"),
                     row["fit_sgd"] = measure_epoch(xp, device, getattr(xp, dtype), size, fit_rows, "sgd")
                 results.append(row)
                 progress(format_table([row], header=not results[:-1]))
-    if torch:
-        for row in results:
-            if row["backend"] == "numpy":
-                row["torch"] = torch_step_seconds((row["B"], row["n_visible"], row["n_hidden"]),
-                                                  row["dtype"], repeats, median_seconds)
-                if row["torch"] is not None:
-                    row["step/torch"] = row["step"] / row["torch"]
+    for row in results if torch else []:              # after all our work: see the module docstring
+        row["torch"] = torch_step_seconds((row["B"], row["n_visible"], row["n_hidden"]), row["dtype"], repeats,
+                                          median_seconds, "cuda" if row["backend"] == "cupy" else "cpu")
+        if row["torch"] is not None:
+            row["step/torch"] = row["step"] / row["torch"]
     return {"machine": machine_info(load_before, torch), "results": results}
 
 

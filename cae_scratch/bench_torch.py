@@ -13,25 +13,28 @@ import math
 import numpy as np
 
 
-def torch_step_seconds(size, dtype, repeats, median_seconds, lam=0.1, seed=0):
-    """Median seconds of one forward + backward on the CPU, or None without PyTorch.
+def torch_step_seconds(size, dtype, repeats, median_seconds, device="cpu", lam=0.1, seed=0):
+    """Median seconds of one forward + backward on ``device`` ("cpu" or "cuda"), or None.
 
-    ``median_seconds(fns, repeats)`` is the benchmark's own timer, so both
-    libraries are timed alike (in blocks, after a warm-up).
+    None when PyTorch is missing or has no such device. ``median_seconds(fns,
+    repeats, sync)`` is the benchmark's own timer, so both libraries are timed
+    alike (in blocks, after a warm-up, synchronised before each clock read).
     """
     try:
         import torch
         import torch.nn.functional as F
+        if device == "cuda" and not torch.cuda.is_available():
+            return None
     except Exception:                                  # not installed, or installed but broken
         return None
     B, n_visible, n_hidden = size
     gen = np.random.default_rng(seed)
-    dt = getattr(torch, dtype)
+    kw = {"dtype": getattr(torch, dtype), "device": device}
     c = 4.0 * math.sqrt(6.0 / (n_visible + n_hidden))
-    X = torch.tensor(gen.random((B, n_visible)), dtype=dt)
-    W = torch.tensor(gen.uniform(-c, c, (n_hidden, n_visible)), dtype=dt, requires_grad=True)
-    b_h = torch.zeros(n_hidden, dtype=dt, requires_grad=True)
-    b_r = torch.zeros(n_visible, dtype=dt, requires_grad=True)
+    X = torch.tensor(gen.random((B, n_visible)), **kw)
+    W = torch.tensor(gen.uniform(-c, c, (n_hidden, n_visible)), **kw, requires_grad=True)
+    b_h = torch.zeros(n_hidden, **kw, requires_grad=True)
+    b_r = torch.zeros(n_visible, **kw, requires_grad=True)
 
     def step():
         for p in (W, b_h, b_r):
@@ -42,7 +45,8 @@ def torch_step_seconds(size, dtype, repeats, median_seconds, lam=0.1, seed=0):
         D1 = H * (1.0 - H)
         pen = ((D1 * D1) @ (W * W).sum(dim=1)).sum() / B
         (rec + lam * pen).backward()
-    return median_seconds({"torch": step}, repeats)["torch"]
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    return median_seconds({"torch": step}, repeats, sync)["torch"]
 
 
 def torch_version():

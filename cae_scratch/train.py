@@ -3,7 +3,7 @@
 Shuffling uses a host-side permutation from the seed's stream 1 (stream 0
 initialises the weights, stream 2 draws the DAE's input corruption), moved to the device once per epoch; batches are
 ``xp.take`` rows on the device, gathered into one reused array per batch
-size (a step allocates no batch). Loss terms are summed on the device and read
+size (a step allocates no batch and, without corruption, copies nothing between host and device). Loss terms are summed on the device and read
 back once per epoch, which is also where divergence is detected: a
 non-finite epoch restores the last finite parameters and raises.
 """
@@ -61,17 +61,20 @@ def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, pr
         warnings.simplefilter("ignore", RuntimeWarning)   # divergence is reported below, once per epoch
         for epoch in range(epochs):
             sums = {t: 0.0 for t in TERMS}
-            for idx in minibatch_indices(n, batch_size, gen):
-                if len(idx) not in batch_buffers:
-                    batch_buffers[len(idx)] = xp.empty((len(idx), X.shape[1]), dtype=X.dtype, device=device)
-                Xb = backend.into(batch_buffers[len(idx)], xp.take, X, xp.asarray(idx, device=device), axis=0)
+            perm = xp.asarray(gen.permutation(n), device=device)   # as minibatch_indices; one copy an epoch
+            for start in range(0, n, batch_size):
+                idx = perm[start:min(start + batch_size, n)]
+                rows = idx.shape[0]
+                if rows not in batch_buffers:
+                    batch_buffers[rows] = xp.empty((rows, X.shape[1]), dtype=X.dtype, device=device)
+                Xb = backend.into(batch_buffers[rows], xp.take, X, idx, axis=0)
                 if spec.corruption == "none":
                     terms, grads = step(params, Xb, spec)
                 else:
                     terms, grads = step(params, corrupt(Xb, spec.corruption, spec.noise, noise_gen), spec, target=Xb)
                 opt.step(params, grads)
                 for t in TERMS:                            # stays on the device until the epoch ends
-                    sums[t] = terms[t] * float(len(idx)) + sums[t]
+                    sums[t] = terms[t] * float(rows) + sums[t]
                 bar.update(1)
             epoch_terms = {t: float(sums[t]) / n for t in TERMS}
             if not math.isfinite(epoch_terms["total"]):
