@@ -9,13 +9,15 @@ in one process, this measures (medians of many calls, each timed alone,
     step         the fused step (``fused.FusedStep``) at lam = 0.1 and at lam = 0
     reference    the plain ``network.loss_and_grads``
     epoch        ``train.fit`` (adam, and sgd) against the sum of its steps, in the same run
-    torch        with --torch: the same step by PyTorch autograd (closed-form penalty)
+    torch        with --torch: the same step by PyTorch autograd (closed-form penalty),
+                 timed in blocks that alternate with the fused step's (``library_blocks``)
 
 and prints their ratios and GFLOP/s (2 B n_visible n_hidden flops per product).
 Calls of one function run in blocks of ``BLOCK`` after a warm-up, and the
 blocks of different functions alternate, so a burst of load elsewhere hits
-them alike. PyTorch runs after all NumPy work: idle BLAS threads of one
-library slow the other's products when the two alternate call by call.
+them alike. PyTorch never alternates with NumPy call by call -- the idle
+BLAS threads of one library slow the other's products ~10x -- but block by
+block, with a pause before each block.
 """
 from __future__ import annotations
 
@@ -26,11 +28,12 @@ import time
 import numpy as np
 
 from . import backend, fused, network, train
-from .bench_torch import torch_step_seconds
+from .bench_torch import torch_step
 from .bench_report import format_table, machine_info, ratio_lines
 
 DEFAULT_SIZES = ((256, 784, 1000), (128, 784, 1000), (64, 784, 500))
 BLOCK = 5
+PAUSE = 0.25     # seconds before each block of another library: its idle BLAS threads go to sleep
 
 
 def parse_size(text):
@@ -61,6 +64,21 @@ def median_seconds(fns, repeats, sync=lambda: None, warmup=3):
                 fn()
                 sync()
                 times[name].append(time.perf_counter() - t0)
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
+def library_blocks(fns, syncs, repeats, rounds=3):
+    """{name: median seconds} for callables of different libraries, each timed in its own blocks.
+
+    Every block starts after a pause (idle BLAS threads of the library before
+    go to sleep) and a warm-up; blocks of the libraries alternate ``rounds``
+    times, so a drift in the machine's load reaches both alike.
+    """
+    times = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            time.sleep(PAUSE)
+            times[name].append(median_seconds({name: fn}, max(1, repeats // rounds), syncs[name])[name])
     return {name: float(np.median(t)) for name, t in times.items()}
 
 
@@ -101,6 +119,7 @@ def measure_size(xp, device, dtype, size, repeats, seed=0):
     flops = 5 * 2.0 * B * n_visible * n_hidden
     return {**t, "gflops_floor": flops / t["floor"] / 1e9, "gflops_step": flops / t["step"] / 1e9,
             "step/floor": t["step"] / t["floor"], "lam/lam0": t["step"] / t["step_lam0"],
+            "step_lam0/floor": t["step_lam0"] / t["floor"],
             "reference/floor": t["reference"] / t["floor"]}
 
 
@@ -138,6 +157,22 @@ def measure_epoch(xp, device, dtype, size, rows, optimizer="adam", epochs=2, see
             "optimizer": optimizer, "rows": rows}
 
 
+def compare_torch(row, repeats, seed=0):
+    """The fused step and PyTorch autograd's, timed in alternating blocks ({} without PyTorch)."""
+    size = (row["B"], row["n_visible"], row["n_hidden"])
+    peer = torch_step(size, row["dtype"], "cuda" if row["backend"] == "cupy" else "cpu")
+    if peer is None:
+        return {}
+    xp = backend.get_namespace(row["backend"])
+    device, spec = backend.default_device(xp), network.Spec(lam=0.1)
+    params = network.init_params(size[1], size[2], spec, xp, getattr(xp, row["dtype"]), device, seed)
+    X = backend.asarray(backend.rng(seed).random(size[:2]), xp, row["dtype"], device)
+    step = fused.FusedStep()
+    t = library_blocks({"fused": lambda: step(params, X, spec), "torch": peer[0]},
+                       {"fused": lambda: backend.synchronize(xp), "torch": peer[1]}, repeats)
+    return {"torch": t["torch"], "step_beside_torch": t["fused"], "step/torch": t["fused"] / t["torch"]}
+
+
 def run(sizes=DEFAULT_SIZES, backends=("numpy",), dtypes=("float32", "float64"), repeats=30,
         fit_rows=10_000, torch=False, progress=print):
     """Every measurement, as a JSON-ready dict: {"machine", "results": [one dict per case]}."""
@@ -155,11 +190,8 @@ def run(sizes=DEFAULT_SIZES, backends=("numpy",), dtypes=("float32", "float64"),
                     row["fit_sgd"] = measure_epoch(xp, device, getattr(xp, dtype), size, fit_rows, "sgd")
                 results.append(row)
                 progress(format_table([row], header=not results[:-1]))
-    for row in results if torch else []:              # after all our work: see the module docstring
-        row["torch"] = torch_step_seconds((row["B"], row["n_visible"], row["n_hidden"]), row["dtype"], repeats,
-                                          median_seconds, "cuda" if row["backend"] == "cupy" else "cpu")
-        if row["torch"] is not None:
-            row["step/torch"] = row["step"] / row["torch"]
+    for row in results if torch else []:
+        row.update(compare_torch(row, repeats))
     return {"machine": machine_info(load_before, torch), "results": results}
 
 

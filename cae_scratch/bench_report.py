@@ -46,7 +46,8 @@ def ratio_lines(rows):
             lines.append(f"{dtype} {size}: NumPy step / CuPy step = {host['step'] / r['step']:.1f}x")
         if r.get("torch"):
             lines.append(f"{name} {dtype} {size}: PyTorch autograd step {r['torch'] * 1e3:.2f} ms "
-                         f"({'cuda' if name == 'cupy' else 'cpu'}), fused step / PyTorch = {r['step/torch']:.2f}")
+                         f"({'cuda' if name == 'cupy' else 'cpu'}), fused step beside it "
+                         f"{r['step_beside_torch'] * 1e3:.2f} ms: fused / PyTorch = {r['step/torch']:.2f}")
     return lines
 
 

@@ -13,12 +13,10 @@ import math
 import numpy as np
 
 
-def torch_step_seconds(size, dtype, repeats, median_seconds, device="cpu", lam=0.1, seed=0):
-    """Median seconds of one forward + backward on ``device`` ("cpu" or "cuda"), or None.
+def torch_step(size, dtype, device="cpu", lam=0.1, seed=0):
+    """(step, sync): one forward + backward on ``device`` ("cpu" or "cuda") and its clock sync, or None.
 
-    None when PyTorch is missing or has no such device. ``median_seconds(fns,
-    repeats, sync)`` is the benchmark's own timer, so both libraries are timed
-    alike (in blocks, after a warm-up, synchronised before each clock read).
+    None when PyTorch is missing or has no such device.
     """
     try:
         import torch
@@ -45,8 +43,7 @@ def torch_step_seconds(size, dtype, repeats, median_seconds, device="cpu", lam=0
         D1 = H * (1.0 - H)
         pen = ((D1 * D1) @ (W * W).sum(dim=1)).sum() / B
         (rec + lam * pen).backward()
-    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    return median_seconds({"torch": step}, repeats, sync)["torch"]
+    return step, (torch.cuda.synchronize if device == "cuda" else (lambda: None))
 
 
 def torch_version():

@@ -188,6 +188,17 @@ def test_bench_command_writes_its_table_and_json(tmp_path, capsys):
     assert result["machine"]["numpy"] == np.__version__
 
 
+def test_bench_compares_with_a_peer_in_alternating_blocks(monkeypatch):
+    row = {"backend": "numpy", "dtype": "float32", "B": 4, "n_visible": 6, "n_hidden": 3}
+    monkeypatch.setattr(bench, "torch_step", lambda *a, **k: None)            # no PyTorch: nothing to add
+    assert bench.compare_torch(row, 3) == {}
+    calls = []
+    monkeypatch.setattr(bench, "torch_step", lambda *a, **k: (lambda: calls.append(1), lambda: None))
+    monkeypatch.setattr(bench, "PAUSE", 0.0)
+    out = bench.compare_torch(row, 6)
+    assert out["step/torch"] > 0 and len(calls) == 3 * (3 + bench.BLOCK)    # 3 blocks: warm-up + one block
+
+
 def test_bench_arguments_are_checked(capsys):
     assert main(["bench", "--sizes", "8x12"]) == 2
     assert "BxVxH" in capsys.readouterr().err
