@@ -49,6 +49,7 @@ class Workspace:
         self.dW, self.Wq = new(n_hidden, n_visible), new(n_hidden, n_visible)
         self.dW_r = None if tied else new(n_visible, n_hidden)
         self.ones = xp.ones((B,), dtype=dtype, device=device)
+        self.nan = xp.asarray(float("nan"), dtype=dtype, device=device)   # "contractive" when lam == 0
         # -z is clamped at cap before exp(-z): e^cap is finite, e^-cap is below anything that matters;
         # a row of caps, because NumPy's minimum against a scalar is twice as slow
         self.cap = xp.full((n_visible,), 0.9 * math.log(xp.finfo(dtype).max), dtype=dtype, device=device)
@@ -192,7 +193,7 @@ def step(params, X, spec, ws, target=None):
     if spec.lam > 0:
         ws.dW += ws.Wq                                 # 2 diag(mean_b s'(a_b)^2) W, times lam
     else:
-        pen = xp.asarray(float("nan"), dtype=W.dtype, device=backend.device_of(W))
+        pen = ws.nan                                   # made once: a host-to-device copy can wait for the GPU
     total = rec + spec.lam * pen if spec.lam > 0 else rec
     return {"reconstruction": rec, "contractive": pen, "total": total}, grads
 
