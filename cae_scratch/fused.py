@@ -114,6 +114,20 @@ def encoder_for(name):
     return (lambda *args: encode_any(act, *args)), d2_any
 
 
+def penalty_into(xp, W, H, dA, ws, d2_into, lam):
+    """P = mean_b sum_k s'(a_bk)^2 q_k as a 0-d array; fills ws.S with its share of dA, ws.Wq with its q path.
+
+    ws.Wq = (2 lam / B) diag(sum_b s'(a_b)^2) W, computed while W is in cache
+    from q. dA's buffer holds s'^2 for the column sums; dH overwrites it later.
+    """
+    B = H.shape[0]
+    q = xp.vecdot(W, W)                                # q_k = sum_j W[k, j]^2
+    d1_sq_sum = ws.ones @ into(dA, xp.multiply, ws.D, ws.D)
+    d2_into(xp, ws.S, H, ws.D, q * (2.0 * lam / B))
+    into(ws.Wq, xp.multiply, W, xp.reshape(d1_sq_sum * (2.0 * lam / B), (-1, 1)))
+    return xp.vecdot(d1_sq_sum, q) / B
+
+
 # ---- decoder: the reconstruction loss and dZ, given Z = H W_r^T (overwritten) ---------------------
 
 def bce_into(xp, Z, b_r, T, dZ, ws):
@@ -167,13 +181,8 @@ def step(params, X, spec, ws, target=None):
     with backend.overflow_allowed():
         matmul_into(H, X, W.T)
         encode(xp, H, b_h, ws.D, ws.S)
-        if spec.lam > 0:                               # before dH overwrites dA's buffer
-            q = xp.vecdot(W, W)                        # q_k = sum_j W[k, j]^2
-            d1_sq_sum = ws.ones @ into(dA, xp.multiply, ws.D, ws.D)
-            pen = xp.vecdot(d1_sq_sum, q) / B
-            d2_into(xp, ws.S, H, ws.D, q * (2.0 * spec.lam / B))
-            c = xp.reshape(d1_sq_sum * (2.0 * spec.lam / B), (-1, 1))
-            into(ws.Wq, xp.multiply, W, c)             # the q path, while W is in cache from vecdot
+        if spec.lam > 0:
+            pen = penalty_into(xp, W, H, dA, ws, d2_into, spec.lam)
         Z = matmul_into(ws.Z, H, W_r.T)
         if spec.loss == "bce":
             rec = bce_into(xp, Z, b_r, T, dZ, ws)
