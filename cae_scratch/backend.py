@@ -124,6 +124,15 @@ def cupy_usable() -> bool:
         return False
 
 
+def cupy_device_name():
+    """The name of CuPy's current GPU (e.g. for a benchmark's record), or None without a usable CuPy."""
+    if not cupy_usable():
+        return None
+    import cupy
+    name = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
 def available_backends() -> list[str]:
     """Backends usable on this machine, NumPy first."""
     names = ["numpy", "array_api_strict"]

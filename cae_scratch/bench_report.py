@@ -72,10 +72,11 @@ def machine_info(load, torch=False):
                                       "OMP_NUM_THREADS") if k in os.environ}
     info = {"python": platform.python_version(), "numpy": np.__version__, "cpu_count": os.cpu_count(),
             "processor": platform.processor() or platform.machine(), "blas": blas, "env": env,
-            "load_average_before": load, "cupy": backend.cupy_usable(), "torch": torch_version() if torch else None}
+            "load_average_before": load, "cupy": backend.cupy_usable(), "gpu": backend.cupy_device_name(), "torch": torch_version() if torch else None}
     kernels = ", ".join(f"{b['internal_api']} {b['version']} {b['architecture']} kernel, "
                         f"{b['num_threads']} threads" for b in blas) or "BLAS unknown (no threadpoolctl)"
     busy = " -- the machine was busy: ratios are only reliable when it is idle" if load and load > 0.5 else ""
-    info["note"] = (f"numpy {np.__version__}, {kernels}; {os.cpu_count()} CPUs; load average before "
+    gpu = f"; GPU {info['gpu']}" if info["gpu"] else ""
+    info["note"] = (f"numpy {np.__version__}, {kernels}; {os.cpu_count()} CPUs{gpu}; load average before "
                     + ("unknown" if load is None else f"{load:.2f}") + busy + (f"; env {env}" if env else ""))
     return info
