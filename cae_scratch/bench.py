@@ -201,8 +201,9 @@ def add_command(sub):
                                    "5 bare matrix products it needs, lam=0.1 against lam=0, float32 "
                                    "against float64, an epoch of fit against the sum of its steps, and "
                                    "optionally CuPy and PyTorch autograd. Run it on an otherwise idle machine.")
-    p.add_argument("--sizes", nargs="+", default=["x".join(map(str, s)) for s in DEFAULT_SIZES],
-                   help="sizes BxVxH (batch x n_visible x n_hidden); default: %(default)s")
+    default_sizes = ["x".join(map(str, s)) for s in DEFAULT_SIZES]
+    p.add_argument("--sizes", nargs="+", default=default_sizes,
+                   help=f"sizes BxVxH (batch x n_visible x n_hidden); default: {' '.join(default_sizes)}")
     p.add_argument("--backend", default="numpy", choices=["numpy", "cupy"],
                    help="cupy also measures numpy, for the speedup (default numpy)")
     p.add_argument("--dtype", choices=["float32", "float64"], help="one dtype (default: both)")
