@@ -218,7 +218,8 @@ def test_missing_factor_2_has_relative_error_one_third(tmp_path):
 # ---- the command line ---------------------------------------------------------------------------
 def cli(*args, cwd=ROOT):
     return subprocess.run([sys.executable, "-m", "lessons.exercises", *args], cwd=cwd, capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": ROOT})
+                          text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                              p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)})
 
 
 def test_cli_exit_codes_and_commands(tmp_path):
