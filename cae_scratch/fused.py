@@ -221,7 +221,7 @@ class FusedStep:
         W = params["W"]
         if X.dtype != W.dtype:
             raise TypeError(f"X has dtype {X.dtype} but the parameters {W.dtype}; cast X first")
-        key = (X.shape, W.shape, W.dtype, backend.device_of(W), spec.tied)
+        key = (X.shape, W.shape, W.dtype, str(backend.device_of(W)), spec.tied)   # CuPy devices are unhashable
         if key not in self.workspaces:
             if len(self.workspaces) >= 4:              # full batches, the last short one, and a spare
                 self.workspaces.clear()

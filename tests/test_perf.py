@@ -39,7 +39,7 @@ def assert_same_step(got, want, rtol=1e-10):
 
 
 @pytest.mark.parametrize("act,loss_dec,tied,lam,denoise",
-                         itertools.product(ACTS, LOSS_DECODERS, [True, False], [0.0, 0.3], [False, True]))
+                         list(itertools.product(ACTS, LOSS_DECODERS, [True, False], [0.0, 0.3], [False, True])))
 def test_fused_step_equals_the_reference(act, loss_dec, tied, lam, denoise):
     spec = network.Spec(act, loss_dec[1], loss_dec[0], tied, lam)
     params, X, T = params_and_data(spec)
