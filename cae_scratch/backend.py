@@ -33,6 +33,11 @@ def namespace(*arrays):
             "backend first, e.g. with model.asarray(X)") from None
 
 
+def is_array(x) -> bool:
+    """True for an array of any array-API library (NumPy, CuPy, array_api_strict, ...), False for lists etc."""
+    return array_api_compat.is_array_api_obj(x)
+
+
 def get_namespace(name: str):
     """Namespace for a backend name: 'numpy', 'cupy', 'array_api_strict' or any array-API module name."""
     if not isinstance(name, str):

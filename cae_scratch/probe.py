@@ -87,7 +87,7 @@ class LinearProbe:
 
 def train_probe(X, y, *, n_classes=None, l2=1e-4, epochs=60, batch_size=128, lr=1e-2, seed=0):
     """Fit a LinearProbe on X: (N, n_features) (any backend) and host labels y: (N,)."""
-    if not (isinstance(X, np.ndarray) or hasattr(X, "__array_namespace__")):
+    if not backend.is_array(X):
         X = np.asarray(X, dtype=np.float64)          # lists and the like
     xp = backend.namespace(X)
     dtype = X.dtype if xp.isdtype(X.dtype, "real floating") else xp.float64

@@ -61,10 +61,10 @@ def array_for(x, xp, dtype, device, name="X"):
     Other real dtypes are cast to the model's dtype once, here.
     """
     is_numpy_model = array_api_compat.is_numpy_namespace(xp)
-    if is_numpy_model and not array_api_compat.is_array_api_obj(x):
+    if is_numpy_model and not backend.is_array(x):
         import numpy as np
         x = np.asarray(x)
-    if not array_api_compat.is_array_api_obj(x):
+    if not backend.is_array(x):
         raise TypeError(f"{name} must be an array of the model's backend ({backend.backend_name(xp)}), "
                         f"got {type(x).__name__}; convert it with model.asarray({name})")
     x_ns = array_api_compat.array_namespace(x)

@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 
 import cae_scratch as cs
-from cae_scratch import gradcheck, losses, network, penalty
+from cae_scratch import backend, gradcheck, losses, network, penalty
 from cae_scratch.activations import sigmoid
 
 STEP = 1e-6
@@ -121,7 +121,7 @@ def call(fn, args):
 def as_gradient(value, name, shape):
     """The student's output as a float64 array of ``shape``, or a StudentError saying what is wrong."""
     try:
-        arr = np.asarray(cs.to_numpy(value) if hasattr(value, "__array_namespace__") else value, dtype=np.float64)
+        arr = np.asarray(cs.to_numpy(value) if backend.is_array(value) else value, dtype=np.float64)
     except (TypeError, ValueError):
         raise StudentError(f"{name} is a {type(value).__name__}, not an array of numbers") from None
     if arr.shape != tuple(shape):
