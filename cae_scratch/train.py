@@ -1,11 +1,13 @@
 """Minibatch training: ``fit(params, X, spec, ...) -> history``, updating params in place.
 
 Shuffling uses a host-side permutation from the seed's stream 1 (stream 0
-initialises the weights, stream 2 draws the DAE's input corruption), moved to the device once per epoch; batches are
-``xp.take`` rows on the device, gathered into one reused array per batch
-size (a step allocates no batch and, without corruption, copies nothing between host and device). Loss terms are summed on the device and read
-back once per epoch, which is also where divergence is detected: a
-non-finite epoch restores the last finite parameters and raises.
+initialises the weights, stream 2 draws the DAE's input corruption), moved
+to the device once per epoch; batches are ``xp.take`` rows on the device,
+gathered into one reused array per batch size (a step allocates no batch
+and, without corruption, copies nothing between host and device). Loss
+terms are summed on the device and read back once per epoch, which is also
+where divergence is detected: a non-finite epoch restores the last finite
+parameters and raises.
 """
 from __future__ import annotations
 
@@ -25,12 +27,6 @@ TERMS = ("total", "reconstruction", "contractive")
 
 class TrainingDivergedError(FloatingPointError):
     """The loss became NaN or inf; the model keeps its last finite parameters."""
-
-
-def minibatch_indices(n, batch_size, gen):
-    """A fresh permutation of range(n), split into batches (host arrays of ints)."""
-    perm = gen.permutation(n)
-    return [perm[i:i + batch_size] for i in range(0, n, batch_size)]
 
 
 def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, progress=True,
@@ -61,7 +57,7 @@ def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, pr
         warnings.simplefilter("ignore", RuntimeWarning)   # divergence is reported below, once per epoch
         for epoch in range(epochs):
             sums = {t: 0.0 for t in TERMS}
-            perm = xp.asarray(gen.permutation(n), device=device)   # as minibatch_indices; one copy an epoch
+            perm = xp.asarray(gen.permutation(n), device=device)   # one host-to-device copy an epoch
             for start in range(0, n, batch_size):
                 idx = perm[start:min(start + batch_size, n)]
                 rows = idx.shape[0]

@@ -47,10 +47,21 @@ def test_same_seed_same_history_and_weights(digits):
     assert other["total"] != runs[0][0]["total"]         # the shuffling seed matters
 
 
-def test_minibatches_cover_every_example_once():
-    batches = train.minibatch_indices(10, 4, np.random.default_rng(0))
-    assert [len(b) for b in batches] == [4, 4, 2]
-    assert sorted(np.concatenate(batches).tolist()) == list(range(10))
+def test_each_epoch_visits_every_example_once_in_a_fresh_order():
+    X = np.arange(10.0)[:, None] * np.ones((1, 3)) / 10        # row i holds i / 10: rows are identifiable
+    seen = []
+
+    def recording_step(params, Xb, spec, target=None):
+        seen.append(np.round(Xb[:, 0] * 10).astype(int).tolist())
+        zero = {k: np.zeros_like(v) for k, v in params.items()}
+        return {t: np.asarray(1.0) for t in train.TERMS}, zero
+    model = cs.ContractiveAutoencoder(3, 2)
+    hist = train.fit(model.params, X, model.spec, epochs=2, batch_size=4, lr=1e-3, progress=False,
+                     step=recording_step)
+    assert [len(b) for b in seen] == [4, 4, 2] * 2
+    epochs = [sum(seen[:3], []), sum(seen[3:], [])]
+    assert all(sorted(e) == list(range(10)) for e in epochs) and epochs[0] != epochs[1]
+    assert hist["total"] == [1.0, 1.0]                      # per-example mean of the per-batch terms
 
 
 @pytest.mark.parametrize("name", optim.OPTIMIZERS)
