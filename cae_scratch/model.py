@@ -52,6 +52,7 @@ class ContractiveAutoencoder:
         self.seed = check.seed(seed)
         self._params = network.init_params(self.n_visible, self.n_hidden, self.spec, self.xp,
                                            self.dtype, self.device, seed)
+        self._step = fused.FusedStep()          # buffers for loss_and_grads, kept between calls
 
     # ---- settings -----------------------------------------------------------------------
     @property
@@ -91,8 +92,13 @@ class ContractiveAutoencoder:
 
     # ---- math -------------------------------------------------------------------------
     def loss_and_grads(self, X):
-        """(loss: float, grads: dict like params) for X: (B, n_visible); the fused step of ``fused.py``."""
-        terms, grads = fused.loss_and_grads(self._params, self._check_X(X), self.spec)
+        """(loss: float, grads: dict like params) for X: (B, n_visible); the fused step of ``fused.py``.
+
+        The step's buffers are kept between calls (fresh ones page-fault in
+        every call); the grads returned are copies, so they stay the caller's.
+        """
+        terms, grads = self._step(self._params, self._check_X(X), self.spec)
+        grads = {k: self.xp.asarray(g, copy=True) for k, g in grads.items()}
         return float(terms["total"]), grads
 
     def loss_terms(self, X):

@@ -76,3 +76,18 @@ def test_lam_zero_skips_the_penalty():
     terms, _ = network.loss_and_grads(model.params, X, model.spec)
     assert np.isnan(float(terms["contractive"]))
     assert model.loss_terms(X)["contractive"] > 0        # measured when asked for
+
+
+def test_model_grads_belong_to_the_caller():
+    """The model reuses its step's buffers between calls; the grads it hands out must not change."""
+    model = cs.ContractiveAutoencoder(6, 4, lam=0.2)
+    X1, X2 = np.random.default_rng(0).random((2, 5, 6))
+    _, g1 = model.loss_and_grads(X1)
+    kept = {k: v.copy() for k, v in g1.items()}
+    _, g2 = model.loss_and_grads(X2)
+    for k in g1:
+        np.testing.assert_array_equal(g1[k], kept[k])
+        assert not np.array_equal(g1[k], g2[k])
+    _, ref = network.loss_and_grads(model.params, X1, model.spec)
+    for k in ref:
+        np.testing.assert_allclose(g1[k], ref[k], rtol=1e-10, atol=1e-14)
