@@ -59,16 +59,12 @@ def row_chunks(n_rows, bytes_per_row, max_bytes):
     return [(s, min(s + step, n_rows)) for s in range(0, n_rows, step)]
 
 
-def _itemsize(xp, X):
-    return 4 if X.dtype == xp.float32 else 8
-
-
 def jacobian_norms(W, b_h, X, activation="sigmoid", max_bytes=DEFAULT_MAX_BYTES):
     """||J(x_b)||_F for every row of X: (B,) array of X's backend (closed form, no Jacobian built)."""
     xp, X, act = _inputs(W, b_h, X, activation)
     q = row_norms_sq(W)
     parts = []
-    for start, stop in row_chunks(X.shape[0], 3 * W.shape[0] * _itemsize(xp, X), max_bytes):
+    for start, stop in row_chunks(X.shape[0], 3 * W.shape[0] * backend.itemsize(X), max_bytes):
         _, _, D1 = encoder_derivatives(W, b_h, X[start:stop, :], act)   # A, H, D1: 3 (chunk, n_hidden)
         parts.append(xp.sqrt((D1 * D1) @ q))
     return xp.concat(parts)
@@ -89,7 +85,7 @@ def saturation_fraction(W, b_h, X, activation="sigmoid", margin=SATURATION_MARGI
                          f"sigmoid), got {margin}")
     limit = 4.0 * margin * (1.0 - margin) * SLOPE_MAX[act.name]
     count = 0.0
-    for start, stop in row_chunks(X.shape[0], 3 * W.shape[0] * _itemsize(xp, X), max_bytes):
+    for start, stop in row_chunks(X.shape[0], 3 * W.shape[0] * backend.itemsize(X), max_bytes):
         _, _, D1 = encoder_derivatives(W, b_h, X[start:stop, :], act)
         count = xp.sum(xp.astype(D1 <= limit, W.dtype)) + count      # summed on the device
     return float(count) / (X.shape[0] * W.shape[0])
@@ -116,7 +112,7 @@ def sensitivity(W, b_h, X, D, activation="sigmoid", max_bytes=DEFAULT_MAX_BYTES)
     if not bool(xp.all(d_norm > 0.0)):
         raise ValueError("D has a zero row: every displacement must be nonzero to divide by its length")
     parts = []
-    for start, stop in row_chunks(X.shape[0], 4 * max(W.shape) * _itemsize(xp, X), max_bytes):
+    for start, stop in row_chunks(X.shape[0], 4 * max(W.shape) * backend.itemsize(X), max_bytes):
         Xc = X[start:stop, :]
         parts.append(_code_distance(act, W, b_h, Xc, act.f(Xc @ W.T + b_h), D[start:stop, :]))
     return xp.concat(parts) / d_norm
@@ -145,7 +141,7 @@ def contraction_curve(W, b_h, X, activation="sigmoid", radii=(0.01, 0.1, 1.0), n
     sums = [0.0] * len(radii)
     for stream in backend.spawn(check.seed(seed), n_directions):
         gen = backend.rng(stream)
-        for start, stop in row_chunks(n, 4 * max(W.shape) * _itemsize(xp, X), max_bytes):
+        for start, stop in row_chunks(n, 4 * max(W.shape) * backend.itemsize(X), max_bytes):
             Xc = X[start:stop, :]
             U = backend.asarray(unit_directions(gen, stop - start, n_visible), xp, dtype, device)
             H0 = act.f(Xc @ W.T + b_h)

@@ -113,6 +113,11 @@ def dtype_name(x) -> str:
     return str(x.dtype)
 
 
+def itemsize(x) -> int:
+    """Bytes per element of a float array of any backend (for memory caps)."""
+    return 4 if dtype_name(x) == "float32" else 8
+
+
 @lru_cache(maxsize=1)
 def cupy_usable() -> bool:
     """True when CuPy imports, sees a GPU, and runs a tiny kernel.

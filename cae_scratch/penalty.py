@@ -17,6 +17,7 @@ element by element; it is the oracle for tests and the tool for analysis.
 """
 from __future__ import annotations
 
+from . import backend
 from .backend import namespace
 
 DEFAULT_MAX_BYTES = 256 * 2**20  # memory cap of one Jacobian chunk
@@ -76,8 +77,7 @@ def jacobian_chunks(W, b_h, X, activation, max_bytes=DEFAULT_MAX_BYTES):
     """
     xp = namespace(W, X)
     n_hidden, n_visible = W.shape
-    itemsize = 4 if X.dtype == xp.float32 else 8
-    chunk = max(1, int(max_bytes) // max(1, n_hidden * n_visible * itemsize))
+    chunk = max(1, int(max_bytes) // max(1, n_hidden * n_visible * backend.itemsize(X)))
     for start in range(0, X.shape[0], chunk):
         _, _, D1 = encoder_derivatives(W, b_h, X[start:min(start + chunk, X.shape[0]), :], activation)
         yield start, xp.expand_dims(D1, axis=2) * xp.expand_dims(W, axis=0)
