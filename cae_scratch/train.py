@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import warnings
 
-import numpy as np
 from tqdm.auto import tqdm
 
 from . import backend

@@ -76,7 +76,7 @@ def main(backend="numpy", quick=False, seed=0, out_dir=None):
     bce_by_hand = float(losses.bce(X, Z))                    # computed from z (log-sum-exp), never from r
     bce_untrained = model.loss_terms(X)["reconstruction"]
     bce_mean = mean_image_bce(X_host)
-    print(f"bce(x, r) = -sum_j [x_j log r_j + (1 - x_j) log(1 - r_j)], mean over the batch:")
+    print("bce(x, r) = -sum_j [x_j log r_j + (1 - x_j) log(1 - r_j)], mean over the batch:")
     print(f"  untrained model: {bce_untrained:.2f}   (by hand: {bce_by_hand:.2f})")
     print(f"  'always output the average digit': {bce_mean:.2f}   (and r = 0.5 everywhere: {64 * np.log(2):.2f})")
     print("  The random W scrambles the input: the untrained model is worse than ignoring it.")

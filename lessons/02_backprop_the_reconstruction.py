@@ -20,7 +20,6 @@ if __package__ in (None, ""):
 
 import os
 
-import numpy as np
 
 import cae_scratch as cs
 from cae_scratch import data, gradcheck, losses, network, plots

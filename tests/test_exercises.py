@@ -6,7 +6,6 @@ below, and the untouched templates, and check the verdict, the hint and the
 exit status.
 """
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
