@@ -18,12 +18,12 @@ if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import os
-import time
 
 import numpy as np
 
 import cae_scratch as cs
 from cae_scratch import backend as cb, data, penalty, plots
+from cae_scratch.bench import median_seconds
 from lessons._common import lesson_dir, model_kwargs, run_lesson_cli
 
 SIGMOID = cs.get_activation("sigmoid")
@@ -40,16 +40,6 @@ def explicit(W, b_h, X):
     xp = cb.namespace(X)
     J = penalty.explicit_jacobian(W, b_h, X, SIGMOID)
     return xp.sum(J * J) / X.shape[0]
-
-
-def median_seconds(fn, xp, repeats):
-    fn(); cb.synchronize(xp)                                 # warm-up (and GPU kernel compilation)
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn(); cb.synchronize(xp)
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
 
 
 def main(backend="numpy", quick=False, seed=0, out_dir=None):
@@ -78,8 +68,10 @@ def main(backend="numpy", quick=False, seed=0, out_dir=None):
         Xn = big.asarray(gen.random((B, n)))
         Wn, bn = big.params["W"], big.params["b_h"]
         repeats = 3 if quick else 7
-        t_closed.append(median_seconds(lambda: closed_form(Wn, bn, Xn), big.xp, repeats))
-        t_explicit.append(median_seconds(lambda: explicit(Wn, bn, Xn), big.xp, repeats))
+        t = median_seconds({"closed": lambda: closed_form(Wn, bn, Xn), "explicit": lambda: explicit(Wn, bn, Xn)},
+                           repeats, sync=lambda: cb.synchronize(big.xp), warmup=1)   # medians, GPU-synchronised
+        t_closed.append(t["closed"])
+        t_explicit.append(t["explicit"])
         m_closed.append((B * n + n) * itemsize / 1e6)         # D1 (B, n_hidden) and q (n_hidden,)
         m_explicit.append(B * n * n * itemsize / 1e6)         # J (B, n_hidden, n_visible)
         print(f"{n:>5} {1e3 * t_closed[-1]:>12.3f} {1e3 * t_explicit[-1]:>14.3f} "

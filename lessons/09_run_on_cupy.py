@@ -22,12 +22,12 @@ if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import os
-import time
 
 import numpy as np
 
 import cae_scratch as cs
 from cae_scratch import backend as cb, data, plots
+from cae_scratch.bench import median_seconds
 from lessons._common import lesson_dir, model_kwargs, run_lesson_cli
 
 HOW_TO = """CuPy is not usable here: cs.cupy_usable() is False (no cupy package, no NVIDIA GPU, or no working driver).
@@ -39,14 +39,9 @@ The rest of the code does not change: backend="cupy" is the only switch."""
 
 def step_seconds(model, X, repeats):
     """Median wall time of one loss_and_grads; synchronize so queued GPU work is counted."""
-    model.loss_and_grads(X); cb.synchronize(model.xp)          # warm-up: allocations, kernel compilation
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        model.loss_and_grads(X)
-        cb.synchronize(model.xp)
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
+    timed = median_seconds({"step": lambda: model.loss_and_grads(X)}, repeats,
+                           sync=lambda: cb.synchronize(model.xp), warmup=1)   # warm-up: kernel compilation
+    return timed["step"]
 
 
 def main(backend="numpy", quick=False, seed=0, out_dir=None):
