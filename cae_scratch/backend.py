@@ -61,6 +61,15 @@ def get_namespace(name: str):
     return module
 
 
+def model_kwargs(name: str) -> dict:
+    """Model keywords for a backend name; "array_api_strict:device1" means array_api_strict on
+    its off-host test device, which refuses implicit conversion to NumPy exactly as a GPU array does."""
+    if name == "array_api_strict:device1":
+        import array_api_strict
+        return {"backend": "array_api_strict", "device": array_api_strict.Device("device1")}
+    return {"backend": name}
+
+
 def backend_name(xp) -> str:
     """Short name of a namespace: 'numpy', 'cupy', or the module's own name."""
     if array_api_compat.is_numpy_namespace(xp):

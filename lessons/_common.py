@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from cae_scratch.backend import model_kwargs  # noqa: F401  (lessons import it from here)
+
 DEFAULT_OUT = os.path.join("runs", "lessons")
 
 
@@ -22,15 +24,6 @@ def lesson_dir(out_dir, module_file):
     path = out_dir or os.path.join(DEFAULT_OUT, name)
     os.makedirs(path, exist_ok=True)
     return path
-
-
-def model_kwargs(backend):
-    """Model keywords for a backend name; "array_api_strict:device1" puts the model on
-    array_api_strict's off-host test device (it refuses implicit NumPy conversion, like a GPU)."""
-    if backend == "array_api_strict:device1":
-        import array_api_strict
-        return {"backend": "array_api_strict", "device": array_api_strict.Device("device1")}
-    return {"backend": backend}
 
 
 def run_lesson_cli(main, doc):

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, settings
 
 import cae_scratch as cs
 from cae_scratch import backend
+from cae_scratch.backend import model_kwargs  # noqa: F401  (test files import it from here)
 
 settings.register_profile("ci", derandomize=True, max_examples=25, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture], print_blob=True)
@@ -42,14 +43,6 @@ def backend_params():
             marks.append(pytest.mark.skip(reason="CuPy is not usable here (no GPU or no cupy)"))
         out.append(pytest.param(name, marks=marks, id=name))
     return out
-
-
-def model_kwargs(name):
-    """Constructor keyword arguments that put a model on backend ``name``."""
-    if name == "array_api_strict:device1":
-        import array_api_strict
-        return {"backend": "array_api_strict", "device": array_api_strict.Device("device1")}
-    return {"backend": name}
 
 
 @pytest.fixture(params=backend_params())
