@@ -24,13 +24,7 @@ def image_side(n_pixels):
 
 def image_grid(ax, images, n_cols, title, cmap="gray", symmetric=False):
     """Draw rows of flat square images (N, side*side) as one tiled picture on ``ax``."""
-    images = np.asarray(images, float)
-    side = image_side(images.shape[1])
-    n_rows = math.ceil(len(images) / n_cols)
-    tile = np.full((n_rows * (side + 1), n_cols * (side + 1)), np.nan)
-    for i, img in enumerate(images):
-        r, c = divmod(i, n_cols)
-        tile[r * (side + 1):r * (side + 1) + side, c * (side + 1):c * (side + 1) + side] = img.reshape(side, side)
+    tile = tile_images(images, n_cols)
     if symmetric:
         v = np.nanmax(np.abs(tile)) or 1.0
         ax.imshow(tile, cmap=cmap, vmin=-v, vmax=v)
