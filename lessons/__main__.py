@@ -20,7 +20,7 @@ import traceback
 if __package__ in (None, ""):                          # python lessons/__main__.py: find the packages
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from lessons._common import DEFAULT_OUT
+from lessons._common import DEFAULT_OUT, add_common_arguments
 
 LESSON_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -41,9 +41,7 @@ def run_one(name, backend, quick, seed, out_dir, quiet):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m lessons", description="Run the numbered lessons in order.")
-    parser.add_argument("--quick", action="store_true", help="small sizes: the whole course in well under a minute")
-    parser.add_argument("--backend", default="numpy", help="numpy | cupy | array_api_strict | array_api_strict:device1")
-    parser.add_argument("--seed", type=int, default=0)
+    add_common_arguments(parser, "small sizes: the whole course in well under a minute")
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"figures go to OUT/<lesson> (default {DEFAULT_OUT})")
     parser.add_argument("--only", nargs="+", metavar="NN", help="run only these lesson numbers, e.g. --only 02 05")
     parser.add_argument("--quiet", action="store_true", help="print only one line per lesson, not the stories")

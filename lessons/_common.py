@@ -26,11 +26,16 @@ def lesson_dir(out_dir, module_file):
     return path
 
 
-def run_lesson_cli(main, doc):
-    parser = argparse.ArgumentParser(description=(doc or "").strip().splitlines()[0] if doc else None)
-    parser.add_argument("--quick", action="store_true", help="smaller sizes: seconds instead of minutes")
+def add_common_arguments(parser, quick_help):
+    """--quick, --backend and --seed, shared by one lesson's command line and the runner's."""
+    parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--backend", default="numpy", help="numpy | cupy | array_api_strict | array_api_strict:device1")
     parser.add_argument("--seed", type=int, default=0)
+
+
+def run_lesson_cli(main, doc):
+    parser = argparse.ArgumentParser(description=(doc or "").strip().splitlines()[0] if doc else None)
+    add_common_arguments(parser, "smaller sizes: seconds instead of minutes")
     parser.add_argument("--out", default=None, help="directory for the figures")
     args = parser.parse_args()
     result = main(backend=args.backend, quick=args.quick, seed=args.seed, out_dir=args.out)
