@@ -10,17 +10,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import glob
-import importlib
 import io
 import os
+import runpy
 import sys
 import time
 import traceback
 
-if __package__ in (None, ""):                          # python lessons/__main__.py: find the packages
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from lessons._common import DEFAULT_OUT, add_common_arguments
+from lessons._common import DEFAULT_OUT, ENV, add_common_arguments
 
 LESSON_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -31,12 +28,32 @@ def discover():
     return sorted((int(n[:2]), n) for n in names)
 
 
-def run_one(name, backend, quick, seed, out_dir, quiet):
-    """Import and run one lesson; returns its result dict (its story goes to stdout unless quiet)."""
-    module = importlib.import_module(f"lessons.{name}")
+@contextlib.contextmanager
+def lesson_environment(backend, quick, seed, out_dir):
+    """Set the CAE_LESSON_* variables a lesson reads (lessons/_common.py) and restore them after."""
+    values = {"quick": "1" if quick else "0", "backend": backend, "seed": str(seed), "out": out_dir or ""}
+    saved = {k: os.environ.get(v) for k, v in ENV.items()}
+    os.environ.update({ENV[k]: v for k, v in values.items()})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(ENV[k], None)
+            else:
+                os.environ[ENV[k]] = v
+
+
+def run_lesson(name, backend="numpy", quick=False, seed=0, out_dir=None, quiet=False):
+    """Run lessons/<name>.py top to bottom in this process; returns its ``Lesson`` (headline, result, figures).
+
+    Its story goes to stdout unless ``quiet``.
+    """
     sink = io.StringIO() if quiet else None
-    with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
-        return module.main(backend=backend, quick=quick, seed=seed, out_dir=out_dir)
+    with lesson_environment(backend, quick, seed, out_dir), \
+            contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
+        namespace = runpy.run_path(os.path.join(LESSON_DIR, f"{name}.py"), run_name=f"lessons.{name}")
+    return namespace["lesson"]
 
 
 def main(argv=None):
@@ -70,8 +87,8 @@ def main(argv=None):
             print(f"\n{'=' * 30} lesson {number:02d}: {name} {'=' * 30}")
         t = time.perf_counter()
         try:
-            result = run_one(name, args.backend, args.quick, args.seed, out_dir, args.quiet)
-            line = f"{name}  [{time.perf_counter() - t:5.1f} s]  {result['headline']}  (figures: {out_dir}/)"
+            lesson = run_lesson(name, args.backend, args.quick, args.seed, out_dir, args.quiet)
+            line = f"{name}  [{time.perf_counter() - t:5.1f} s]  {lesson.headline}  (figures: {out_dir}/)"
         except Exception:                                         # report, keep going, fail at the end
             traceback.print_exc()
             failed.append(name)
