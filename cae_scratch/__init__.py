@@ -1,10 +1,9 @@
 """cae-scratch: contractive autoencoders with hand-written backprop, on NumPy, CuPy or any array-API backend."""
-from .activations import ACTIVATIONS, get_activation
 from .backend import available_backends, cupy_usable, to_numpy
-from .gradcheck import (assert_gradients_close, check_gradients, check_model_gradients,
-                        directional_check, rel_error)
-from .model import ContractiveAutoencoder
-from .network import Spec
+from .core.activations import ACTIVATIONS, get_activation
+from .core.network import Spec
+from .gradcheck import assert_gradients_close, check_gradients, directional_check, rel_error
+from .model import ContractiveAutoencoder, check_model_gradients
 from .train import TrainingDivergedError
 
 __version__ = "0.1.0"

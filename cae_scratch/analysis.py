@@ -22,11 +22,11 @@ For h = s(W x + b_h) the Jacobian is J(x) = diag(s'(a)) W, (n_hidden, n_visible)
   input directions the code is most sensitive to; ``angle_to_span`` measures
   how far a known tangent lies from their span.
 
-Every function takes (W, b_h, X, activation) like ``penalty.jacobian_chunks``,
+Every function takes (W, b_h, X, activation) like ``core.penalty.jacobian_chunks``,
 gets its namespace from the arrays and works on any array-API backend.
 Memory stays bounded: inputs are processed in row chunks of at most
 ``max_bytes`` (B x n_hidden x n_visible tensors only through
-``penalty.jacobian_chunks``, a third of ``max_bytes`` each when an SVD's
+``core.penalty.jacobian_chunks``, a third of ``max_bytes`` each when an SVD's
 U and V^T sit beside them). SVDs use ``xp.linalg.svd`` / ``svdvals`` (the
 array API's linalg extension); a namespace without them falls back to
 NumPy on a host copy of each chunk.
@@ -38,8 +38,9 @@ import math
 import numpy as np
 
 from . import backend, validation as check
-from .activations import Activation, get_activation
-from .penalty import DEFAULT_MAX_BYTES, encoder_derivatives, jacobian_chunks, row_norms_sq
+from .core.activations import Activation, get_activation
+from .core.layers import encoder_forward
+from .core.penalty import DEFAULT_MAX_BYTES, jacobian_chunks, row_norms_sq
 
 SLOPE_MAX = {"sigmoid": 0.25, "tanh": 1.0, "softplus": 1.0, "relu": 1.0, "linear": 1.0}   # sup_a s'(a)
 SATURATION_MARGIN = 0.05
@@ -65,7 +66,7 @@ def jacobian_norms(W, b_h, X, activation="sigmoid", max_bytes=DEFAULT_MAX_BYTES)
     q = row_norms_sq(W)
     parts = []
     for start, stop in row_chunks(X.shape[0], 3 * W.shape[0] * backend.itemsize(X), max_bytes):
-        _, _, D1 = encoder_derivatives(W, b_h, X[start:stop, :], act)   # A, H, D1: 3 (chunk, n_hidden)
+        _, (_, _, _, D1) = encoder_forward(W, b_h, X[start:stop, :], act)   # A, H, D1: 3 (chunk, n_hidden)
         parts.append(xp.sqrt((D1 * D1) @ q))
     return xp.concat(parts)
 
@@ -86,7 +87,7 @@ def saturation_fraction(W, b_h, X, activation="sigmoid", margin=SATURATION_MARGI
     limit = 4.0 * margin * (1.0 - margin) * SLOPE_MAX[act.name]
     count = 0.0
     for start, stop in row_chunks(X.shape[0], 3 * W.shape[0] * backend.itemsize(X), max_bytes):
-        _, _, D1 = encoder_derivatives(W, b_h, X[start:stop, :], act)
+        _, (_, _, _, D1) = encoder_forward(W, b_h, X[start:stop, :], act)
         count = xp.sum(xp.astype(D1 <= limit, W.dtype)) + count      # summed on the device
     return float(count) / (X.shape[0] * W.shape[0])
 

@@ -8,9 +8,11 @@ normalised over the whole checked set, so entries whose true gradient is
 1e-9 is typical; a missing factor 2 shows up as ~0.33, a wrong derivative as
 O(1). float32 is a smoke test only (expect ~1e-3).
 
-A loss is any function ``f(params) -> float`` of a dict of arrays; the
-checker never mutates the caller's arrays: each probe builds perturbed
-copies on the host and moves them back to the parameter's backend.
+A loss is any function ``f(params) -> float`` of a dict of arrays (any
+backend); the checker never mutates the caller's arrays: each probe perturbs
+one entry of a copy, on the parameter's own device (no host round trip of
+the whole parameter). It knows nothing of models: a model checks itself with
+``ContractiveAutoencoder.check_gradients``.
 """
 from __future__ import annotations
 
@@ -43,11 +45,11 @@ class ParamReport:
 
 
 def _with_entry(params, name, flat_index, delta):
-    """A copy of ``params`` whose params[name] has ``delta`` added at one flat index."""
-    host = np.array(backend.to_numpy(params[name]), dtype=np.float64)
-    host.reshape(-1)[flat_index] += delta
-    xp = backend.namespace(params[name])
-    moved = backend.asarray(host, xp, params[name].dtype, backend.device_of(params[name]))
+    """A copy of ``params`` whose params[name] has ``delta`` added at one flat index (on its device)."""
+    p = params[name]
+    moved = backend.namespace(p).asarray(p, copy=True)
+    index = tuple(int(i) for i in np.unravel_index(int(flat_index), tuple(p.shape)))
+    moved[index] = moved[index] + delta
     return {**params, name: moved}
 
 
@@ -132,28 +134,3 @@ def assert_gradients_close(report, tol=TOLERANCE) -> None:
     failures = [_failure_line(r, tol) for r in report.values() if not r.rel_error < tol]
     if failures:
         raise AssertionError("gradient check failed:\n  " + "\n  ".join(failures))
-
-
-def check_model_gradients(model, X, term="total", h=1e-6, max_entries=64, seed=0) -> dict:
-    """Per-parameter report for a model's analytic gradient of one loss term.
-
-    term: "total" (the fused training step), "reconstruction" (lam = 0) or
-    "contractive" (the penalty alone, without lam; W and b_h only).
-    """
-    from . import network, penalty
-    from .activations import get_activation
-    X = model._check_X(X)
-    spec = model.spec
-    if term == "contractive":
-        act = get_activation(spec.activation)
-        f = lambda p: float(penalty.contractive_penalty(
-            penalty.encoder_derivatives(p["W"], p["b_h"], X, act)[2], penalty.row_norms_sq(p["W"])))
-        _, grads = penalty.penalty_and_grads(model.params["W"], model.params["b_h"], X, act)
-    elif term in ("total", "reconstruction"):
-        if term == "reconstruction":
-            spec = network.Spec(**{**spec.__dict__, "lam": 0.0})
-        f = lambda p: float(network.loss_terms(p, X, spec)["reconstruction" if term == "reconstruction" else "total"])
-        _, grads = network.loss_and_grads(model.params, X, spec)
-    else:
-        raise ValueError(f"unknown term {term!r}; choose 'total', 'reconstruction' or 'contractive'")
-    return check_gradients(f, model.params, grads, h=h, max_entries=max_entries, seed=seed)

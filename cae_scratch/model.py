@@ -1,16 +1,25 @@
 """``ContractiveAutoencoder``: a thin holder of sizes, spec, backend and parameters.
 
-Every method validates its input once, then calls the pure functions in
-``network``, ``penalty``, ``train`` and ``serialize``, which a lesson can
-call directly. A plain autoencoder is ``lam=0``.
+Every method validates its input once, then calls pure functions a lesson can
+call directly: ``core.network`` (encode, decode, loss terms, the reference
+step), ``core.fused`` (the step that trains and that ``loss_and_grads``
+runs), ``core.penalty`` (the closed form, the explicit Jacobian),
+``gradcheck``, ``train`` and ``serialize``. A plain autoencoder is ``lam=0``.
 """
 from __future__ import annotations
 
-from . import backend as backends, fused, network, penalty, serialize, train, validation as check
+import dataclasses
+import threading
+
+from . import backend as backends, gradcheck, serialize, train, validation as check
+from .core import fused, layers, network, penalty
+from .core.activations import ACTIVATIONS, DECODER_ACTIVATIONS, get_activation
+from .core.losses import LOSSES
 from .corruption import CORRUPTIONS
-from .activations import ACTIVATIONS, DECODER_ACTIVATIONS, get_activation
-from .losses import LOSSES
 from .optim import OPTIMIZERS
+
+TERMS = ("total", "reconstruction", "contractive")
+STEPS = ("fused", "reference")
 
 
 class ContractiveAutoencoder:
@@ -38,12 +47,14 @@ class ContractiveAutoencoder:
                              "probability); use loss='mse' for a linear decoder")
         if not isinstance(tied, bool):
             raise TypeError(f"tied must be True or False, got {tied!r}")
-        check.choice("corruption", corruption, CORRUPTIONS)
-        noise = check.non_negative_float("noise", noise)
-        if corruption == "masking" and noise >= 1.0:
+        self.corruption = check.choice("corruption", corruption, CORRUPTIONS)
+        self.noise = check.non_negative_float("noise", noise)
+        if corruption != "none" and self.noise == 0.0:
+            raise ValueError(f"corruption={corruption!r} with noise=0 corrupts nothing (a plain autoencoder); "
+                             "give noise > 0 (gaussian: its std; masking: the fraction zeroed) or corruption='none'")
+        if corruption == "masking" and self.noise >= 1.0:
             raise ValueError(f"masking noise is the fraction of inputs zeroed and must be < 1, got {noise}")
-        self.spec = network.Spec(activation, decoder_activation, loss, tied,
-                                 check.non_negative_float("lam", lam), corruption, noise)
+        self.spec = network.Spec(activation, decoder_activation, loss, tied, check.non_negative_float("lam", lam))
         self.dtype_name = check.choice("dtype", dtype, backends.DTYPES)
         self.backend = backend
         self.xp = backends.get_namespace(backend)
@@ -53,6 +64,7 @@ class ContractiveAutoencoder:
         self._params = network.init_params(self.n_visible, self.n_hidden, self.spec, self.xp,
                                            self.dtype, self.device, seed)
         self._step = fused.FusedStep()          # buffers for loss_and_grads, kept between calls
+        self._step_lock = threading.Lock()      # ... so two threads must not use them at once
 
     # ---- settings -----------------------------------------------------------------------
     @property
@@ -61,11 +73,15 @@ class ContractiveAutoencoder:
 
     @lam.setter
     def lam(self, value):
-        self.spec = network.Spec(**{**self.spec.__dict__, "lam": check.non_negative_float("lam", value)})
+        self.spec = dataclasses.replace(self.spec, lam=check.non_negative_float("lam", value))
 
     @property
     def params(self):
-        """dict of the parameter arrays (W, b_h, b_r, + W_r when untied); assign a dict to replace them."""
+        """dict of the parameter arrays (W, b_h, b_r, + W_r when untied); assign a dict to replace them.
+
+        Assignment validates keys, shapes, backend and finiteness and stores copies: training this
+        model never changes the arrays assigned (nor another model they came from).
+        """
         return self._params
 
     @params.setter
@@ -78,7 +94,9 @@ class ContractiveAutoencoder:
             arr = check.array_for(new[k], self.xp, self.dtype, self.device, name=f"params[{k!r}]")
             if tuple(arr.shape) != shape:
                 raise ValueError(f"params[{k!r}] has shape {tuple(arr.shape)}, expected {shape}")
-            checked[k] = arr
+            if not bool(self.xp.all(self.xp.isfinite(arr))):
+                raise ValueError(f"params[{k!r}] contains NaN or inf; a model's parameters must be finite")
+            checked[k] = self.xp.asarray(arr, copy=True)
         self._params = checked
 
     def asarray(self, X):
@@ -92,14 +110,17 @@ class ContractiveAutoencoder:
 
     # ---- math -------------------------------------------------------------------------
     def loss_and_grads(self, X):
-        """(loss: float, grads: dict like params) for X: (B, n_visible); the fused step of ``fused.py``.
+        """(loss: float, grads: dict like params) for X: (B, n_visible); the fused step of ``core.fused``.
 
         The step's buffers are kept between calls (fresh ones page-fault in
-        every call); the grads returned are copies, so they stay the caller's.
+        every call) behind a lock, so two threads may call this at once; the
+        grads returned are copies, so they stay the caller's.
         """
-        terms, grads = self._step(self._params, self._check_X(X), self.spec)
-        grads = {k: self.xp.asarray(g, copy=True) for k, g in grads.items()}
-        return float(terms["total"]), grads
+        X = self._check_X(X)
+        with self._step_lock:
+            terms, grads = self._step(self._params, X, self.spec)
+            grads = {k: self.xp.asarray(g, copy=True) for k, g in grads.items()}
+            return float(terms["total"]), grads
 
     def loss_terms(self, X):
         """{"reconstruction", "contractive" (mean ||J||_F^2, without lam), "total"} as floats."""
@@ -120,29 +141,57 @@ class ContractiveAutoencoder:
 
     def jacobian(self, X, max_bytes=penalty.DEFAULT_MAX_BYTES):
         """The explicit Jacobian dH/dX: (B, n_hidden, n_visible), built in chunks of <= max_bytes."""
+        max_bytes = check.positive_int("max_bytes", max_bytes)
         return penalty.explicit_jacobian(self._params["W"], self._params["b_h"], self._check_X(X),
                                          get_activation(self.spec.activation), max_bytes)
 
     def contractive_penalty(self, X):
         """mean_b ||J(x_b)||_F^2 (without lam), by the closed form."""
+        act = get_activation(self.spec.activation)
+        _, enc = layers.encoder_forward(self._params["W"], self._params["b_h"], self._check_X(X), act)
+        return float(penalty.contractive_forward(self._params["W"], enc, act)[0])
+
+    def check_gradients(self, X, term="total", step="fused", h=1e-6, max_entries=64, seed=0):
+        """Per-parameter finite-difference report ({name: gradcheck.ParamReport}) of one loss term.
+
+        term: "total", "reconstruction" (as if lam = 0) or "contractive" (the penalty
+        alone, without lam: W and b_h). step: "fused" (the step ``fit`` trains with) or
+        "reference" (``network.loss_and_grads``); the penalty alone has one implementation,
+        ``penalty.penalty_and_grads``. The numbers are central differences of ``network``'s forward.
+        """
         X = self._check_X(X)
-        _, _, D1 = penalty.encoder_derivatives(self._params["W"], self._params["b_h"], X,
-                                               get_activation(self.spec.activation))
-        return float(penalty.contractive_penalty(D1, penalty.row_norms_sq(self._params["W"])))
+        check.choice("term", term, TERMS)
+        check.choice("step", step, STEPS)
+        spec = dataclasses.replace(self.spec, lam=0.0) if term == "reconstruction" else self.spec
+        if term == "contractive":
+            act = get_activation(spec.activation)
+            def f(p):
+                return penalty.contractive_forward(p["W"], layers.encoder_forward(p["W"], p["b_h"], X, act)[1], act)[0]
+            _, grads = penalty.penalty_and_grads(self._params["W"], self._params["b_h"], X, act)
+        else:
+            def f(p):
+                return network.loss_terms(p, X, spec)[term]
+            _, grads = (fused.loss_and_grads if step == "fused" else network.loss_and_grads)(self._params, X, spec)
+        return gradcheck.check_gradients(f, self._params, grads, h=h, max_entries=max_entries, seed=seed)
 
     # ---- training and files -----------------------------------------------------------
     def fit(self, X, epochs=10, batch_size=64, lr=1e-3, optimizer="adam", seed=0, progress=True):
-        """Train in place with minibatches; returns per-epoch history lists (see ``train.fit``)."""
+        """Train in place with minibatches; returns per-epoch history lists (see ``train.fit``).
+
+        Not for two threads on one model at once: both would update the same parameters.
+        """
         X = self._check_X(X)
         check.choice("optimizer", optimizer, OPTIMIZERS)
-        return train.fit(self._params, X, self.spec, epochs=check.positive_int("epochs", epochs),
-                         batch_size=check.positive_int("batch_size", batch_size),
-                         lr=check.positive_float("lr", lr), optimizer=optimizer,
-                         progress=bool(progress), seed=check.seed(seed))
+        args = dict(epochs=check.positive_int("epochs", epochs), batch_size=check.positive_int("batch_size", batch_size),
+                    lr=check.positive_float("lr", lr), optimizer=optimizer, seed=check.seed(seed))
+        check.writable(self._params)
+        return train.fit(self._params, X, self.spec, **args, progress=bool(progress),
+                         corruption=self.corruption, noise=self.noise)
 
     def _header(self):
         return {"n_visible": self.n_visible, "n_hidden": self.n_hidden, "dtype": self.dtype_name,
-                "seed": self.seed, **self.spec.__dict__}
+                "seed": self.seed, "corruption": self.corruption, "noise": self.noise,
+                **dataclasses.asdict(self.spec)}
 
     def save(self, path):
         """Write the model to ``path`` (.npz content) atomically; returns the path."""
@@ -169,6 +218,11 @@ class ContractiveAutoencoder:
         s = self.spec
         return (f"ContractiveAutoencoder({self.n_visible}, {self.n_hidden}, activation={s.activation!r}, "
                 f"decoder_activation={s.decoder_activation!r}, loss={s.loss!r}, tied={s.tied}, "
-                f"lam={s.lam}, " + (f"corruption={s.corruption!r}, noise={s.noise}, " if s.corruption != "none" else "")
+                f"lam={s.lam}, " + (f"corruption={self.corruption!r}, noise={self.noise}, " if self.corruption != "none" else "")
                 + f"backend={self.backend!r}, dtype={self.dtype_name!r})")
 
+
+
+def check_model_gradients(model, X, term="total", step="fused", h=1e-6, max_entries=64, seed=0):
+    """``model.check_gradients(X, term, step, ...)`` as a function."""
+    return model.check_gradients(X, term, step, h=h, max_entries=max_entries, seed=seed)

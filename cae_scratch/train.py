@@ -7,7 +7,8 @@ gathered into one reused array per batch size (a step allocates no batch
 and, without corruption, copies nothing between host and device). Loss
 terms are summed on the device and read back once per epoch, which is also
 where divergence is detected: a non-finite epoch restores the last finite
-parameters and raises.
+parameters and raises; the parameters are checked too, not only the loss
+(an update can overflow after the epoch's last loss was computed).
 """
 from __future__ import annotations
 
@@ -18,27 +19,36 @@ from tqdm.auto import tqdm
 
 from . import backend
 from .corruption import corrupt
-from .fused import FusedStep
+from .core.fused import FusedStep
 from .optim import make_optimizer
 
 TERMS = ("total", "reconstruction", "contractive")
 
 
 class TrainingDivergedError(FloatingPointError):
-    """The loss became NaN or inf; the model keeps its last finite parameters."""
+    """The loss or the parameters became NaN or inf; the model keeps its last finite parameters.
+
+    ``history`` holds the finished epochs, so a caller can still save what was learned.
+    """
+
+    def __init__(self, message, history=None):
+        super().__init__(message)
+        self.history = history if history is not None else {}
 
 
 def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, progress=True,
-        step=None):
+        corruption="none", noise=0.0, step=None):
     """Train ``params`` (updated in place) on X: (N, n_visible); returns per-epoch history lists.
 
     history: {"total", "reconstruction", "contractive", "epoch"}, each term the
     mean over the epoch's examples of the per-batch value ("contractive" is
-    NaN when lam == 0, as the step skips the penalty).
+    mean ||J||_F^2 without lam, measured at lam == 0 too).
 
+    ``corruption``/``noise`` make it a denoising autoencoder (``corruption.corrupt``):
+    the step sees corrupted inputs and reconstructs the clean ones.
     ``step(params, X, spec, target=None) -> (terms, grads)`` computes one
-    batch; the default is a ``fused.FusedStep`` (the numbers of
-    ``network.loss_and_grads``, in buffers reused from batch to batch).
+    batch; the default is a ``core.fused.FusedStep`` (the numbers of
+    ``core.network.loss_and_grads``, in buffers reused from batch to batch).
     """
     xp = backend.namespace(X, params["W"])
     step = FusedStep() if step is None else step
@@ -63,21 +73,24 @@ def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, pr
                 if rows not in batch_buffers:
                     batch_buffers[rows] = xp.empty((rows, X.shape[1]), dtype=X.dtype, device=device)
                 Xb = backend.into(batch_buffers[rows], xp.take, X, idx, axis=0)
-                if spec.corruption == "none":
+                if corruption == "none":
                     terms, grads = step(params, Xb, spec)
                 else:
-                    terms, grads = step(params, corrupt(Xb, spec.corruption, spec.noise, noise_gen), spec, target=Xb)
+                    terms, grads = step(params, corrupt(Xb, corruption, noise, noise_gen), spec, target=Xb)
                 opt.step(params, grads)
                 for t in TERMS:                            # stays on the device until the epoch ends
                     sums[t] = terms[t] * float(rows) + sums[t]
                 bar.update(1)
             epoch_terms = {t: float(sums[t]) / n for t in TERMS}
-            if not math.isfinite(epoch_terms["total"]):
+            bad = [k for k, p in params.items() if not bool(xp.all(xp.isfinite(p)))]
+            if not math.isfinite(epoch_terms["total"]) or bad:
                 for k, p in last_finite.items():
                     params[k] = p
+                what = f"loss {epoch_terms['total']}" + (f"; non-finite parameters {bad}" if bad else "")
                 raise TrainingDivergedError(
-                    f"training diverged in epoch {epoch + 1} (loss {epoch_terms['total']}); the model keeps "
-                    f"the parameters from the end of epoch {epoch}. Lower lr (now {lr}) or lam (now {spec.lam}).")
+                    f"training diverged in epoch {epoch + 1} ({what}); the model keeps "
+                    f"the parameters from the end of epoch {epoch}. Lower lr (now {lr}) or lam (now {spec.lam}).",
+                    history)
             last_finite = {k: xp.asarray(p, copy=True) for k, p in params.items()}
             history["epoch"].append(epoch + 1)
             for t in TERMS:

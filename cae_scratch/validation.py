@@ -60,9 +60,12 @@ def array_for(x, xp, dtype, device, name="X"):
     need arrays already on their device (move them with ``model.asarray``).
     Other real dtypes are cast to the model's dtype once, here.
     """
+    import numpy as np
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(f"{name} is a masked array, and a model would train on the hidden values too; "
+                        f"fill or drop them first, e.g. {name}.filled(0.0) or drop the rows with masked values")
     is_numpy_model = array_api_compat.is_numpy_namespace(xp)
     if is_numpy_model and not backend.is_array(x):
-        import numpy as np
         x = np.asarray(x)
     if not backend.is_array(x):
         raise TypeError(f"{name} must be an array of the model's backend ({backend.backend_name(xp)}), "
@@ -76,7 +79,23 @@ def array_for(x, xp, dtype, device, name="X"):
                          f"move it with model.asarray({name})")
     if not (xp.isdtype(x.dtype, "real floating") or xp.isdtype(x.dtype, "integral") or x.dtype == xp.bool):
         raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
-    return x if x.dtype == dtype else xp.astype(x, dtype)
+    if x.dtype == dtype:
+        return x
+    cast = xp.astype(x, dtype)
+    if dtype == xp.float32 and xp.isdtype(x.dtype, "real floating") and bool(xp.all(xp.isfinite(x))) \
+            and not bool(xp.all(xp.isfinite(cast))):
+        raise ValueError(f"{name} has values beyond float32's range (|x| > 3.4e38); rescale your data "
+                         "or build the model with dtype='float64'")
+    return cast
+
+
+def writable(params):
+    """Every NumPy parameter array can be written in place (``fit`` updates them so), or a ValueError."""
+    import numpy as np
+    for k, p in params.items():
+        if isinstance(p, np.ndarray) and not p.flags.writeable:
+            raise ValueError(f"params[{k!r}] is read-only, and fit updates the parameters in place; "
+                             f"assign a writable copy first: model.params = {{k: v.copy() for k, v in model.params.items()}}")
 
 
 def batch(x, xp, dtype, device, width, name="X", unit_interval=False, width_name="n_visible"):

@@ -1,9 +1,10 @@
-"""Shared fixtures: the backend matrix, hypothesis profiles, and array assertions.
+"""Fixtures only (helpers live in ``_helpers.py``): the backend matrix, hypothesis profiles.
 
 Backends: numpy, array_api_strict on its CPU device, array_api_strict on
 Device("device1") (refuses implicit conversion to NumPy exactly like a GPU
 array), and cupy when usable (marked ``gpu``). ``CAE_BACKENDS=numpy,cupy``
-narrows the list.
+narrows the list; naming cupy there where CuPy is not usable is an error (a
+classroom that forgot to install CuPy must see red, not a green run of skips).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, settings
 
 import cae_scratch as cs
 from cae_scratch import backend
-from cae_scratch.backend import model_kwargs  # noqa: F401  (test files import it from here)
+from cae_scratch.backend import model_kwargs
 
 settings.register_profile("ci", derandomize=True, max_examples=25, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture], print_blob=True)
@@ -40,6 +41,9 @@ def backend_params():
     for name in selected_backends():
         marks = [pytest.mark.gpu] if name == "cupy" else []
         if name == "cupy" and not backend.cupy_usable():
+            if os.environ.get("CAE_BACKENDS"):
+                raise pytest.UsageError("CAE_BACKENDS names cupy but CuPy is not usable here; run "
+                                        "`python -m cae_scratch doctor` to see why")
             marks.append(pytest.mark.skip(reason="CuPy is not usable here (no GPU or no cupy)"))
         out.append(pytest.param(name, marks=marks, id=name))
     return out
@@ -52,22 +56,19 @@ def backend_name(request):
 
 
 @pytest.fixture
+def xp(backend_name):
+    """(namespace, device) of one entry of the backend matrix, for the pure-function tests."""
+    kw = model_kwargs(backend_name)
+    namespace = backend.get_namespace(kw["backend"])
+    return namespace, kw.get("device") or backend.default_device(namespace)
+
+
+@pytest.fixture
 def make_model(backend_name):
     """Factory: make_model(n_visible, n_hidden, **kw) on the current backend."""
     def make(n_visible, n_hidden, **kw):
         return cs.ContractiveAutoencoder(n_visible, n_hidden, **{**model_kwargs(backend_name), **kw})
     return make
-
-
-def assert_close(actual, desired, *, rtol=1e-10, atol=0.0, xp=None, dtype=None):
-    """Namespace, dtype and shape first, then values (an xp_assert_close in miniature)."""
-    if xp is not None:
-        assert backend.backend_name(backend.namespace(actual)) == backend.backend_name(xp)
-    if dtype is not None:
-        assert backend.dtype_name(actual) == dtype
-    a, d = backend.to_numpy(actual), backend.to_numpy(desired)
-    assert a.shape == d.shape, f"shape {a.shape} != {d.shape}"
-    np.testing.assert_allclose(a, d, rtol=rtol, atol=atol)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 
 import cae_scratch as cs
 from cae_scratch import analysis, backend
-from conftest import assert_close
+from _helpers import assert_close
 
 ACTS = ["sigmoid", "tanh", "softplus", "relu", "linear"]
 

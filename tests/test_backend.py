@@ -4,9 +4,10 @@ import pytest
 from hypothesis import given, settings
 
 import cae_scratch as cs
-from cae_scratch import backend, network
-from conftest import assert_close, model_kwargs
-from strategies import cae_cases
+from cae_scratch import backend
+from cae_scratch.core import network
+from _helpers import assert_close, model_kwargs
+from _helpers import cae_cases
 
 
 @pytest.mark.parametrize("dtype,rtol", [("float64", 1e-10), ("float32", 1e-5)])

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 import cae_scratch as cs
-from cae_scratch import network
+from cae_scratch.core import network
 from cae_scratch.corruption import corrupt
-from conftest import assert_close, model_kwargs
+from _helpers import assert_close, model_kwargs
 
 
 def test_masking_zeroes_the_requested_fraction_and_keeps_the_rest():
@@ -31,10 +31,7 @@ def test_dae_gradient_uses_corrupted_input_and_clean_target():
     _, grads = network.loss_and_grads(model.params, Xc, model.spec, target=X)
 
     def f(p):
-        cache = network.forward(p, Xc, model.spec)
-        rec, _ = network.reconstruction_and_dZ(X, cache, model.spec)
-        from cae_scratch import penalty
-        return float(rec + model.lam * penalty.contractive_penalty(cache["D1"], penalty.row_norms_sq(p["W"])))
+        return float(network.forward(p, Xc, model.spec, target=X)[0]["total"])
     cs.assert_gradients_close(cs.check_gradients(f, model.params, grads))
 
 
@@ -63,5 +60,5 @@ def test_bad_corruption_settings():
 def test_corruption_survives_save_and_load(tmp_path):
     model = cs.ContractiveAutoencoder(4, 2, corruption="masking", noise=0.2)
     loaded = cs.ContractiveAutoencoder.load(model.save(tmp_path / "m.npz"))
-    assert loaded.spec.corruption == "masking" and loaded.spec.noise == 0.2
+    assert loaded.corruption == "masking" and loaded.noise == 0.2
     assert "masking" in repr(loaded)

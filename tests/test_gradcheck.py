@@ -1,10 +1,12 @@
 """The gradient checker itself: it passes correct gradients and rejects the known public CAE bugs."""
+import dataclasses
 import numpy as np
 import pytest
 
 import cae_scratch as cs
-from cae_scratch import gradcheck, network, penalty
-from cae_scratch.activations import get_activation, sigmoid
+from cae_scratch import gradcheck
+from cae_scratch.core import layers, network, penalty
+from cae_scratch.core.activations import get_activation, sigmoid
 
 B, N_V, N_H = 5, 7, 6
 
@@ -16,8 +18,8 @@ def setup(activation="sigmoid", seed=0):
 
 
 def penalty_value(params, X, act):
-    D1 = penalty.encoder_derivatives(params["W"], params["b_h"], X, act)[2]
-    return float(penalty.contractive_penalty(D1, penalty.row_norms_sq(params["W"])))
+    _, enc = layers.encoder_forward(params["W"], params["b_h"], X, act)
+    return float(penalty.contractive_forward(params["W"], enc, act)[0])
 
 
 # ---- the known bugs, each written as a gradient of the penalty alone --------------------------
@@ -92,7 +94,7 @@ def test_checker_rejects_penalty_averaged_differently_in_loss_and_gradient():
     """Loss uses the mean over examples, gradient the mean over examples *and* units."""
     model, X = setup()
     _, grads = network.loss_and_grads(model.params, X, model.spec)
-    _, rec = network.loss_and_grads(model.params, X, network.Spec(**{**model.spec.__dict__, "lam": 0.0}))
+    _, rec = network.loss_and_grads(model.params, X, dataclasses.replace(model.spec, lam=0.0))
     _, pen = penalty.penalty_and_grads(model.params["W"], model.params["b_h"], X, get_activation("sigmoid"))
     wrong = {k: rec[k] + model.lam * pen.get(k, 0.0) / N_H for k in rec}
     f = lambda p: float(network.loss_terms(p, X, model.spec)["total"])
@@ -103,12 +105,12 @@ def test_checker_rejects_penalty_averaged_differently_in_loss_and_gradient():
 def test_checker_rejects_extra_sigmoid_factor_in_bce_backward():
     """dL/dz = r - x for bce on a sigmoid; multiplying by r(1-r) again is a classic slip."""
     model, X = setup()
-    spec = network.Spec(**{**model.spec.__dict__, "lam": 0.0})
-    cache = network.forward(model.params, X, spec)
-    R, H = cache["R"], cache["H"]
-    dZ = (R - X) * R * (1 - R) / B
+    spec = dataclasses.replace(model.spec, lam=0.0)
     W = model.params["W"]
-    dA = (dZ @ W.T) * cache["D1"]
+    H, (_, _, _, D1) = layers.encoder_forward(W, model.params["b_h"], X, get_activation("sigmoid"))
+    R = model.reconstruct(X)
+    dZ = (R - X) * R * (1 - R) / B
+    dA = (dZ @ W.T) * D1
     wrong = {"W": dA.T @ X + H.T @ dZ, "b_h": dA.sum(0), "b_r": dZ.sum(0)}
     f = lambda p: float(network.loss_terms(p, X, spec)["reconstruction"])
     assert gradcheck.max_error(gradcheck.check_gradients(f, model.params, wrong)) > 1e-2

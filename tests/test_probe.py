@@ -4,7 +4,7 @@ import pytest
 
 import cae_scratch as cs
 from cae_scratch import backend, probe
-from conftest import assert_close, model_kwargs
+from _helpers import assert_close, model_kwargs
 
 
 def problem(B=7, n_features=5, n_classes=3, seed=0):

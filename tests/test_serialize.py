@@ -8,7 +8,7 @@ import pytest
 
 import cae_scratch as cs
 from cae_scratch import serialize
-from conftest import model_kwargs
+from _helpers import model_kwargs
 
 
 def test_round_trip_from_any_backend_loads_on_numpy(backend_name, tmp_path):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import cae_scratch as cs
-from conftest import model_kwargs
+from _helpers import model_kwargs
 
 GOOD = np.random.default_rng(0).random((4, 6))
 

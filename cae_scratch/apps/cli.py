@@ -1,4 +1,10 @@
-"""Command line: ``python -m cae_scratch {train} ...`` (``--help`` on each command)."""
+"""The command line: ``python -m cae_scratch {train,experiment,bench,doctor} ...`` (``--help`` on each).
+
+Every command checks all its arguments and output paths before any work, and
+a user's mistake exits 2 with a one-line message (no traceback). Only that
+checking phase turns ValueError/TypeError into exit 2: an error during the
+work itself is a bug and shows its traceback.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,52 +12,258 @@ import json
 import os
 import sys
 
-from .experiment import add_command as add_experiment
-from .bench import add_command as add_bench
+from .. import backend as backends
+from ..core.activations import ACTIVATIONS
+from ..optim import OPTIMIZERS
 
 
+class UsageError(ValueError):
+    """A user's mistake on the command line: printed as one line, exit status 2."""
+
+
+# ---- argument types and checks, shared by every command ---------------------------------------
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    return value
+
+
+def non_negative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (0 <= value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def writable_dir(path, what="--out"):
+    """Create ``path`` if needed and make sure we can write files into it, or a UsageError."""
+    if not path:
+        raise UsageError(f"{what} is empty; give a directory, e.g. {what} runs/mine")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"{what} {path!r} exists and is not a directory; choose another name")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"{what} {path!r} cannot be created ({e.strerror}); choose a writable place") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"{what} {path!r} is not writable; choose a writable place")
+    return path
+
+
+def writable_file(path, what):
+    """``path`` may be written as a file: not a directory, its folder exists or can be made and is writable."""
+    if not path:
+        raise UsageError(f"{what} is empty; give a file name")
+    if os.path.isdir(path):
+        raise UsageError(f"{what} {path!r} is a directory; give a file name inside it")
+    writable_dir(os.path.dirname(os.path.abspath(path)), f"the folder of {what}")
+    return path
+
+
+def add_shared(p, out_default, progress=True):
+    """--backend, --dtype, --seed, --out (and --no-progress): defined once, used by every command."""
+    p.add_argument("--backend", default="numpy",
+                   help="numpy | cupy | array_api_strict | array_api_strict:device1")
+    p.add_argument("--dtype", default="float64", choices=backends.DTYPES)
+    p.add_argument("--seed", type=int, default=0, help="seed of the weights, the shuffling and the noise")
+    if progress:
+        p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    p.add_argument("--out", default=out_default, help="output directory (created)")
+
+
+def add_data(p, choices):
+    p.add_argument("--data", default="digits", choices=choices, help="dataset (digits is bundled and offline)")
+    p.add_argument("--data-dir", default=None, help="directory of the MNIST / Fashion-MNIST IDX files "
+                                                    "(default: the cache directory)")
+    p.add_argument("--download", action="store_true", help="download missing MNIST / Fashion-MNIST files first")
+
+
+def backend_kwargs(args):
+    """{"backend", "device"} from --backend, checked (a clear message when CuPy is not usable)."""
+    kwargs = backends.model_kwargs(args.backend)
+    backends.get_namespace(kwargs["backend"])
+    return kwargs
+
+
+# ---- train ------------------------------------------------------------------------------------
 def add_train(sub):
-    p = sub.add_parser("train", help="train a CAE on a dataset; save the model, history and a figure",
-                       description="Train a contractive autoencoder and write model.npz, history.json "
-                                   "and filters.png / history.png into --out.")
-    p.add_argument("--data", default="digits", help="dataset name (default: digits, bundled, offline)")
-    p.add_argument("--hidden", type=int, default=64, help="number of hidden units (default 64)")
-    p.add_argument("--lam", type=float, default=0.1, help="weight of the contractive penalty; 0 = plain AE")
-    p.add_argument("--activation", default="sigmoid", help="sigmoid | tanh | softplus | relu | linear")
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-2)
-    p.add_argument("--optimizer", default="adam", help="sgd | momentum | adam")
-    p.add_argument("--backend", default="numpy", help="numpy | cupy | array_api_strict")
-    p.add_argument("--dtype", default="float64", help="float64 | float32")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    p.add_argument("--out", default="runs/train", help="output directory (created)")
-    p.set_defaults(run=run_train)
+    p = sub.add_parser("train", help="train a CAE on a dataset; save the model, its history and figures",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       description="Train a contractive autoencoder and write model.npz, history.json, "
+                                   "filters.png and history.png into --out.")
+    from ..data import DATASETS
+    add_data(p, list(DATASETS))
+    p.add_argument("--hidden", type=positive_int, default=64, help="number of hidden units")
+    p.add_argument("--lam", type=non_negative_float, default=0.1, help="weight of the contractive penalty; 0 = plain AE")
+    p.add_argument("--activation", default="sigmoid", choices=sorted(ACTIVATIONS))
+    p.add_argument("--epochs", type=positive_int, default=20)
+    p.add_argument("--batch-size", type=positive_int, default=64)
+    p.add_argument("--lr", type=positive_float, default=1e-2)
+    p.add_argument("--optimizer", default="adam", choices=OPTIMIZERS)
+    add_shared(p, "runs/train")
+    p.set_defaults(check=check_train, run=run_train)
 
 
-def run_train(args):
-    from . import ContractiveAutoencoder, data, plots
-    X = data.load(args.data)
+def check_train(args):
+    from .. import ContractiveAutoencoder, data
+    out = writable_dir(args.out)
+    for name in ("model.npz", "history.json", "filters.png", "history.png"):
+        if os.path.isdir(os.path.join(out, name)):
+            raise UsageError(f"{os.path.join(out, name)} is a directory; remove it or choose another --out")
+    kwargs = backend_kwargs(args)
+    X = data.load(args.data, **({"data_dir": args.data_dir, "download": args.download}
+                                if args.data in ("mnist", "fashion-mnist") else {}))
     model = ContractiveAutoencoder(X.shape[1], args.hidden, activation=args.activation, lam=args.lam,
-                                   backend=args.backend, dtype=args.dtype, seed=args.seed)
+                                   dtype=args.dtype, seed=args.seed, **kwargs)
+    return {"X": X, "model": model}
+
+
+def run_train(args, X, model):
+    from .. import TrainingDivergedError, plots
     print(f"{model}\ndata: {args.data} {X.shape}")
-    history = model.fit(model.asarray(X), epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                        optimizer=args.optimizer, seed=args.seed, progress=not args.no_progress)
+    status = 0
+    try:
+        history = model.fit(model.asarray(X), epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                            optimizer=args.optimizer, seed=args.seed, progress=not args.no_progress)
+    except TrainingDivergedError as e:                 # keep what was learned, say what to change
+        print(f"error: {e}", file=sys.stderr)
+        history, status = e.history, 1
     for e, t, r, c in zip(history["epoch"], history["total"], history["reconstruction"], history["contractive"]):
         print(f"epoch {e:3d}  loss {t:9.4f}  reconstruction {r:9.4f}  ||J||_F^2 {c:9.4f}")
-    os.makedirs(args.out, exist_ok=True)
     model.save(os.path.join(args.out, "model.npz"))
     with open(os.path.join(args.out, "history.json"), "w") as fh:
-        json.dump(history, fh, indent=1)
-    figs = [plots.plot_filters_and_reconstructions(model, X, os.path.join(args.out, "filters.png")),
-            plots.plot_history(history, os.path.join(args.out, "history.png"), title=f"CAE on {args.data}")]
-    print(f"loss {history['total'][0]:.4f} -> {history['total'][-1]:.4f}; wrote model.npz, history.json, "
-          + ", ".join(os.path.basename(f) for f in figs) + f" in {args.out}")
+        json.dump(history, fh, indent=1, allow_nan=False)
+    kind = "CAE" if model.lam > 0 else "AE"
+    figs = [plots.plot_filters_and_reconstructions(model, X, os.path.join(args.out, "filters.png"))]
+    if history["epoch"]:
+        figs.append(plots.plot_history(history, os.path.join(args.out, "history.png"), title=f"{kind} on {args.data}"))
+        print(f"loss {history['total'][0]:.4f} -> {history['total'][-1]:.4f}", end="; ")
+    print("wrote model.npz, history.json, " + ", ".join(os.path.basename(f) for f in figs) + f" in {args.out}")
+    return status
+
+
+# ---- experiment -------------------------------------------------------------------------------
+def add_experiment(sub):
+    from .experiment.config import CONFIGS
+    p = sub.add_parser("experiment", help="AE vs DAE vs CAE: train, select, measure; write report.md and figures",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       description="AE vs DAE vs CAE, measured as in Rifai et al. (ICML 2011). "
+                                   "Writes report.md, results.json and PNG figures into --out.")
+    add_data(p, list(CONFIGS))
+    p.add_argument("--quick", action="store_true", help="tiny budget, one seed, no grid: seconds")
+    add_shared(p, "runs/experiment")
+    p.set_defaults(check=check_experiment, run=run_experiment)
+
+
+def check_experiment(args):
+    writable_dir(args.out)
+    backend_kwargs(args)
+    if args.data != "digits":
+        from ..data import idx
+        for split in ("train", "test"):
+            idx.load_split(args.data, split, args.data_dir, args.download)   # present (or fetched) and readable
+    return {}
+
+
+def run_experiment(args):
+    from .experiment.run import run_experiment as experiment
+    experiment(args.data, args.out, data_dir=args.data_dir, quick=args.quick, download=args.download,
+               backend=args.backend, dtype=args.dtype, progress=not args.no_progress)
     return 0
 
 
-COMMANDS = [add_train, add_experiment, add_bench]
+# ---- bench ------------------------------------------------------------------------------------
+def add_bench(sub):
+    from .bench.run import DEFAULT_SIZES
+    default_sizes = ["x".join(map(str, s)) for s in DEFAULT_SIZES]
+    p = sub.add_parser("bench", help="time a training step against its 5 matrix products",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       description="Median time of the fused CAE step (sigmoid, tied, bce) against the "
+                                   "5 bare matrix products it needs, lam=0.1 against lam=0, float32 "
+                                   "against float64, an epoch of fit against the sum of its steps, and "
+                                   "optionally CuPy and PyTorch autograd. Run it on an otherwise idle machine.")
+    p.add_argument("--sizes", nargs="+", default=default_sizes, help="sizes BxVxH (batch x n_visible x n_hidden)")
+    p.add_argument("--backend", default="numpy", choices=["numpy", "cupy"],
+                   help="cupy also measures numpy, for the speedup")
+    p.add_argument("--dtype", choices=list(backends.DTYPES), help="one dtype (default: both)")
+    p.add_argument("--repeats", type=positive_int, default=30, help="timed calls per function")
+    p.add_argument("--fit-rows", type=non_negative_int, default=10_000,
+                   help="rows of the fit-epoch measurement (0 skips it)")
+    p.add_argument("--torch", action="store_true", help="also time PyTorch autograd, if importable")
+    p.add_argument("--json", metavar="FILE", help="also write every number to FILE as JSON")
+    p.set_defaults(check=check_bench, run=run_bench)
+
+
+def check_bench(args):
+    from .bench.run import parse_size
+    from .bench.torch_peer import torch_version
+    sizes = [parse_size(s) for s in args.sizes]
+    if args.json:
+        writable_file(args.json, "--json")
+    if args.backend == "cupy":
+        backends.get_namespace("cupy")                 # a clear error when CuPy is not usable
+    if args.torch and torch_version() is None:
+        print("note: --torch asked for PyTorch, which is not importable here; timing without it "
+              "(pip install torch to compare)", file=sys.stderr)
+        args.torch = False
+    return {"sizes": sizes}
+
+
+def run_bench(args, sizes):
+    from .bench.report import ratio_lines
+    from .bench.run import run
+    backend_names = ("numpy",) if args.backend == "numpy" else ("cupy", "numpy")
+    out = run(sizes, backend_names, (args.dtype,) if args.dtype else ("float32", "float64"), args.repeats,
+              args.fit_rows, args.torch)
+    print("\n".join(ratio_lines(out["results"]) + [out["machine"]["note"]]))
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(out, fh, indent=1, allow_nan=False)
+        print(f"wrote {args.json}")
+    return 0
+
+
+# ---- doctor -----------------------------------------------------------------------------------
+def add_doctor(sub):
+    p = sub.add_parser("doctor", help="what this machine offers: versions, BLAS, and whether CuPy is usable (and why not)")
+    p.set_defaults(check=lambda args: {}, run=run_doctor)
+
+
+def run_doctor(args):
+    from .doctor import report
+    lines, cupy_ok = report()
+    print("\n".join(lines))
+    return 0
+
+
+COMMANDS = [add_train, add_experiment, add_bench, add_doctor]
 
 
 def main(argv=None):
@@ -60,13 +272,13 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     for add in COMMANDS:
         add(sub)
-    args = parser.parse_args(argv)
     try:
-        return args.run(args)
+        args = parser.parse_args(argv)                 # argparse prints its message and exits 2 (0 for --help)
+    except SystemExit as e:
+        return e.code
+    try:
+        prepared = args.check(args)                    # every argument and path, before any work
     except (ValueError, TypeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return args.run(args, **prepared)

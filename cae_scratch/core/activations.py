@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .backend import namespace
+from ..backend import namespace
 
 
 def sigmoid(A):

@@ -1,9 +1,10 @@
-"""The fast training step: the math of ``network.loss_and_grads``, fused, in place, in reused buffers.
+"""The fast training step: the twin of ``network.loss_and_grads``, fused, in place, in reused buffers.
 
-``network.loss_and_grads`` is the readable reference. This module computes the
-same numbers (tests: rtol 1e-10 in float64) for every activation, loss,
-decoder, tied/untied, lam and DAE target, as the five matrix products plus a
-few passes over each (B, n) array:
+``network.loss_and_grads`` is the readable reference; ``step`` below runs the
+same stages in the same order under the same names (each stage's docstring
+names its reference twin) and computes the same numbers (tests: rtol 1e-10 in
+float64) for every activation, loss, decoder, tied/untied, lam and DAE
+target, as the five matrix products plus a few passes over each (B, n) array:
 
 - every (B, n) array lives in a ``Workspace`` made once per batch shape and
   reused by each step; NumPy and CuPy write into it with ``out=``
@@ -14,9 +15,11 @@ few passes over each (B, n) array:
   a sigmoid is exp, +1, 1/x on one buffer, and s'(a) = h(1-h);
 - tied weights: dW = dA^T X + H^T dZ is ONE product [dA; H]^T [X; dZ] of
   stacked buffers (no (n_hidden, n_visible) temporary, no add);
-- bce: sum softplus(z) = sum z + sum log(1 + e^-z) shares e^-z with r = 1/(1 + e^-z);
-- the penalty: dA = s'(A) (dH + (2 lam / B) q s''(A)) before the one dA^T X,
-  and dW += (2 lam / B) diag(sum_b s'(a_b)^2) W; with lam == 0 none of it runs.
+- bce: the value in ``losses.bce_forward``'s form, two sums of non-negative elements (no
+  cancellation in float32), and dZ = r - t with r = 1/(1 + e^-z);
+- the penalty's value is always computed (cheap once s'(A) exists); its backward,
+  dA = s'(A) (dH + (2 lam / B) q s''(A)) before the one dA^T X and
+  dW += (2 lam / B) diag(sum_b s'(a_b)^2) W, runs only when lam > 0.
 
 Everything stays in the inputs' dtype and on their device; nothing is read
 back to the host inside a step.
@@ -25,9 +28,9 @@ from __future__ import annotations
 
 import math
 
-from . import backend
+from .. import backend
+from ..backend import into, matmul_into
 from .activations import get_activation
-from .backend import into, matmul_into
 
 
 class Workspace:
@@ -35,7 +38,7 @@ class Workspace:
 
     AH: (2B, n_hidden), rows :B = dA, rows B: = H.   XZ: (2B, n_visible), rows :B = X, rows B: = dZ.
     D = s'(A), S = the penalty's share of dA (and A for activations without a fast path); (B, n_hidden).
-    Z: (B, n_visible), the decoder's. dW, dW_r, Wq: gradients and the q path's scratch.
+    Z, E: (B, n_visible), the decoder's and the loss's scratch. dW, dW_r, Wq: gradients and the q path's.
     ones: (B,), so that column sums are BLAS matrix-vector products (ones @ M), twice as fast as sum().
     """
 
@@ -45,17 +48,16 @@ class Workspace:
         self.xp, self.B = xp, B
         self.AH, self.XZ = new(2 * B, n_hidden), new(2 * B, n_visible)
         self.D, self.S = new(B, n_hidden), new(B, n_hidden)
-        self.Z = new(B, n_visible)
+        self.Z, self.E = new(B, n_visible), new(B, n_visible)
         self.dW, self.Wq = new(n_hidden, n_visible), new(n_hidden, n_visible)
         self.dW_r = None if tied else new(n_visible, n_hidden)
         self.ones = xp.ones((B,), dtype=dtype, device=device)
-        self.nan = xp.asarray(float("nan"), dtype=dtype, device=device)   # "contractive" when lam == 0
         # -z is clamped at cap before exp(-z): e^cap is finite, e^-cap is below anything that matters;
         # a row of caps, because NumPy's minimum against a scalar is twice as slow
         self.cap = xp.full((n_visible,), 0.9 * math.log(xp.finfo(dtype).max), dtype=dtype, device=device)
 
 
-# ---- encoder: H <- s(H + b_h) in place and D = s'(.), given H = X W^T --------------------------
+# ---- encoder: H <- s(H + b_h) in place and D = s'(.), given H = X W^T (twin: layers.encoder_forward)
 
 def sigmoid_(xp, Z, bias):
     """Z <- 1 / (1 + exp(-(Z + bias))) in place: four passes, no temporary."""
@@ -85,7 +87,7 @@ def encode_any(act, xp, H, b_h, D, S):
     D[...] = act.d1(A, H)
 
 
-# ---- the penalty's share of dA: S = c q s''(A), c = 2 lam / B -------------------------------------
+# ---- the penalty (twin: penalty.contractive_forward / contractive_backward) -------------------------
 
 def d2_sigmoid(xp, S, H, D, cq):
     """s'' = s'(1 - 2h):  S = (cq - 2 cq h) s'."""
@@ -114,40 +116,45 @@ def encoder_for(name):
     return (lambda *args: encode_any(act, *args)), d2_any
 
 
-def penalty_into(xp, W, H, dA, ws, d2_into, lam):
-    """P = mean_b sum_k s'(a_bk)^2 q_k as a 0-d array; fills ws.S with its share of dA, ws.Wq with its q path.
-
-    ws.Wq = (2 lam / B) diag(sum_b s'(a_b)^2) W, computed while W is in cache
-    from q. dA's buffer holds s'^2 for the column sums; dH overwrites it later.
+def contractive_into(xp, W, H, dA, ws, d2_into, lam):
+    """P = mean_b sum_k s'(a_bk)^2 q_k as a 0-d array; with lam > 0 also its backward, for the step to add:
+    ws.S = (2 lam / B) q s''(A) (its share of dA, before the factor s'(A)) and
+    ws.Wq = (2 lam / B) diag(sum_b s'(a_b)^2) W (its q path), computed while W is in cache.
+    dA's buffer holds s'^2 for the column sums; dH overwrites it later.
     """
     B = H.shape[0]
     q = xp.vecdot(W, W)                                # q_k = sum_j W[k, j]^2
     d1_sq_sum = ws.ones @ into(dA, xp.multiply, ws.D, ws.D)
-    d2_into(xp, ws.S, H, ws.D, q * (2.0 * lam / B))
-    into(ws.Wq, xp.multiply, W, xp.reshape(d1_sq_sum * (2.0 * lam / B), (-1, 1)))
+    if lam > 0:
+        d2_into(xp, ws.S, H, ws.D, q * (2.0 * lam / B))
+        into(ws.Wq, xp.multiply, W, xp.reshape(d1_sq_sum * (2.0 * lam / B), (-1, 1)))
     return xp.vecdot(d1_sq_sum, q) / B
 
 
-# ---- decoder: the reconstruction loss and dZ, given Z = H W_r^T (overwritten) ---------------------
+# ---- the loss and dZ, given Z = H W_r^T, overwritten (twins: losses.*_forward and *_backward) -----
 
 def bce_into(xp, Z, b_r, T, dZ, ws):
-    """mean_b sum_j softplus(z) - t z as a 0-d array; dZ = (r - t) / B.
-
-    softplus(z) = z + log(1 + e^-z) and r = 1 / (1 + e^-z) share e^-z; -z is
-    clamped at ws.cap, which changes softplus and r by less than e^-cap.
+    """mean_b sum_j log(1 + e^-|z|) + (max(z, 0) - t z) as a 0-d array (each part >= 0 per element, as in
+    ``losses.bce_forward``); dZ = (r - t) / B with r = 1 / (1 + e^-z), -z clamped at ws.cap (which changes
+    r by less than e^-cap).
     """
-    B = T.shape[0]
-    into(Z, xp.subtract, -b_r, Z)                      # -z
-    tz = xp.sum(xp.vecdot(T, Z))                       # -sum t z
+    B, E = T.shape[0], ws.E
+    Z += b_r                                           # z
+    into(E, xp.abs, Z)
+    into(E, xp.negative, E)
+    into(E, xp.exp, E)
+    log_part = xp.sum(ws.ones @ into(E, xp.log1p, E))  # sum log(1 + e^-|z|)
+    into(dZ, xp.maximum, Z, 0.0)
+    dZ -= into(E, xp.multiply, T, Z)                   # max(z, 0) - t z, never negative
+    linear_part = xp.sum(ws.ones @ dZ)
+    into(Z, xp.negative, Z)
     into(Z, xp.minimum, Z, ws.cap)
-    z_sum = xp.sum(ws.ones @ Z)                        # -sum z
     into(Z, xp.exp, Z)
     Z += 1.0                                           # 1 + e^-z
-    log_sum = xp.sum(ws.ones @ into(dZ, xp.log, Z))
     into(dZ, xp.divide, 1.0, Z)                        # r
     dZ -= T
     dZ *= 1.0 / B
-    return (log_sum - z_sum + tz) / B
+    return (log_part + linear_part) / B
 
 
 def mse_into(xp, Z, b_r, T, dZ, sigmoid_decoder):
@@ -178,33 +185,31 @@ def step(params, X, spec, ws, target=None):
     dA, H = ws.AH[:B, :], ws.AH[B:, :]
     X_in, dZ = ws.XZ[:B, :], ws.XZ[B:, :]
     encode, d2_into = encoder_for(spec.activation)
+    # forward
     with backend.overflow_allowed():
-        matmul_into(H, X, W.T)
+        matmul_into(H, X, W.T)                         # encoder_forward
         encode(xp, H, b_h, ws.D, ws.S)
-        if spec.lam > 0:
-            pen = penalty_into(xp, W, H, dA, ws, d2_into, spec.lam)
-        Z = matmul_into(ws.Z, H, W_r.T)
-        if spec.loss == "bce":
+        Z = matmul_into(ws.Z, H, W_r.T)                # decoder_forward (b_r is added by the loss)
+        if spec.loss == "bce":                         # reconstruction_forward and _backward: dZ
             rec = bce_into(xp, Z, b_r, T, dZ, ws)
         else:
             rec = mse_into(xp, Z, b_r, T, dZ, spec.decoder_activation == "sigmoid")
-    matmul_into(dA, dZ, W_r)                           # dH
+        pen = contractive_into(xp, W, H, dA, ws, d2_into, spec.lam)   # contractive_forward (+ backward)
+    # backward
+    matmul_into(dA, dZ, W_r)                           # decoder_backward: dH
     if spec.lam > 0:
-        dA += ws.S
+        dA += ws.S                                     # encoder_backward: dA = s'(A) (dH + penalty's share)
     dA *= ws.D
     grads = {"b_h": ws.ones @ dA, "b_r": ws.ones @ dZ}
-    if spec.tied:
+    if spec.tied:                                      # tie: dW = dA^T X + H^T dZ as ONE product
         X_in[...] = X                                  # one (B, n_visible) copy buys one product, not two
         grads["W"] = matmul_into(ws.dW, ws.AH.T, ws.XZ)
     else:
         grads["W"] = matmul_into(ws.dW, dA.T, X)
         grads["W_r"] = matmul_into(ws.dW_r, dZ.T, H)
     if spec.lam > 0:
-        ws.dW += ws.Wq                                 # 2 diag(mean_b s'(a_b)^2) W, times lam
-    else:
-        pen = ws.nan                                   # made once: a host-to-device copy can wait for the GPU
-    total = rec + spec.lam * pen if spec.lam > 0 else rec
-    return {"reconstruction": rec, "contractive": pen, "total": total}, grads
+        ws.dW += ws.Wq                                 # the q path: 2 lam diag(mean_b s'(a_b)^2) W
+    return {"reconstruction": rec, "contractive": pen, "total": rec + spec.lam * pen}, grads
 
 
 class FusedStep:

@@ -1,45 +1,64 @@
-"""Reconstruction losses and their backward, as a mean over the batch of a per-example sum.
+"""Reconstruction losses as forward/backward pairs; each a mean over the batch of a per-example sum.
 
-Shapes: X, Z, R: (B, n_visible). Each ``*_backward`` returns dL/dZ, the
-gradient with respect to the decoder *pre-activation* Z, ready for the
-decoder's matrix products.
+Shapes: T (the target, usually X), Z, R: (B, n_visible). Each ``*_backward``
+returns dL/dZ, the gradient with respect to the decoder's *pre-activation* Z,
+ready for the decoder's products.
 
-bce (sigmoid decoder only), computed from Z, never from R = sigmoid(Z)::
+bce (sigmoid decoder only), computed from Z, never from R = sigmoid(Z). Per element::
 
-    -[x log r + (1-x) log(1-r)] = softplus(z) - x z      (log-sum-exp stable)
-    dL/dz = (sigmoid(z) - x) / B                          (the famous r - x)
+    -[t log r + (1-t) log(1-r)] = softplus(z) - t z = log(1 + e^-|z|) + (max(z, 0) - t z)
+
+Both parts of the last form are >= 0 for t in [0, 1] (max(z, 0) >= t z, and
+rounding keeps fl(t z) <= z), so each element, and the sum, is never
+negative and never the difference of two large numbers (the form
+sum z + sum log(1 + e^-z) - sum t z loses every digit in float32 when the
+outputs saturate). And dL/dz = (sigmoid(z) - t) / B: the famous r - x.
 
 mse (either decoder)::
 
-    (r - x)^2,   dL/dz = 2 (r - x) g'(z) / B
+    (r - t)^2,   dL/dz = 2 (r - t) g'(z) / B
 """
 from __future__ import annotations
 
-from .activations import softplus
-from .backend import namespace
+from ..backend import namespace
+from .activations import sigmoid
 
 LOSSES = ("bce", "mse")
 
 
-def bce(X, Z):
-    """mean_b sum_j softplus(z_bj) - x_bj z_bj, as a 0-d array."""
-    xp = namespace(X, Z)
-    return xp.sum(softplus(Z) - X * Z) / X.shape[0]
+def bce_forward(Z, T):
+    """(mean_b sum_j log(1 + e^-|z|) + max(z, 0) - t z as a 0-d array, cache = (Z, T))."""
+    xp = namespace(Z, T)
+    per_element = xp.log1p(xp.exp(-xp.abs(Z))) + (xp.maximum(Z, 0.0) - T * Z)
+    return xp.sum(per_element) / Z.shape[0], (Z, T)
 
 
-def bce_backward(X, R):
-    """dL/dZ for bce with a sigmoid decoder: (R - X) / B."""
-    return (R - X) * (1.0 / X.shape[0])
+def bce_backward(cache):
+    """dL/dZ = (sigmoid(Z) - T) / B."""
+    Z, T = cache
+    return (sigmoid(Z) - T) * (1.0 / Z.shape[0])
 
 
-def mse(X, R):
-    """mean_b sum_j (r_bj - x_bj)^2, as a 0-d array."""
-    xp = namespace(X, R)
-    D = R - X
-    return xp.sum(D * D) / X.shape[0]
+def mse_forward(Z, T, decoder):
+    """(mean_b sum_j (g(z) - t)^2 as a 0-d array, cache = (R, T, g'(Z) or None)); ``decoder`` is g."""
+    xp = namespace(Z, T)
+    R = decoder.f(Z)
+    diff = R - T
+    dR_dZ = None if decoder.name == "linear" else decoder.d1(Z, R)
+    return xp.sum(diff * diff) / Z.shape[0], (R, T, dR_dZ)
 
 
-def mse_backward(X, R, dR_dZ):
-    """dL/dZ for mse: 2 (R - X) g'(Z) / B; ``dR_dZ`` is g'(Z) (None for a linear decoder)."""
-    dZ = (R - X) * (2.0 / X.shape[0])
+def mse_backward(cache):
+    """dL/dZ = 2 (R - T) g'(Z) / B."""
+    R, T, dR_dZ = cache
+    dZ = (R - T) * (2.0 / R.shape[0])
     return dZ if dR_dZ is None else dZ * dR_dZ
+
+
+def reconstruction_forward(Z, T, loss, decoder):
+    """The chosen loss's forward: ``loss`` is "bce" or "mse", ``decoder`` the output Activation."""
+    return bce_forward(Z, T) if loss == "bce" else mse_forward(Z, T, decoder)
+
+
+def reconstruction_backward(cache, loss):
+    return bce_backward(cache) if loss == "bce" else mse_backward(cache)

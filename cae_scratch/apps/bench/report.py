@@ -6,8 +6,8 @@ import platform
 
 import numpy as np
 
-from . import backend
-from .bench_torch import torch_version
+from ... import backend
+from .torch_peer import torch_version
 
 COLUMNS = (  # header, width, how to show a row
     ("backend", 8, lambda r: r["backend"]),

@@ -6,16 +6,15 @@ in one process, this measures (medians of many calls, each timed alone,
 ``backend.synchronize`` before every clock read):
 
     floor        the 5 bare products, written into preallocated arrays
-    step         the fused step (``fused.FusedStep``) at lam = 0.1 and at lam = 0
-    reference    the plain ``network.loss_and_grads``
+    step         the fused step (``core.fused.FusedStep``) at lam = 0.1 and at lam = 0
+    reference    the reference ``core.network.loss_and_grads``
     epoch        ``train.fit`` (adam, and sgd) against the sum of its steps, in the same run
     torch        with --torch: the same step by PyTorch autograd (closed-form penalty),
                  timed in blocks that alternate with the fused step's (``library_blocks``)
 
 and prints their ratios and GFLOP/s (2 B n_visible n_hidden flops per product).
-Calls of one function run in blocks of ``BLOCK`` after a warm-up, and the
-blocks of different functions alternate, so a burst of load elsewhere hits
-them alike. PyTorch never alternates with NumPy call by call -- the idle
+Calls run in alternating blocks (``timing.median_seconds``), so a burst of
+load elsewhere hits every function alike. PyTorch never alternates with NumPy call by call -- the idle
 BLAS threads of one library slow the other's products ~10x -- but block by
 block, with a pause before each block.
 """
@@ -27,12 +26,13 @@ import time
 
 import numpy as np
 
-from . import backend, fused, network, train
-from .bench_torch import torch_step
-from .bench_report import format_table, machine_info, ratio_lines
+from ... import backend, train
+from ...core import fused, network
+from ...timing import median_seconds
+from .report import format_table, machine_info, ratio_lines
+from .torch_peer import torch_step
 
 DEFAULT_SIZES = ((256, 784, 1000), (128, 784, 1000), (64, 784, 500))
-BLOCK = 5
 PAUSE = 0.25     # seconds before each block of another library: its idle BLAS threads go to sleep
 
 
@@ -45,26 +45,6 @@ def parse_size(text):
     if min(B, n_visible, n_hidden) <= 0:
         raise ValueError(f"size {text!r} must have positive B, n_visible and n_hidden")
     return B, n_visible, n_hidden
-
-
-def median_seconds(fns, repeats, sync=lambda: None, warmup=3):
-    """{name: median seconds of one call} for the callables ``fns``, in alternating blocks.
-
-    ``sync()`` waits for queued device work; it runs before every clock read.
-    """
-    times = {name: [] for name in fns}
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
-    sync()
-    while min(len(t) for t in times.values()) < repeats:
-        for name, fn in fns.items():
-            for _ in range(BLOCK):
-                t0 = time.perf_counter()
-                fn()
-                sync()
-                times[name].append(time.perf_counter() - t0)
-    return {name: float(np.median(t)) for name, t in times.items()}
 
 
 def library_blocks(fns, syncs, repeats, rounds=3):
@@ -193,26 +173,6 @@ def run(sizes=DEFAULT_SIZES, backends=("numpy",), dtypes=("float32", "float64"),
     for row in results if torch else []:
         row.update(compare_torch(row, repeats))
     return {"machine": machine_info(load_before, torch), "results": results}
-
-
-def add_command(sub):
-    p = sub.add_parser("bench", help="time a training step against its 5 matrix products",
-                       description="Median time of the fused CAE step (sigmoid, tied, bce) against the "
-                                   "5 bare matrix products it needs, lam=0.1 against lam=0, float32 "
-                                   "against float64, an epoch of fit against the sum of its steps, and "
-                                   "optionally CuPy and PyTorch autograd. Run it on an otherwise idle machine.")
-    default_sizes = ["x".join(map(str, s)) for s in DEFAULT_SIZES]
-    p.add_argument("--sizes", nargs="+", default=default_sizes,
-                   help=f"sizes BxVxH (batch x n_visible x n_hidden); default: {' '.join(default_sizes)}")
-    p.add_argument("--backend", default="numpy", choices=["numpy", "cupy"],
-                   help="cupy also measures numpy, for the speedup (default numpy)")
-    p.add_argument("--dtype", choices=["float32", "float64"], help="one dtype (default: both)")
-    p.add_argument("--repeats", type=int, default=30, help="timed calls per function (default 30)")
-    p.add_argument("--fit-rows", type=int, default=10_000,
-                   help="rows of the fit-epoch measurement (default 10000; 0 skips it)")
-    p.add_argument("--torch", action="store_true", help="also time PyTorch autograd, if importable")
-    p.add_argument("--json", metavar="FILE", help="also write every number to FILE as JSON")
-    p.set_defaults(run=run_command)
 
 
 def run_command(args):

@@ -1,7 +1,7 @@
 """The experiment's report: report.md (a table shaped like the paper's Table 1), results.json, PNG figures.
 
 ``write_report(results, X_examples, out)`` turns the dict of
-``experiment.run_experiment`` into files; it computes nothing but the
+``run.run_experiment`` into files; it computes nothing but the
 qualitative checks, which read the measured numbers.
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ import os
 
 import numpy as np
 
-from . import analysis, plots
-from .experiment import RADII, SETTING_NAMES
+from ... import analysis, plots
+from .config import RADII, SETTING_NAMES
 
 PAPER_MNIST = {"AE": 1.78, "DAE-g": 1.18, "CAE": 1.14}   # Rifai et al. 2011, Table 1: test error %, fine-tuned MLP
 

@@ -21,72 +21,22 @@ Protocol, the same for every model:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import time
 
 import numpy as np
 
-from . import analysis, backend as backends, data, probe, validation as check
-from .model import ContractiveAutoencoder
-
-FAMILIES = ("AE", "DAE-g", "DAE-m", "CAE")
-SETTING_NAMES = {"AE": "lam", "DAE-g": "noise std", "DAE-m": "fraction masked", "CAE": "lam"}
-RADII = tuple(float(r) for r in np.geomspace(0.01, 20.0, 12))
-
-
-@dataclass(frozen=True)
-class Config:
-    """Architecture, budget, seeds and the selection grid of one experiment."""
-    n_hidden: int
-    epochs: int
-    batch_size: int
-    lr: float
-    seeds: tuple
-    grid: dict = field(default_factory=dict)    # family -> settings tried (lam, noise std or fraction)
-    probe_l2: tuple = (1e-3, 1e-2)
-    probe_epochs: int = 60
-    n_train: int | None = None                   # use the first n_train training rows (None: all)
-    n_analysis: int | None = None                # test rows for curves and spectra (None: all)
-
-
-FULL_GRID = {"AE": (0.0,), "DAE-g": (0.1, 0.2, 0.3, 0.5), "DAE-m": (0.1, 0.25, 0.5, 0.75),
-             "CAE": (0.01, 0.03, 0.1, 0.3, 1.0)}
-CONFIGS = {
-    "digits": Config(n_hidden=100, epochs=100, batch_size=32, lr=1e-2, seeds=(0, 1, 2), grid=FULL_GRID),
-    # MNIST-sized settings (784 -> 1000 as in the paper); not run on this project's offline machines
-    "mnist": Config(n_hidden=1000, epochs=20, batch_size=64, lr=1e-3, seeds=(0,), probe_epochs=30,
-                    n_analysis=1000, grid={"AE": (0.0,), "DAE-g": (0.2, 0.4), "DAE-m": (0.25, 0.5),
-                                           "CAE": (0.03, 0.1, 0.3)}),
-}
-CONFIGS["fashion-mnist"] = CONFIGS["mnist"]
-QUICK = Config(n_hidden=32, epochs=5, batch_size=64, lr=1e-2, seeds=(0,), probe_l2=(1e-2,), probe_epochs=20,
-               n_train=3000, n_analysis=200,
-               grid={"AE": (0.0,), "DAE-g": (0.3,), "DAE-m": (0.5,), "CAE": (0.3,)})
-
-
-def config_for(dataset, quick=False):
-    if dataset not in CONFIGS:
-        raise ValueError(f"unknown dataset {dataset!r} for the experiment; choose one of {list(CONFIGS)}")
-    return QUICK if quick else CONFIGS[dataset]
-
-
-def model_kwargs(family, setting):
-    """Constructor arguments that make ``family`` with its ``setting`` (lam / noise)."""
-    kinds = {"AE": dict(lam=0.0), "DAE-g": dict(lam=0.0, corruption="gaussian", noise=setting),
-             "DAE-m": dict(lam=0.0, corruption="masking", noise=setting), "CAE": dict(lam=setting)}
-    if family not in kinds:
-        raise ValueError(f"unknown family {family!r}; choose one of {list(FAMILIES)}")
-    return kinds[family]
-
+from ... import analysis, backend as backends, data, probe, validation as check
+from ...model import ContractiveAutoencoder
+from .config import FAMILIES, RADII, SETTING_NAMES, config_for, family_kwargs
+from .report import write_report
 
 def load_splits(dataset, data_dir=None, download=False, n_train=None):
     """Host arrays X_train, y_train, X_test, y_test in [0, 1] (n_train: the first rows of the train split)."""
     if dataset == "digits":
         Xtr, ytr, Xte, yte = data.load_digits(test_fraction=0.25, seed=0)
     else:
-        from . import idx
-        Xtr, ytr = idx.load_split(dataset, "train", data_dir, download)
-        Xte, yte = idx.load_split(dataset, "test", data_dir, download)
+        Xtr, ytr = data.idx.load_split(dataset, "train", data_dir, download)
+        Xte, yte = data.idx.load_split(dataset, "test", data_dir, download)
     n = len(Xtr) if n_train is None else min(n_train, len(Xtr))
     return Xtr[:n], ytr[:n], Xte, yte
 
@@ -124,7 +74,6 @@ def select(validation):
 def run_experiment(dataset="digits", out="runs/experiment", *, data_dir=None, quick=False, download=False,
                    backend="numpy", dtype="float64", progress=True, log=print):
     """Train, select, measure and report; returns the results dict (also written as report.md + figures)."""
-    from .report import write_report
     start = time.perf_counter()
     cfg = config_for(dataset, quick)
     check.choice("dtype", dtype, backends.DTYPES)
@@ -139,7 +88,7 @@ def run_experiment(dataset="digits", out="runs/experiment", *, data_dir=None, qu
         for setting in cfg.grid[family]:
             for seed in cfg.seeds:
                 model = ContractiveAutoencoder(Xtr.shape[1], cfg.n_hidden, backend=backend, dtype=dtype, seed=seed,
-                                               **model_kwargs(family, setting))
+                                               **family_kwargs(family, setting))
                 model.fit(Xtr_d, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, seed=seed,
                           progress=progress)
                 models[family, setting, seed] = model
@@ -187,24 +136,3 @@ def curves(model, X):
     _, V = analysis.tangent_directions(W, b_h, X[:5, :], act, k=3)
     return {"contraction": analysis.contraction_curve(W, b_h, X, act, RADII, n_directions=4, seed=0),
             "spectrum": analysis.singular_spectrum(W, b_h, X, act), "tangents": backends.to_numpy(V)}
-
-
-def add_command(sub):
-    """Register ``python -m cae_scratch experiment``."""
-    p = sub.add_parser("experiment", help="AE vs DAE vs CAE: train, select, measure; write report.md and figures",
-                       description=__doc__.split("\n\n")[0] + " Writes report.md, results.json and PNG figures.")
-    p.add_argument("--data", default="digits", choices=list(CONFIGS), help="dataset (default: digits, offline)")
-    p.add_argument("--data-dir", default=None, help="directory with the IDX files (default: the cache directory)")
-    p.add_argument("--download", action="store_true", help="download missing MNIST / Fashion-MNIST files first")
-    p.add_argument("--quick", action="store_true", help="tiny budget, one seed, no grid: seconds")
-    p.add_argument("--backend", default="numpy", help="numpy | cupy | array_api_strict")
-    p.add_argument("--dtype", default="float64", help="float64 | float32")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
-    p.add_argument("--out", default="runs/experiment", help="output directory (created)")
-    p.set_defaults(run=run_cli)
-
-
-def run_cli(args):
-    run_experiment(args.data, args.out, data_dir=args.data_dir, quick=args.quick, download=args.download,
-                   backend=args.backend, dtype=args.dtype, progress=not args.no_progress)
-    return 0

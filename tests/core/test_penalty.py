@@ -3,9 +3,9 @@ import pytest
 from hypothesis import given
 
 import cae_scratch as cs
-from cae_scratch import penalty
-from cae_scratch.activations import get_activation
-from strategies import cae_cases
+from cae_scratch.core import penalty
+from cae_scratch.core.activations import get_activation
+from _helpers import cae_cases
 
 
 def jacobian_by_loops(W, b_h, x, act):
@@ -29,7 +29,7 @@ def test_closed_form_equals_explicit_jacobian_norm(case):
 def test_jacobian_equals_finite_differences_of_encode(case):
     kw, X = case
     model = cs.ContractiveAutoencoder(**kw)
-    from strategies import away_from_relu_kinks
+    from _helpers import away_from_relu_kinks
     away_from_relu_kinks(model, X)
     J, h = model.jacobian(X), 1e-6
     fd = np.zeros_like(J)
@@ -63,7 +63,7 @@ def test_linear_encoder_penalty_is_weight_decay():
 def test_penalty_backward_two_paths_against_finite_differences(act):
     model = cs.ContractiveAutoencoder(6, 5, activation=act, seed=1)
     X = np.random.default_rng(2).random((4, 6))
-    from strategies import away_from_relu_kinks
+    from _helpers import away_from_relu_kinks
     away_from_relu_kinks(model, X)
     report = cs.check_model_gradients(model, X, term="contractive")
     cs.assert_gradients_close(report, tol=1e-7)

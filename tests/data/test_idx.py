@@ -6,19 +6,9 @@ import urllib.error
 import numpy as np
 import pytest
 
-from cae_scratch import data, idx
-
-
-def fake_split(directory, split, n=6, gz=True, seed=0):
-    """Write a small MNIST-style split (28x28 uint8 images, labels) into ``directory``; returns (images, labels)."""
-    gen = np.random.default_rng(seed)
-    images = gen.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-    labels = gen.integers(0, 10, n).astype(np.uint8)
-    suffix = ".gz" if gz else ""
-    img_stem, lab_stem = idx.SPLITS[split]
-    idx.write_idx(os.path.join(directory, img_stem + suffix), images)
-    idx.write_idx(os.path.join(directory, lab_stem + suffix), labels)
-    return images, labels
+from cae_scratch import data
+from cae_scratch.data import idx
+from _helpers import fake_split
 
 
 @pytest.mark.parametrize("suffix", ["", ".gz"])

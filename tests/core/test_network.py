@@ -4,8 +4,11 @@ import pytest
 from hypothesis import given
 
 import cae_scratch as cs
-from cae_scratch import network
-from strategies import away_from_relu_kinks, cae_cases
+import dataclasses
+
+from cae_scratch.core import fused, network, penalty
+from cae_scratch.core.activations import get_activation
+from _helpers import away_from_relu_kinks, cae_cases
 
 TOL = 1e-7
 
@@ -25,31 +28,31 @@ def test_gradients_equal_finite_differences(term, case):
 
 @given(case=cae_cases(lams=(0.05, 3.0)))
 def test_fused_step_equals_reconstruction_plus_lam_penalty(case):
+    """The fused step (what fit trains with) = the reference at lam = 0 + lam * the penalty alone."""
     kw, X = case
     model = cs.ContractiveAutoencoder(**kw)
-    from cae_scratch import penalty
-    from cae_scratch.activations import get_activation
-    terms, grads = network.loss_and_grads(model.params, X, model.spec)
-    rec_spec = network.Spec(**{**model.spec.__dict__, "lam": 0.0})
-    rec_terms, rec_grads = network.loss_and_grads(model.params, X, rec_spec)
+    terms, grads = fused.loss_and_grads(model.params, X, model.spec)
+    rec_terms, rec_grads = network.loss_and_grads(model.params, X, dataclasses.replace(model.spec, lam=0.0))
     P, pen_grads = penalty.penalty_and_grads(model.params["W"], model.params["b_h"], X,
                                              get_activation(kw["activation"]))
-    np.testing.assert_allclose(float(terms["total"]), float(rec_terms["total"]) + kw["lam"] * float(P), rtol=1e-12)
+    np.testing.assert_allclose(float(terms["total"]), float(rec_terms["total"]) + kw["lam"] * float(P), rtol=1e-10)
     for k, g in grads.items():
         expected = rec_grads[k] + kw["lam"] * pen_grads.get(k, 0.0)
-        np.testing.assert_allclose(g, expected, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(g, expected, rtol=1e-9, atol=1e-12)
 
 
 @given(case=cae_cases())
-def test_loss_and_grads_agrees_with_loss_terms(case):
+def test_loss_and_grads_agrees_with_loss_terms_and_the_reference(case):
     kw, X = case
     model = cs.ContractiveAutoencoder(**kw)
     loss, grads = model.loss_and_grads(X)
     terms = model.loss_terms(X)
     np.testing.assert_allclose(loss, terms["total"], rtol=1e-12)
+    _, ref = network.loss_and_grads(model.params, X, model.spec)
     assert set(grads) == set(model.params)
     for k in grads:
         assert grads[k].shape == model.params[k].shape and grads[k].dtype == model.params[k].dtype
+        np.testing.assert_allclose(grads[k], ref[k], rtol=1e-10, atol=1e-13)
 
 
 def test_forward_shapes_and_tied_decoder():
@@ -70,12 +73,17 @@ def test_init_is_glorot_uniform_with_sigmoid_scale():
         assert abs(np.std(W) - limit / np.sqrt(3)) < 0.02 * limit
 
 
-def test_lam_zero_skips_the_penalty():
+def test_lam_zero_still_measures_the_penalty_in_both_steps():
+    """No NaN sentinel: at lam = 0 the penalty's value is computed (only its backward is skipped)."""
     model = cs.ContractiveAutoencoder(5, 4, lam=0.0)
     X = np.random.default_rng(0).random((3, 5))
-    terms, _ = network.loss_and_grads(model.params, X, model.spec)
-    assert np.isnan(float(terms["contractive"]))
-    assert model.loss_terms(X)["contractive"] > 0        # measured when asked for
+    expected = model.contractive_penalty(X)
+    assert expected > 0
+    for step in (network.loss_and_grads, fused.loss_and_grads):
+        terms, _ = step(model.params, X, model.spec)
+        assert float(terms["contractive"]) == pytest.approx(expected, rel=1e-12)
+    history = model.fit(X, epochs=2, batch_size=2, progress=False)
+    assert all(np.isfinite(history["contractive"]))
 
 
 def test_model_grads_belong_to_the_caller():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from cae_scratch.activations import ACTIVATIONS, get_activation, sigmoid, softplus
+from cae_scratch.core.activations import ACTIVATIONS, get_activation, sigmoid, softplus
 
 NAMES = sorted(ACTIVATIONS)
 

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 
 import cae_scratch as cs
-from cae_scratch.__main__ import main
+from cae_scratch.apps.cli import main
 
 
 def test_train_writes_model_history_and_figures(tmp_path, capsys):
@@ -23,7 +23,7 @@ def test_train_writes_model_history_and_figures(tmp_path, capsys):
 
 def test_bad_arguments_give_a_clear_message_and_exit_code(tmp_path, capsys):
     assert main(["train", "--activation", "swish", "--out", str(tmp_path)]) == 2
-    assert "choose one of" in capsys.readouterr().err
+    assert "invalid choice: 'swish'" in capsys.readouterr().err
     assert main(["train", "--data", "imagenet", "--out", str(tmp_path)]) == 2
 
 

@@ -12,10 +12,13 @@ import pytest
 from hypothesis import given
 
 import cae_scratch as cs
-from cae_scratch import backend, bench, fused, network, optim, train
-from cae_scratch.__main__ import main
-from conftest import assert_close, model_kwargs
-from strategies import cae_cases
+from cae_scratch import backend, optim, timing, train
+from cae_scratch.apps.bench import run as bench
+from cae_scratch.apps.bench.run import parse_size
+from cae_scratch.core import fused, network
+from cae_scratch.apps.cli import main
+from _helpers import assert_close, model_kwargs
+from _helpers import cae_cases
 
 ACTS = ["sigmoid", "tanh", "softplus", "relu", "linear"]
 LOSS_DECODERS = [("bce", "sigmoid"), ("mse", "sigmoid"), ("mse", "linear")]
@@ -196,14 +199,14 @@ def test_bench_compares_with_a_peer_in_alternating_blocks(monkeypatch):
     monkeypatch.setattr(bench, "torch_step", lambda *a, **k: (lambda: calls.append(1), lambda: None))
     monkeypatch.setattr(bench, "PAUSE", 0.0)
     out = bench.compare_torch(row, 6)
-    assert out["step/torch"] > 0 and len(calls) == 3 * (3 + bench.BLOCK)    # 3 blocks: warm-up + one block
+    assert out["step/torch"] > 0 and len(calls) == 3 * (3 + timing.BLOCK)    # 3 blocks: warm-up + one block
 
 
 def test_bench_arguments_are_checked(capsys):
     assert main(["bench", "--sizes", "8x12"]) == 2
     assert "BxVxH" in capsys.readouterr().err
     assert main(["bench", "--sizes", "8x12x0"]) == 2
-    assert bench.parse_size("256x784x1000") == (256, 784, 1000)
+    assert parse_size("256x784x1000") == (256, 784, 1000)
 
 
 @pytest.mark.slow

@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from cae_scratch import experiment, report
-from cae_scratch.__main__ import main
+from cae_scratch.apps.experiment import config, report, run as experiment
+from cae_scratch.apps.cli import main
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -42,11 +42,11 @@ def test_validation_split_is_disjoint_and_seeded():
 
 
 def test_families_are_one_model_with_different_settings():
-    assert experiment.model_kwargs("AE", 0.0) == {"lam": 0.0}
-    assert experiment.model_kwargs("CAE", 0.3) == {"lam": 0.3}
-    assert experiment.model_kwargs("DAE-m", 0.5) == {"lam": 0.0, "corruption": "masking", "noise": 0.5}
+    assert config.family_kwargs("AE", 0.0) == {"lam": 0.0}
+    assert config.family_kwargs("CAE", 0.3) == {"lam": 0.3}
+    assert config.family_kwargs("DAE-m", 0.5) == {"lam": 0.0, "corruption": "masking", "noise": 0.5}
     with pytest.raises(ValueError, match="choose one of"):
-        experiment.model_kwargs("VAE", 1.0)
+        config.family_kwargs("VAE", 1.0)
     with pytest.raises(ValueError, match="choose one of"):
         experiment.config_for("cifar")
     with pytest.raises(ValueError, match="dtype"):
@@ -73,7 +73,7 @@ def test_missing_mnist_files_name_the_directory_and_the_download_command(tmp_pat
 
 
 def test_quick_experiment_reads_idx_files_from_a_directory(tmp_path):
-    from test_idx import fake_split
+    from _helpers import fake_split
     fake_split(str(tmp_path), "train", n=120, gz=True)
     fake_split(str(tmp_path), "test", n=40, gz=False, seed=1)
     out = tmp_path / "exp"

@@ -1,0 +1,1 @@
+"""The benchmark: ``run`` (measurements), ``report`` (tables, machine facts), ``torch_peer`` (PyTorch autograd)."""
