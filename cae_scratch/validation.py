@@ -81,12 +81,11 @@ def array_for(x, xp, dtype, device, name="X"):
         raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
     if x.dtype == dtype:
         return x
-    cast = xp.astype(x, dtype)
-    if dtype == xp.float32 and xp.isdtype(x.dtype, "real floating") and bool(xp.all(xp.isfinite(x))) \
-            and not bool(xp.all(xp.isfinite(cast))):
+    if dtype == xp.float32 and x.dtype == xp.float64 and x.size and \
+            bool(xp.any(xp.abs(xp.where(xp.isfinite(x), x, 0.0)) > xp.finfo(xp.float32).max)):
         raise ValueError(f"{name} has values beyond float32's range (|x| > 3.4e38); rescale your data "
                          "or build the model with dtype='float64'")
-    return cast
+    return xp.astype(x, dtype)
 
 
 def writable(params):

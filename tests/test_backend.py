@@ -73,9 +73,28 @@ def test_rng_streams_are_reproducible_and_independent():
     assert backend.rng(a).random() != backend.rng(b).random()
 
 
-def test_cupy_probe_is_a_bool_and_unknown_backends_are_explained():
-    assert isinstance(backend.cupy_usable(), bool)
-    assert "numpy" in backend.available_backends()
+def test_cupy_probe_says_no_when_the_first_allocation_fails(monkeypatch):
+    """Without a GPU, `import cupy` succeeds and the first allocation raises: the probe must say False."""
+    import sys
+    import types
+
+    class NoDevice(RuntimeError):
+        pass
+
+    def arange(*a, **k):
+        raise NoDevice("cudaErrorNoDevice")
+    fake = types.SimpleNamespace(cuda=types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=lambda: 1)),
+                                 arange=arange)
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    backend.cupy_usable.cache_clear()
+    try:
+        assert backend.cupy_usable() is False
+        assert backend.available_backends() == ["numpy", "array_api_strict"]
+    finally:
+        backend.cupy_usable.cache_clear()
+
+
+def test_unknown_backends_are_explained():
     with pytest.raises(ValueError, match="unknown backend"):
         backend.get_namespace("tensorflow_not_here")
     with pytest.raises(ValueError, match="not an array-API namespace"):

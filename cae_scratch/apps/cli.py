@@ -134,7 +134,7 @@ def check_bench(args):
     from .bench.run import parse_size
     from .bench.torch_peer import torch_version
     sizes = [parse_size(s) for s in args.sizes]
-    if args.json:
+    if args.json is not None:
         writable_file(args.json, "--json")
     if args.backend == "cupy":
         backends.get_namespace("cupy")                 # a clear error when CuPy is not usable

@@ -1,8 +1,10 @@
 import json
+import os
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import cae_scratch as cs
 from cae_scratch.apps.cli import main
@@ -40,3 +42,118 @@ def test_digits_are_scaled_and_split():
     assert len(Xte) == 449 and len(Xtr) + len(Xte) == 1797
     np.testing.assert_array_equal(np.sort(np.concatenate([ytr, yte])), np.sort(y))   # a permutation of all rows
     np.testing.assert_allclose(np.concatenate([Xtr, Xte]).sum(), X.sum())
+
+
+# ---- issue 8: every command checks its arguments and paths before any work, and never shows a traceback
+@pytest.fixture
+def no_work(monkeypatch):
+    """Training, the experiment and the benchmark raise if reached: a bad argument must stop before them."""
+    def refuse(*a, **k):
+        raise AssertionError("work started before the arguments were checked")
+    monkeypatch.setattr(cs.ContractiveAutoencoder, "fit", refuse)
+    import cae_scratch.apps.bench.run as bench_run
+    import cae_scratch.apps.experiment.run as experiment_run
+    monkeypatch.setattr(bench_run, "run", refuse)
+    monkeypatch.setattr(experiment_run, "run_experiment", refuse)
+
+
+def bad_outs(tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    return {"an existing file": str(a_file), "a path below a file": str(a_file / "sub"), "empty": "",
+            "an unwritable place": "/proc/cae-scratch-out"}
+
+
+@pytest.mark.parametrize("command", [["train"], ["experiment", "--quick"]])
+def test_every_bad_out_exits_2_before_any_work(tmp_path, capsys, no_work, command):
+    for what, out in bad_outs(tmp_path).items():
+        assert main(command + ["--out", out]) == 2, what
+        err = capsys.readouterr().err
+        assert err.startswith("error: --out") and "Traceback" not in err, (what, err)
+
+
+def test_train_refuses_a_model_file_that_is_a_directory(tmp_path, capsys, no_work):
+    (tmp_path / "model.npz").mkdir()
+    assert main(["train", "--out", str(tmp_path)]) == 2
+    assert "model.npz is a directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--optimizer", "adagrad"], "invalid choice"), (["--lr", "0"], "--lr"), (["--lr", "nan"], "--lr"),
+    (["--batch-size", "0"], "--batch-size"), (["--epochs", "-1"], "--epochs"), (["--hidden", "x"], "--hidden"),
+    (["--backend", "nosuch"], "unknown backend"), (["--lam", "-1"], "--lam")])
+def test_train_checks_every_argument_before_loading_data(tmp_path, capsys, no_work, monkeypatch, args, message):
+    from cae_scratch import data
+    monkeypatch.setattr(data, "load", lambda *a, **k: (_ for _ in ()).throw(AssertionError("data loaded")))
+    assert main(["train", *args, "--out", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bench_json_problems_exit_2_before_timing(tmp_path, capsys, no_work):
+    (tmp_path / "dir.json").mkdir()
+    for target in (str(tmp_path / "dir.json"), "", "/proc/cae-scratch/x.json"):
+        assert main(["bench", "--sizes", "4x6x3", "--json", target]) == 2
+        assert "--json" in capsys.readouterr().err
+
+
+def test_train_accepts_the_off_host_device_the_lessons_accept(tmp_path):
+    assert main(["train", "--backend", "array_api_strict:device1", "--epochs", "1", "--hidden", "4",
+                 "--no-progress", "--out", str(tmp_path)]) == 0
+
+
+def test_history_json_is_strict_json_for_a_plain_autoencoder(tmp_path):
+    assert main(["train", "--lam", "0", "--epochs", "2", "--hidden", "4", "--no-progress", "--out", str(tmp_path)]) == 0
+    history = json.loads((tmp_path / "history.json").read_text(),
+                         parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"bare {c}")))
+    assert all(np.isfinite(history["contractive"]))
+
+
+def test_divergence_in_train_saves_the_last_finite_model_and_says_why(tmp_path, capsys):
+    code = main(["train", "--data", "synthetic", "--lr", "1e300", "--optimizer", "sgd", "--epochs", "3",
+                 "--hidden", "4", "--no-progress", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1 and "training diverged" in err and "Traceback" not in err
+    model = cs.ContractiveAutoencoder.load(tmp_path / "model.npz")
+    assert all(np.all(np.isfinite(p)) for p in model.params.values())
+    json.loads((tmp_path / "history.json").read_text())
+
+
+def test_help_shows_defaults_and_choices():
+    out = subprocess.run([sys.executable, "-m", "cae_scratch", "train", "--help"], capture_output=True, text=True)
+    assert "(default: 0.1)" in out.stdout and "{sgd,momentum,adam}" in out.stdout and "--data-dir" in out.stdout
+
+
+def test_bench_says_when_pytorch_is_missing(capsys, monkeypatch, no_work):
+    import cae_scratch.apps.bench.torch_peer as peer
+    monkeypatch.setattr(peer, "torch_version", lambda: None)
+    with pytest.raises(AssertionError, match="work started"):      # the note comes first, then the timing
+        main(["bench", "--sizes", "4x6x3", "--torch"])
+    assert "PyTorch, which is not importable" in capsys.readouterr().err
+
+
+def test_doctor_reports_versions_blas_and_why_cupy_is_not_usable():
+    out = subprocess.run([sys.executable, "-m", "cae_scratch", "doctor"], capture_output=True, text=True)
+    assert out.returncode == 0
+    assert f"numpy {np.__version__}" in out.stdout and "BLAS" in out.stdout
+    assert ("CuPy is usable" in out.stdout) == cs.cupy_usable()
+    if not cs.cupy_usable():
+        assert "CuPy is not installed" in out.stdout or "no usable GPU" in out.stdout or "kernel failed" in out.stdout
+
+
+def test_a_real_bug_still_shows_its_traceback(monkeypatch):
+    """Only the checking phase turns errors into exit 2: a TypeError inside the work is a bug, not a usage error."""
+    def bug(*a, **k):
+        raise TypeError("a bug in the library")
+    monkeypatch.setattr(cs.ContractiveAutoencoder, "fit", bug)
+    with pytest.raises(TypeError, match="a bug in the library"):
+        main(["train", "--epochs", "1", "--hidden", "4", "--no-progress", "--out", "/tmp/cae-bug-test"])
+
+
+def test_cae_backends_naming_an_unusable_cupy_fails_the_run(tmp_path):
+    if cs.cupy_usable():
+        pytest.skip("CuPy is usable here")
+    env = dict(os.environ, CAE_BACKENDS="numpy,cupy")
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          os.path.join(os.path.dirname(__file__), "..", "core", "test_losses.py")],
+                         capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert out.returncode != 0 and "CuPy is not usable" in out.stdout + out.stderr
