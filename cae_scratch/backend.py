@@ -61,13 +61,13 @@ def get_namespace(name: str):
     return module
 
 
-def model_kwargs(name: str) -> dict:
-    """Model keywords for a backend name; "array_api_strict:device1" means array_api_strict on
-    its off-host test device, which refuses implicit conversion to NumPy exactly as a GPU array does."""
+def parse_name(name: str):
+    """(backend, device) for a backend name; "array_api_strict:device1" means array_api_strict on its
+    off-host test device, which refuses implicit conversion to NumPy exactly as a GPU array does."""
     if name == "array_api_strict:device1":
         import array_api_strict
-        return {"backend": "array_api_strict", "device": array_api_strict.Device("device1")}
-    return {"backend": name}
+        return "array_api_strict", array_api_strict.Device("device1")
+    return name, None
 
 
 def backend_name(xp) -> str:

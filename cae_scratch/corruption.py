@@ -10,6 +10,7 @@ manual backward is unchanged: the encoder's products use x~, the loss uses x.
 from __future__ import annotations
 
 from . import backend
+from .validation import choice
 
 CORRUPTIONS = ("none", "gaussian", "masking")
 
@@ -26,4 +27,4 @@ def corrupt(X, kind, level, gen):
     if kind == "masking":
         keep = backend.asarray(gen.random(shape) >= level, xp, X.dtype, backend.device_of(X))
         return X * keep
-    raise ValueError(f"unknown corruption {kind!r}; choose one of {list(CORRUPTIONS)}")
+    choice("corruption", kind, CORRUPTIONS)         # a name that is none of the above

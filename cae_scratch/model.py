@@ -223,6 +223,12 @@ class ContractiveAutoencoder:
 
 
 
+def model_kwargs(name):
+    """The constructor's backend= (and device=) keywords for a backend name such as "array_api_strict:device1"."""
+    backend, device = backends.parse_name(name)
+    return {"backend": backend} if device is None else {"backend": backend, "device": device}
+
+
 def check_model_gradients(model, X, term="total", step="fused", h=1e-6, max_entries=64, seed=0):
     """``model.check_gradients(X, term, step, ...)`` as a function."""
     return model.check_gradients(X, term, step, h=h, max_entries=max_entries, seed=seed)

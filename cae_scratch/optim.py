@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from .backend import into, namespace
+from .validation import choice
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 
@@ -85,6 +86,4 @@ class Adam:
 def make_optimizer(name, params, lr):
     """An optimizer by name (ValueError listing the valid names)."""
     classes = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
-    if name not in classes:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {list(OPTIMIZERS)}")
-    return classes[name](params, lr)
+    return classes[choice("optimizer", name, OPTIMIZERS)](params, lr)

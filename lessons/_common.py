@@ -27,7 +27,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 
-from cae_scratch.backend import model_kwargs
+from cae_scratch.model import model_kwargs
 
 DEFAULT_OUT = os.path.join("runs", "lessons")
 ENV = {"quick": "CAE_LESSON_QUICK", "backend": "CAE_LESSON_BACKEND", "seed": "CAE_LESSON_SEED",

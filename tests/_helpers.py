@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import cae_scratch as cs
 from cae_scratch import backend
-from cae_scratch.backend import model_kwargs
+from cae_scratch.model import model_kwargs
 from cae_scratch.data import idx  # noqa: F401  (test files import it from here)
 
 ACTS = sorted(cs.ACTIVATIONS)

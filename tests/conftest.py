@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 
 import cae_scratch as cs
 from cae_scratch import backend
-from cae_scratch.backend import model_kwargs
+from cae_scratch.model import model_kwargs
 
 settings.register_profile("ci", derandomize=True, max_examples=25, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture], print_blob=True)

@@ -96,6 +96,7 @@ def add_data(p, choices):
 
 def backend_kwargs(args):
     """{"backend", "device"} from --backend, checked (a clear message when CuPy is not usable)."""
-    kwargs = backends.model_kwargs(args.backend)
+    from ..model import model_kwargs
+    kwargs = model_kwargs(args.backend)
     backends.get_namespace(kwargs["backend"])
     return kwargs

@@ -9,9 +9,10 @@
 """
 from __future__ import annotations
 
+from ..validation import choice
 from . import idx
 from .digits import load_digits
-from .synthetic import load_synthetic, rotated_blob
+from .synthetic import load_synthetic, rotated_blob  # noqa: F401  (data.rotated_blob: the manifold with its tangents)
 
 DATASETS = ("digits", "synthetic", "mnist", "fashion-mnist")
 
@@ -32,6 +33,4 @@ def load(name, **kwargs):
     """A dataset by name (ValueError listing the valid names)."""
     loaders = {"digits": load_digits, "synthetic": load_synthetic, "mnist": load_mnist,
                "fashion-mnist": load_fashion_mnist}
-    if name not in loaders:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {list(DATASETS)}")
-    return loaders[name](**kwargs)
+    return loaders[choice("dataset", name, DATASETS)](**kwargs)
