@@ -20,37 +20,33 @@ def choice(name, value, valid):
     return value
 
 
+def number(name, value, *, integer=False, low=0.0, strict=True, hint=""):
+    """``value`` as an int (``integer``) or a finite float, > low (``strict``) or >= low; else a TypeError/ValueError."""
+    noun = "integer" if integer else "number"
+    what = (f"a positive {noun}" if strict and low == 0 else f"{'an' if integer else 'a'} {noun} "
+            f"{'>' if strict else '>='} {low:g}") + ("" if integer else " (finite)") + hint
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral if integer else numbers.Real):
+        raise TypeError(f"{name} must be {what}, got {value!r}")
+    if not (math.isfinite(value) and (value > low if strict else value >= low)):
+        raise ValueError(f"{name} must be {what}, got {value}")
+    return int(value) if integer else float(value)
+
+
 def positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive integer, got {value!r}")
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value}")
-    return int(value)
+    return number(name, value, integer=True)
 
 
 def seed(value):
     """A seed is an int >= 0 (it feeds numpy.random.SeedSequence)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"seed must be an integer >= 0, got {value!r}")
-    if value < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {value}")
-    return int(value)
+    return number("seed", value, integer=True, strict=False)
 
 
 def positive_float(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a positive number, got {value!r}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value}")
-    return float(value)
+    return number(name, value)
 
 
 def non_negative_float(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number >= 0, got {value!r}")
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0 (0 gives a plain autoencoder), got {value}")
-    return float(value)
+    return number(name, value, strict=False, hint=" (0 gives a plain autoencoder)" if name == "lam" else "")
 
 
 def array_for(x, xp, dtype, device, name="X"):

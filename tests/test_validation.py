@@ -13,7 +13,7 @@ GOOD = np.random.default_rng(0).random((4, 6))
     (dict(decoder_activation="tanh"), ValueError, "choose one of"),
     (dict(loss="hinge"), ValueError, r"choose one of \['bce', 'mse'\]"),
     (dict(loss="bce", decoder_activation="linear"), ValueError, "use loss='mse'"),
-    (dict(lam=-0.1), ValueError, "lam must be a finite number >= 0"),
+    (dict(lam=-0.1), ValueError, r"lam must be a number >= 0 \(finite\) \(0 gives a plain autoencoder\)"),
     (dict(lam=float("nan")), ValueError, "lam"),
     (dict(lam="0.1"), TypeError, "lam"),
     (dict(dtype="float16"), ValueError, "float64"),
