@@ -17,14 +17,13 @@ from ..core.activations import ACTIVATIONS
 from ..optim import OPTIMIZERS
 
 
-from .options import (UsageError, add_data, add_shared, backend_kwargs, non_negative_float, non_negative_int,
+from .options import (UsageError, command, add_data, add_shared, backend_kwargs, non_negative_float, non_negative_int,
                       positive_float, positive_int, writable_dir, writable_file)
 
 
 # ---- train ------------------------------------------------------------------------------------
 def add_train(sub):
-    p = sub.add_parser("train", help="train a CAE on a dataset; save the model, its history and figures",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    p = command(sub, "train", help="train a CAE on a dataset; save the model, its history and figures",
                        description="Train a contractive autoencoder and write model.npz, history.json, "
                                    "filters.png and history.png into --out.")
     from ..data import DATASETS
@@ -81,8 +80,7 @@ def run_train(args, X, model):
 # ---- experiment -------------------------------------------------------------------------------
 def add_experiment(sub):
     from .experiment.config import CONFIGS
-    p = sub.add_parser("experiment", help="AE vs DAE vs CAE: train, select, measure; write report.md and figures",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    p = command(sub, "experiment", help="AE vs DAE vs CAE: train, select, measure; write report.md and figures",
                        description="AE vs DAE vs CAE, measured as in Rifai et al. (ICML 2011). "
                                    "Writes report.md, results.json and PNG figures into --out.")
     add_data(p, list(CONFIGS))
@@ -112,8 +110,7 @@ def run_experiment(args):
 def add_bench(sub):
     from .bench.run import DEFAULT_SIZES
     default_sizes = ["x".join(map(str, s)) for s in DEFAULT_SIZES]
-    p = sub.add_parser("bench", help="time a training step against its 5 matrix products",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    p = command(sub, "bench", help="time a training step against its 5 matrix products",
                        description="Median time of the fused CAE step (sigmoid, tied, bce) against the "
                                    "5 bare matrix products it needs, lam=0.1 against lam=0, float32 "
                                    "against float64, an epoch of fit against the sum of its steps, and "
@@ -161,7 +158,7 @@ def run_bench(args, sizes):
 
 # ---- doctor -----------------------------------------------------------------------------------
 def add_doctor(sub):
-    p = sub.add_parser("doctor", help="what this machine offers: versions, BLAS, and whether CuPy is usable (and why not)")
+    p = command(sub, "doctor", help="what this machine offers: versions, BLAS, and whether CuPy is usable (and why not)")
     p.set_defaults(check=lambda args: {}, run=run_doctor)
 
 

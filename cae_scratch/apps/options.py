@@ -5,50 +5,29 @@ import argparse
 import os
 
 from .. import backend as backends
+from ..validation import number
 
 
 class UsageError(ValueError):
     """A user's mistake on the command line: printed as one line, exit status 2."""
 
 
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return value
+def number_type(integer=False, strict=True):
+    """An argparse type: the text as a number checked by ``validation.number`` (positive, or >= 0)."""
+    def parse(text):
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole number' if integer else 'a number'}") from None
+        try:
+            return number("the value", value, integer=integer, strict=strict)
+        except (TypeError, ValueError) as e:
+            raise argparse.ArgumentTypeError(str(e).replace("the value must be", "must be")) from None
+    return parse
 
 
-def non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (value > 0 and value < float("inf")):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
-    return value
-
-
-def non_negative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (0 <= value < float("inf")):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return value
+positive_int, non_negative_int = number_type(integer=True), number_type(integer=True, strict=False)
+positive_float, non_negative_float = number_type(), number_type(strict=False)
 
 
 def writable_dir(path, what="--out"):
@@ -74,6 +53,11 @@ def writable_file(path, what):
         raise UsageError(f"{what} {path!r} is a directory; give a file name inside it")
     writable_dir(os.path.dirname(os.path.abspath(path)), f"the folder of {what}")
     return path
+
+
+def command(sub, name, **kwargs):
+    """A sub-command whose --help shows every default and choice."""
+    return sub.add_parser(name, formatter_class=argparse.ArgumentDefaultsHelpFormatter, **kwargs)
 
 
 def add_shared(p, out_default, progress=True):
