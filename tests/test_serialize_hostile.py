@@ -117,8 +117,8 @@ def test_a_zip_directory_claiming_more_than_the_file_holds_is_refused(tmp_path):
 
 
 def bomb(megabytes):
-    """A .npy member of one float64 followed by ``megabytes`` MB of zeros (deflates to ~1/1000)."""
-    return npy_header((1,)) + bytes(8) + bytes(megabytes << 20)
+    """A .npy member of ``megabytes`` MB of float64 zeros (deflates to ~1/1000)."""
+    return npy_header(((megabytes << 20) // 8,)) + bytes(megabytes << 20)
 
 
 def test_an_extra_deflate_bomb_member_is_refused_by_name_unread(tmp_path, monkeypatch):
