@@ -13,8 +13,11 @@ the published MD5 of the standard files (the table torchvision uses, below).
 A file whose checksum does not match -- a partial or corrupted download -- is
 fetched again from the next mirror; if none gives the right bytes, a
 ValueError names the file and both checksums. Nothing is downloaded unless
-asked (``download=True``). Reading checks the header against the file size
-and gzip's CRC, so a truncated file is reported, never silently short.
+asked (``download=True``). Any failure of a mirror (URLError, timeouts,
+http.client's bad status lines and short bodies) moves on to the next one, and
+no ``.part`` file stays behind. Files are hostile until checked: ``read_idx``
+reads the header first and exactly the bytes it declares (see there), so a
+truncated file, a forged header or a gzip bomb is a ValueError naming the file.
 """
 from __future__ import annotations
 
@@ -223,7 +226,11 @@ def download(name="mnist", data_dir=None, splits=("train", "test")):
 
 def _download(name, directory, splits):
     source = _source(name)
-    os.makedirs(directory, exist_ok=True)
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"cannot use {os.path.abspath(directory)} as the {name} cache directory "
+                         f"({e.strerror}); choose another with data_dir= or $CAE_SCRATCH_DATA") from None
     paths = []
     for split in splits:
         if split not in SPLITS:

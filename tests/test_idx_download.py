@@ -114,3 +114,11 @@ def test_a_server_sending_too_much_is_cut_off(tmp_path, server, monkeypatch):
     with pytest.raises(ValueError, match="more than 100 bytes"):
         idx.download("mnist", str(tmp_path / "cache"), splits=("test",))
     assert os.listdir(tmp_path / "cache") == []
+
+
+def test_a_cache_directory_that_is_a_file_is_explained(tmp_path, server):
+    server["use"]("good")
+    (tmp_path / "cache").write_text("not a directory")
+    with pytest.raises(ValueError, match="cannot use .* as the mnist cache directory") as err:
+        idx.download("mnist", str(tmp_path / "cache"), splits=("test",))
+    assert str(tmp_path / "cache") in str(err.value)
