@@ -43,7 +43,7 @@ STALE_SECONDS = 15 * 60             # a live save writes (and so touches its tem
 
 
 def save(path, header: dict, params: dict) -> str:
-    """Write header + params to ``path`` (".npz" is not appended) atomically; returns ``path``."""
+    """Write header + params to ``path`` (".npz" is not appended) atomically; returns ``path`` as a str."""
     user = os.fspath(path)
     target, old = _writable_target(user)
     arrays = {}
@@ -78,7 +78,7 @@ def save(path, header: dict, params: dict) -> str:
             message = f"cannot save to {user!r}: {e.strerror or e}"
             raise (OSError(e.errno, message) if e.errno else OSError(message)) from e
         raise
-    return path
+    return user
 
 
 def _writable_target(user):

@@ -9,6 +9,8 @@ import pytest
 import cae_scratch as cs
 from cae_scratch import serialize
 
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="umask, FIFOs, device nodes and symlinks are POSIX")
+
 
 def write(path, seed=0):
     """Save a small model to ``path`` through serialize.save (the model's own path); returns its params."""
