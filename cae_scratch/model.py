@@ -200,8 +200,12 @@ class ContractiveAutoencoder:
     @classmethod
     def load(cls, path, backend="numpy", device=None, dtype=None):
         """Read a saved model onto ``backend`` (and ``dtype``, default: the saved one)."""
+        if dtype is not None:                   # the caller's own arguments get their own errors
+            check.choice("dtype", dtype, backends.DTYPES)
+        backends.get_namespace(backend)
+
         def shapes(h):
-            return network.param_shapes(int(h["n_visible"]), int(h["n_hidden"]), bool(h["tied"]))
+            return network.param_shapes(h["n_visible"], h["n_hidden"], h["tied"])
         header, host = serialize.load(path, shapes)
         try:
             model = cls(header["n_visible"], header["n_hidden"], activation=header["activation"],
@@ -209,8 +213,12 @@ class ContractiveAutoencoder:
                         tied=header["tied"], lam=header["lam"], corruption=header.get("corruption", "none"),
                         noise=header.get("noise", 0.0), backend=backend, device=device,
                         dtype=dtype or header["dtype"], seed=header.get("seed", 0))
-        except (KeyError, TypeError) as e:
-            raise ValueError(f"{path!r} is not a valid cae-scratch model file (bad header: {e})") from None
+        except KeyError as e:
+            raise ValueError(f"{path!r} is not a valid cae-scratch model file: its header lacks the "
+                             f"field {e}") from None
+        except (TypeError, ValueError) as e:    # the message names the field (activation, lam, ...)
+            raise ValueError(f"{path!r} is not a valid cae-scratch model file: invalid header field: "
+                             f"{e}") from None
         model.params = {k: model.asarray(v) for k, v in host.items()}
         return model
 
