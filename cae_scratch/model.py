@@ -12,7 +12,7 @@ import dataclasses
 import threading
 
 from . import backend as backends, gradcheck, serialize, train, validation as check
-from .core import fused, layers, network, penalty
+from .core import fused, network, penalty
 from .core.activations import ACTIVATIONS, DECODER_ACTIVATIONS, get_activation
 from .core.losses import LOSSES
 from .corruption import CORRUPTIONS
@@ -20,6 +20,8 @@ from .optim import OPTIMIZERS
 
 TERMS = ("total", "reconstruction", "contractive")
 STEPS = ("fused", "reference")
+REQUIRED_SETTINGS = ("activation", "decoder_activation", "loss", "tied", "lam")
+SETTINGS = REQUIRED_SETTINGS + ("corruption", "noise", "seed")     # saved in a file's header
 
 
 class ContractiveAutoencoder:
@@ -89,15 +91,8 @@ class ContractiveAutoencoder:
         shapes = network.param_shapes(self.n_visible, self.n_hidden, self.spec.tied)
         if not isinstance(new, dict) or set(new) != set(shapes):
             raise ValueError(f"params must be a dict with keys {sorted(shapes)}")
-        checked = {}
-        for k, shape in shapes.items():
-            arr = check.array_for(new[k], self.xp, self.dtype, self.device, name=f"params[{k!r}]")
-            if tuple(arr.shape) != shape:
-                raise ValueError(f"params[{k!r}] has shape {tuple(arr.shape)}, expected {shape}")
-            if not bool(self.xp.all(self.xp.isfinite(arr))):
-                raise ValueError(f"params[{k!r}] contains NaN or inf; a model's parameters must be finite")
-            checked[k] = self.xp.asarray(arr, copy=True)
-        self._params = checked
+        self._params = {k: check.parameter(new[k], k, shape, self.xp, self.dtype, self.device)
+                        for k, shape in shapes.items()}
 
     def asarray(self, X):
         """Host data (NumPy, lists) -> an array of this model's backend, dtype and device."""
@@ -147,9 +142,8 @@ class ContractiveAutoencoder:
 
     def contractive_penalty(self, X):
         """mean_b ||J(x_b)||_F^2 (without lam), by the closed form."""
-        act = get_activation(self.spec.activation)
-        _, enc = layers.encoder_forward(self._params["W"], self._params["b_h"], self._check_X(X), act)
-        return float(penalty.contractive_forward(self._params["W"], enc, act)[0])
+        return float(penalty.contractive_penalty(self._params["W"], self._params["b_h"], self._check_X(X),
+                                                 get_activation(self.spec.activation)))
 
     def check_gradients(self, X, term="total", step="fused", h=1e-6, max_entries=64, seed=0):
         """Per-parameter finite-difference report ({name: gradcheck.ParamReport}) of one loss term.
@@ -166,7 +160,7 @@ class ContractiveAutoencoder:
         if term == "contractive":
             act = get_activation(spec.activation)
             def f(p):
-                return penalty.contractive_forward(p["W"], layers.encoder_forward(p["W"], p["b_h"], X, act)[1], act)[0]
+                return penalty.contractive_penalty(p["W"], p["b_h"], X, act)
             _, grads = penalty.penalty_and_grads(self._params["W"], self._params["b_h"], X, act)
         else:
             def f(p):
@@ -207,15 +201,13 @@ class ContractiveAutoencoder:
         def shapes(h):
             return network.param_shapes(h["n_visible"], h["n_hidden"], h["tied"])
         header, host = serialize.load(path, shapes)
-        try:
-            model = cls(header["n_visible"], header["n_hidden"], activation=header["activation"],
-                        decoder_activation=header["decoder_activation"], loss=header["loss"],
-                        tied=header["tied"], lam=header["lam"], corruption=header.get("corruption", "none"),
-                        noise=header.get("noise", 0.0), backend=backend, device=device,
-                        dtype=dtype or header["dtype"], seed=header.get("seed", 0))
-        except KeyError as e:
+        missing = [k for k in REQUIRED_SETTINGS if k not in header]
+        if missing:
             raise ValueError(f"{path!r} is not a valid cae-scratch model file: its header lacks the "
-                             f"field {e}") from None
+                             f"field {missing[0]!r}")
+        try:                                    # the header's settings are the constructor's keywords
+            model = cls(header["n_visible"], header["n_hidden"], backend=backend, device=device,
+                        dtype=dtype or header["dtype"], **{k: header[k] for k in SETTINGS if k in header})
         except (TypeError, ValueError) as e:    # the message names the field (activation, lam, ...)
             raise ValueError(f"{path!r} is not a valid cae-scratch model file: invalid header field: "
                              f"{e}") from None
@@ -228,7 +220,6 @@ class ContractiveAutoencoder:
                 f"decoder_activation={s.decoder_activation!r}, loss={s.loss!r}, tied={s.tied}, "
                 f"lam={s.lam}, " + (f"corruption={self.corruption!r}, noise={self.noise}, " if self.corruption != "none" else "")
                 + f"backend={self.backend!r}, dtype={self.dtype_name!r})")
-
 
 
 def model_kwargs(name):

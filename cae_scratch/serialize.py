@@ -19,7 +19,6 @@ file can never run code. Every failure is a ValueError naming the file.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import secrets
@@ -30,13 +29,11 @@ import zlib
 
 import numpy as np
 
-from . import backend
+from . import backend, npz
 
 FORMAT = "cae-scratch-model"
 VERSION = 1
 DTYPES = ("float32", "float64")
-HEADER_MAX_BYTES = 1 << 20          # the JSON header is a few hundred bytes
-DEFLATE_MAX_RATIO = 1032            # deflate cannot expand data by more than this
 TMP_PREFIX = ".tmp-cae-scratch-"
 TMP_NAME = re.compile(r"\.tmp-cae-scratch-[0-9a-f]{16}\.npz\Z")
 STALE_SECONDS = 15 * 60             # a live save writes (and so touches its temp file) far more often
@@ -137,10 +134,10 @@ def load(path, expected_shapes) -> tuple[dict, dict]:
                 raise ValueError(f"{bad}: it holds a single NumPy array (.npy, written by np.save), not a "
                                  "model (.npz written by model.save)")
         with zipfile.ZipFile(path) as zf:
-            members = _checked_members(zf, os.path.getsize(path), bad)
+            members = npz.checked_members(zf, os.path.getsize(path), bad)
             if "header.npy" not in members:
                 raise ValueError(f"{bad} (missing cae-scratch header)")
-            text = _read_npy(zf, members["header.npy"], None, None, bad)
+            text = npz.read_npy(zf, members["header.npy"], None, None, bad)
             header = _parse_header(text, bad, path)
             try:
                 shapes = {k: tuple(s) for k, s in expected_shapes(header).items()}
@@ -152,7 +149,7 @@ def load(path, expected_shapes) -> tuple[dict, dict]:
                 raise ValueError(f"{bad}: members {sorted(members)} do not match the header's "
                                  f"{sorted(expected)} (parameters {sorted(names)} vs {sorted(shapes)})")
             dtype = np.dtype(header["dtype"])
-            host = {k: _read_npy(zf, members[f"param_{k}.npy"], shapes[k], dtype, bad) for k in shapes}
+            host = {k: npz.read_npy(zf, members[f"param_{k}.npy"], shapes[k], dtype, bad) for k in shapes}
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError,
             RuntimeError, zlib.error, UnicodeDecodeError) as e:
         raise ValueError(f"{bad} (corrupt or truncated: {type(e).__name__}: {e}); save the model again") from None
@@ -160,63 +157,6 @@ def load(path, expected_shapes) -> tuple[dict, dict]:
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{bad}: parameter {k!r} contains NaN or inf")
     return header, host
-
-
-def _checked_members(zf, file_size, bad):
-    """{name: ZipInfo}, each a stored or deflated, unencrypted member whose size this file can hold."""
-    members = {}
-    for info in zf.infolist():
-        name = info.filename
-        if name in members:
-            raise ValueError(f"{bad}: member {name!r} appears twice")
-        if info.flag_bits & 0x61:           # encrypted, patched data, strong encryption
-            raise ValueError(f"{bad}: member {name!r} is encrypted or uses unsupported zip features")
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise ValueError(f"{bad}: member {name!r} uses compression method {info.compress_type}; "
-                             "a model file is stored uncompressed (or deflated)")
-        most = info.compress_size if info.compress_type == zipfile.ZIP_STORED else \
-            DEFLATE_MAX_RATIO * info.compress_size + 1024
-        if info.file_size > most or info.header_offset + info.compress_size > file_size:
-            raise ValueError(f"{bad}: member {name!r} claims {info.file_size} bytes from "
-                             f"{info.compress_size} stored in a {file_size}-byte file (a forged header "
-                             "or a decompression bomb); refused before reading it")
-        members[name] = info
-    return members
-
-
-def _read_npy(zf, info, shape, dtype, bad):
-    """The array of one .npy member, of ``shape`` and ``dtype`` (None: the JSON header, a string)."""
-    what = f"{bad}: member {info.filename!r}"
-    with zf.open(info) as fh:
-        try:
-            version = np.lib.format.read_magic(fh)
-            reader = {(1, 0): np.lib.format.read_array_header_1_0,
-                      (2, 0): np.lib.format.read_array_header_2_0}.get(version)
-            if reader is None:
-                raise ValueError(f"unsupported .npy version {version}")
-            got_shape, fortran, got_dtype = reader(fh)
-        except ValueError as e:
-            raise ValueError(f"{what} is not a valid .npy array ({e})") from None
-        if got_dtype.hasobject:
-            raise ValueError(f"{what} holds Python objects (pickled data), which could run code when "
-                             "read; it is refused for safety. A model file holds only numbers")
-        if shape is None:          # the header: one unicode string of bounded size
-            if got_shape != () or got_dtype.kind != "U" or got_dtype.itemsize > HEADER_MAX_BYTES:
-                raise ValueError(f"{bad} (missing cae-scratch header: header.npy is {got_dtype} "
-                                 f"{got_shape}, expected one string)")
-            shape = ()
-        elif got_shape != shape or got_dtype.newbyteorder("=") != dtype:
-            raise ValueError(f"{bad}: parameter {info.filename[6:-4]!r} has shape {got_shape} and dtype "
-                             f"{got_dtype}, expected {shape} floats of the header's dtype {dtype}")
-        nbytes = math.prod(shape) * got_dtype.itemsize
-        if info.file_size != fh.tell() + nbytes:
-            raise ValueError(f"{what} holds {info.file_size - fh.tell()} data bytes, its shape and "
-                             f"dtype need {nbytes}: truncated or forged")
-        data = fh.read(nbytes)       # exactly what the header declares; zipfile checks the CRC at the end
-        if len(data) != nbytes:
-            raise ValueError(f"{what} is truncated ({len(data)} of {nbytes} bytes)")
-    arr = np.frombuffer(data, got_dtype).reshape(shape, order="F" if fortran else "C")
-    return str(arr[()]) if got_dtype.kind == "U" else arr.astype(got_dtype.newbyteorder("="), copy=True)
 
 
 def _parse_header(text, bad, path):

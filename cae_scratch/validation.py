@@ -84,6 +84,16 @@ def array_for(x, xp, dtype, device, name="X"):
     return xp.astype(x, dtype)
 
 
+def parameter(x, key, shape, xp, dtype, device):
+    """A copy of ``x`` as params[key]: of the model's backend, dtype and ``shape``, and finite."""
+    arr = array_for(x, xp, dtype, device, name=f"params[{key!r}]")
+    if tuple(arr.shape) != shape:
+        raise ValueError(f"params[{key!r}] has shape {tuple(arr.shape)}, expected {shape}")
+    if not bool(xp.all(xp.isfinite(arr))):
+        raise ValueError(f"params[{key!r}] contains NaN or inf; a model's parameters must be finite")
+    return xp.asarray(arr, copy=True)
+
+
 def writable(params):
     """Every NumPy parameter array can be written in place (``fit`` updates them so), or a ValueError."""
     import numpy as np

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 import cae_scratch as cs
 from cae_scratch import backend
 from cae_scratch.model import model_kwargs
-from cae_scratch.data import idx  # noqa: F401  (test files import it from here)
+from cae_scratch.data import idx, mnist
 
 ACTS = sorted(cs.ACTIVATIONS)
 SMOOTH_ACTS = [a for a in ACTS if cs.get_activation(a).smooth]
@@ -61,7 +61,7 @@ def fake_split(directory, split, n=6, gz=True, seed=0):
     images = gen.integers(0, 256, (n, 28, 28), dtype=np.uint8)
     labels = gen.integers(0, 10, n).astype(np.uint8)
     suffix = ".gz" if gz else ""
-    img_stem, lab_stem = idx.SPLITS[split]
+    img_stem, lab_stem = mnist.SPLITS[split]
     idx.write_idx(os.path.join(directory, img_stem + suffix), images)
     idx.write_idx(os.path.join(directory, lab_stem + suffix), labels)
     return images, labels

@@ -93,9 +93,9 @@ def check_experiment(args):
     writable_dir(args.out)
     backend_kwargs(args)
     if args.data != "digits":
-        from ..data import idx
+        from ..data import mnist
         for split in ("train", "test"):
-            idx.load_split(args.data, split, args.data_dir, args.download)   # present (or fetched) and readable
+            mnist.load_split(args.data, split, args.data_dir, args.download)   # present (or fetched) and readable
     return {}
 
 

@@ -48,6 +48,12 @@ def contractive_backward(cache):
     return dA_P, xp.expand_dims(mean_d1_sq, axis=1) * W
 
 
+def contractive_penalty(W, b_h, X, activation):
+    """P(W, b_h) = mean_b ||J(x_b)||_F^2 as a 0-d array, by the closed form (the forward alone)."""
+    _, enc = encoder_forward(W, b_h, X, activation)
+    return contractive_forward(W, enc, activation)[0]
+
+
 def penalty_and_grads(W, b_h, X, activation):
     """The penalty alone, P(W, b_h) = mean_b ||J(x_b)||_F^2, and its gradient {"W", "b_h"}.
 

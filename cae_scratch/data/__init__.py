@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from ..validation import choice
-from . import idx
+from . import idx, mnist  # noqa: F401  (data.idx: the file format; data.mnist: the datasets)
 from .digits import load_digits
 from .synthetic import load_synthetic, rotated_blob  # noqa: F401  (data.rotated_blob: the manifold with its tangents)
 
@@ -18,14 +18,14 @@ DATASETS = ("digits", "synthetic", "mnist", "fashion-mnist")
 
 
 def load_mnist(split="train", data_dir=None, download=False, return_labels=False):
-    """MNIST X: (N, 784) in [0, 1] (+ y with ``return_labels``) from IDX files; see ``idx.load_split``."""
-    X, y = idx.load_split("mnist", split, data_dir, download)
+    """MNIST X: (N, 784) in [0, 1] (+ y with ``return_labels``) from IDX files; see ``mnist.load_split``."""
+    X, y = mnist.load_split("mnist", split, data_dir, download)
     return (X, y) if return_labels else X
 
 
 def load_fashion_mnist(split="train", data_dir=None, download=False, return_labels=False):
     """Fashion-MNIST, like ``load_mnist``."""
-    X, y = idx.load_split("fashion-mnist", split, data_dir, download)
+    X, y = mnist.load_split("fashion-mnist", split, data_dir, download)
     return (X, y) if return_labels else X
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cae_scratch import data
-from cae_scratch.data import idx
+from cae_scratch.data import idx, mnist
 from _helpers import fake_split
 
 
@@ -70,11 +70,11 @@ def test_mismatched_images_and_labels_are_refused(tmp_path):
     fake_split(str(tmp_path), "train", n=6)
     idx.write_idx(str(tmp_path / "train-labels-idx1-ubyte.gz"), np.zeros(5, np.uint8))
     with pytest.raises(ValueError, match="do not match"):
-        idx.load_split("mnist", "train", str(tmp_path))
+        mnist.load_split("mnist", "train", str(tmp_path))
     with pytest.raises(ValueError, match="'train' or 'test'"):
-        idx.load_split("mnist", "validation", str(tmp_path))
+        mnist.load_split("mnist", "validation", str(tmp_path))
     with pytest.raises(ValueError, match="choose one of"):
-        idx.load_split("cifar", "train", str(tmp_path))
+        mnist.load_split("cifar", "train", str(tmp_path))
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def fake_server(tmp_path, monkeypatch):
     fake_split(str(source_dir), "test", seed=1)
     md5 = {f: hashlib.md5((source_dir / f).read_bytes()).hexdigest() for f in os.listdir(source_dir)}
     mirrors = ("https://a.example/", "https://b.example/")
-    monkeypatch.setitem(idx.SOURCES, "mnist", {"mirrors": mirrors, "md5": md5})
+    monkeypatch.setitem(mnist.SOURCES, "mnist", {"mirrors": mirrors, "md5": md5})
     served = {m + f: (source_dir / f).read_bytes() for m in mirrors for f in md5}
     calls = []
 
@@ -100,18 +100,18 @@ def fake_server(tmp_path, monkeypatch):
         with open(dest, "wb") as fh:
             fh.write(served[url])
 
-    monkeypatch.setattr(idx, "fetch_url", fetch)
+    monkeypatch.setattr(mnist, "fetch_url", fetch)
     return {"served": served, "calls": calls, "md5": md5, "mirrors": mirrors}
 
 
 def test_download_verifies_checksums_and_skips_good_files(tmp_path, fake_server):
     cache = str(tmp_path / "cache")
-    paths = idx.download("mnist", cache)
+    paths = mnist.download("mnist", cache)
     assert len(paths) == 4 and len(fake_server["calls"]) == 4
     assert not any(name.endswith(".part") for name in os.listdir(cache))
     X, y = data.load_mnist("train", data_dir=cache, return_labels=True)
     assert X.shape == (6, 784) and y.shape == (6,)
-    idx.download("mnist", cache)                                   # all present and verified: nothing fetched
+    mnist.download("mnist", cache)                                   # all present and verified: nothing fetched
     assert len(fake_server["calls"]) == 4
 
 
@@ -119,19 +119,19 @@ def test_a_corrupted_download_is_detected_and_fetched_from_the_next_mirror(tmp_p
     name = "t10k-images-idx3-ubyte.gz"
     first = fake_server["mirrors"][0] + name
     fake_server["served"][first] = fake_server["served"][first][:100]     # a partial file from mirror a
-    path = idx.download("mnist", str(tmp_path / "c"), splits=("test",))[0]
-    assert idx.md5sum(path) == fake_server["md5"][name]
+    path = mnist.download("mnist", str(tmp_path / "c"), splits=("test",))[0]
+    assert mnist.md5sum(path) == fake_server["md5"][name]
     assert fake_server["calls"][:2] == [first, fake_server["mirrors"][1] + name]
 
 
 def test_a_corrupted_file_in_the_cache_is_fetched_again(tmp_path, fake_server):
     cache = str(tmp_path / "c")
-    idx.download("mnist", cache, splits=("test",))
+    mnist.download("mnist", cache, splits=("test",))
     target = os.path.join(cache, "t10k-labels-idx1-ubyte.gz")
     with open(target, "r+b") as fh:
         fh.truncate(10)
-    idx.download("mnist", cache, splits=("test",))
-    assert idx.md5sum(target) == fake_server["md5"]["t10k-labels-idx1-ubyte.gz"]
+    mnist.download("mnist", cache, splits=("test",))
+    assert mnist.md5sum(target) == fake_server["md5"]["t10k-labels-idx1-ubyte.gz"]
     assert fake_server["calls"][-1].endswith("t10k-labels-idx1-ubyte.gz") and len(fake_server["calls"]) == 3
 
 
@@ -139,7 +139,7 @@ def test_wrong_bytes_everywhere_or_no_network_give_a_clear_error(tmp_path, fake_
     for url in fake_server["served"]:
         fake_server["served"][url] = b"garbage"
     with pytest.raises(ValueError, match="checksum .* != expected"):
-        idx.download("mnist", str(tmp_path / "c"), splits=("test",))
+        mnist.download("mnist", str(tmp_path / "c"), splits=("test",))
     assert not any(n.endswith(".part") for n in os.listdir(tmp_path / "c"))
     for url in fake_server["served"]:
         fake_server["served"][url] = None
@@ -150,7 +150,7 @@ def test_wrong_bytes_everywhere_or_no_network_give_a_clear_error(tmp_path, fake_
 
 def test_download_on_load_fetches_only_the_asked_split(tmp_path, fake_server, monkeypatch):
     monkeypatch.setenv("CAE_SCRATCH_DATA", str(tmp_path / "home"))
-    assert idx.cache_dir("mnist") == str(tmp_path / "home" / "mnist")
+    assert mnist.cache_dir("mnist") == str(tmp_path / "home" / "mnist")
     X = data.load_mnist("test", download=True)
     assert X.shape == (6, 784) and len(fake_server["calls"]) == 2
     assert sorted(os.listdir(tmp_path / "home" / "mnist")) == ["t10k-images-idx3-ubyte.gz",
@@ -158,7 +158,7 @@ def test_download_on_load_fetches_only_the_asked_split(tmp_path, fake_server, mo
 
 
 def test_real_checksum_table_is_complete():
-    for name, source in idx.SOURCES.items():
-        expected = {stem + ".gz" for stems in idx.SPLITS.values() for stem in stems}
+    for name, source in mnist.SOURCES.items():
+        expected = {stem + ".gz" for stems in mnist.SPLITS.values() for stem in stems}
         assert set(source["md5"]) == expected and all(len(v) == 32 for v in source["md5"].values())
         assert all(m.endswith("/") for m in source["mirrors"])

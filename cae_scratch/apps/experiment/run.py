@@ -35,8 +35,8 @@ def load_splits(dataset, data_dir=None, download=False, n_train=None):
     if dataset == "digits":
         Xtr, ytr, Xte, yte = data.load_digits(test_fraction=0.25, seed=0)
     else:
-        Xtr, ytr = data.idx.load_split(dataset, "train", data_dir, download)
-        Xte, yte = data.idx.load_split(dataset, "test", data_dir, download)
+        Xtr, ytr = data.mnist.load_split(dataset, "train", data_dir, download)
+        Xte, yte = data.mnist.load_split(dataset, "test", data_dir, download)
     n = len(Xtr) if n_train is None else min(n_train, len(Xtr))
     return Xtr[:n], ytr[:n], Xte, yte
 

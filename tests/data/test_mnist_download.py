@@ -11,8 +11,8 @@ import threading
 
 import pytest
 
-from cae_scratch import idx
-from test_idx import fake_split
+from cae_scratch.data import idx, mnist
+from _helpers import fake_split
 
 
 class Misbehaving(http.server.BaseHTTPRequestHandler):
@@ -56,8 +56,8 @@ def server(tmp_path, monkeypatch):
     base = f"http://127.0.0.1:{httpd.server_address[1]}/"
 
     def use(*modes):
-        monkeypatch.setitem(idx.SOURCES, "mnist", {"mirrors": tuple(base + m + "/" for m in modes), "md5": md5})
-    monkeypatch.setattr(idx, "TIMEOUT", 0.25, raising=False)   # (raising=False: so the old code can be run too)
+        monkeypatch.setitem(mnist.SOURCES, "mnist", {"mirrors": tuple(base + m + "/" for m in modes), "md5": md5})
+    monkeypatch.setattr(mnist, "TIMEOUT", 0.25)
     yield {"use": use, "httpd": httpd, "base": base}
     httpd.release.set()
     httpd.shutdown()
@@ -70,8 +70,8 @@ BAD = ("badstatus", "disconnect", "truncated", "wrongmd5", "missing", "hang")
 def test_every_kind_of_failure_falls_through_to_the_next_mirror(tmp_path, server):
     server["use"](*BAD, "good")
     cache = tmp_path / "cache"
-    paths = idx.download("mnist", str(cache), splits=("test",))
-    assert [os.path.basename(p) for p in paths] == [s + ".gz" for s in idx.SPLITS["test"]]
+    paths = mnist.download("mnist", str(cache), splits=("test",))
+    assert [os.path.basename(p) for p in paths] == [s + ".gz" for s in mnist.SPLITS["test"]]
     for p in paths:
         assert open(p, "rb").read() == server["httpd"].files[os.path.basename(p)]
     assert sorted(os.listdir(cache)) == sorted(os.path.basename(p) for p in paths)     # no .part
@@ -82,7 +82,7 @@ def test_when_every_mirror_fails_the_error_names_file_mirrors_reasons_and_cache(
     server["use"](*BAD)
     cache = tmp_path / "cache"
     with pytest.raises(ValueError) as err:
-        idx.download("mnist", str(cache), splits=("test",))
+        mnist.download("mnist", str(cache), splits=("test",))
     message = str(err.value)
     name = "t10k-images-idx3-ubyte.gz"
     assert name in message and str(cache) in message
@@ -95,24 +95,24 @@ def test_when_every_mirror_fails_the_error_names_file_mirrors_reasons_and_cache(
 
 def test_an_interrupted_download_leaves_no_part_file(tmp_path, server, monkeypatch):
     server["use"]("good")
-    real_fetch = idx.fetch_url
+    real_fetch = mnist.fetch_url
 
     def interrupted(url, dest, timeout=None):
         real_fetch(url, dest, timeout=timeout)
         assert os.path.getsize(dest) > 0                     # the .part file exists when Ctrl-C comes
         raise KeyboardInterrupt
-    monkeypatch.setattr(idx, "fetch_url", interrupted)
+    monkeypatch.setattr(mnist, "fetch_url", interrupted)
     cache = tmp_path / "cache"
     with pytest.raises(KeyboardInterrupt):
-        idx.download("mnist", str(cache), splits=("test",))
+        mnist.download("mnist", str(cache), splits=("test",))
     assert os.listdir(cache) == []
 
 
 def test_a_server_sending_too_much_is_cut_off(tmp_path, server, monkeypatch):
     server["use"]("good")
-    monkeypatch.setattr(idx, "MAX_DOWNLOAD_BYTES", 100, raising=False)
+    monkeypatch.setattr(mnist, "MAX_DOWNLOAD_BYTES", 100)
     with pytest.raises(ValueError, match="more than 100 bytes"):
-        idx.download("mnist", str(tmp_path / "cache"), splits=("test",))
+        mnist.download("mnist", str(tmp_path / "cache"), splits=("test",))
     assert os.listdir(tmp_path / "cache") == []
 
 
@@ -120,5 +120,5 @@ def test_a_cache_directory_that_is_a_file_is_explained(tmp_path, server):
     server["use"]("good")
     (tmp_path / "cache").write_text("not a directory")
     with pytest.raises(ValueError, match="cannot use .* as the mnist cache directory") as err:
-        idx.download("mnist", str(tmp_path / "cache"), splits=("test",))
+        mnist.download("mnist", str(tmp_path / "cache"), splits=("test",))
     assert str(tmp_path / "cache") in str(err.value)

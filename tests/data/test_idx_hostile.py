@@ -11,8 +11,9 @@ import zlib
 import numpy as np
 import pytest
 
-from cae_scratch import data, idx
-from test_idx import fake_split
+from cae_scratch import data
+from cae_scratch.data import idx, mnist
+from _helpers import fake_split
 
 LITTLE = 4 << 20
 
@@ -38,7 +39,7 @@ def read_with_peak(path):
     np.array([[[-1, 5], [2, 3]]] * 2, dtype=np.int8),                 # 0x09
 ])
 def test_images_of_another_idx_type_are_refused(tmp_path, images):
-    img, lab = (str(tmp_path / (stem + ".gz")) for stem in idx.SPLITS["test"])
+    img, lab = (str(tmp_path / (stem + ".gz")) for stem in mnist.SPLITS["test"])
     idx.write_idx(img, images)
     idx.write_idx(lab, np.array([1, 2], np.uint8))
     with pytest.raises(ValueError, match=r"expected uint8") as err:
@@ -47,7 +48,7 @@ def test_images_of_another_idx_type_are_refused(tmp_path, images):
 
 
 def test_labels_must_be_integers(tmp_path):
-    img, lab = (str(tmp_path / stem) for stem in idx.SPLITS["test"])
+    img, lab = (str(tmp_path / stem) for stem in mnist.SPLITS["test"])
     idx.write_idx(img, np.zeros((2, 4, 4), np.uint8))
     idx.write_idx(lab, np.array([1.5, 2.0]))
     with pytest.raises(ValueError, match=r"holds float64 data .*expected uint8 or int8") as err:
