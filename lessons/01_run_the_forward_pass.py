@@ -114,10 +114,10 @@ assert forward_error < 1e-12
 #
 # For $64 \to 32$ that is $2048 + 32 + 64 = 2144$ against $4192$. Tying does more
 # than halve the weights: it forces the decoder to draw with the same templates the
-# encoder detects with, which rules out a degenerate trick where the encoder makes
-# tiny codes and the decoder huge weights. It also matters for the contractive
-# penalty later: $\|J\|_F^2$ grows with $W$, and with tied weights the decoder cannot
-# undo a shrunken $W$ for free.
+# encoder detects with. That matters for the contractive penalty later. $\|J\|_F^2$
+# grows with $W$, so an untied model could satisfy the penalty with a tiny encoder
+# $W$ and let a huge decoder $W_r$ undo the shrinking; with tied weights, shrinking $W$
+# shrinks the decoder too, and the trade-off is real.
 
 # %%
 def count_params(m):
@@ -240,8 +240,8 @@ lesson.finish(f"untrained 64->{n_hidden} autoencoder: bce {bce_untrained:.1f} pe
 # **2.** The untied decoder can learn templates that differ from the detectors, e.g.
 # sharper strokes than the encoder needs to tell digits apart, so its reconstruction
 # error can be lower. The tied model has half the weights to fit (less overfitting on
-# 1797 images), cannot cheat by shrinking codes and inflating the decoder, and keeps
-# the contractive penalty meaningful.
+# 1797 images), and cannot meet the contractive penalty by shrinking the encoder's $W$
+# while inflating a separate decoder $W_r$.
 #
 # **3.** Because $\ell$ is minimised at $r = x$, where it equals the entropy of the
 # grey pixels (the "floor" printed above), not 0. For binary pixels

@@ -215,7 +215,8 @@ plots.plot_panels([
 #
 # **Question 1.** A pixel with $x_j = 1$ gets $z_j = -40$ (confidently wrong). Compute
 # $\partial\ell/\partial z_j$ with the cancelled formula, then the two separate factors
-# $\partial\ell/\partial r_j$ and $r_j(1-r_j)$ in float32. What goes wrong?
+# $\partial\ell/\partial r_j$ and $r_j(1-r_j)$. Now make it $z_j = -100$ in float32: what
+# goes wrong with the two factors, and what with the cancelled formula?
 #
 # **Question 2.** With untied weights the decoder has its own $W_r$ $(n_v \times n_h)$.
 # Which of the two terms of $dW$ moves to $dW_r$, and in what shape?
@@ -234,10 +235,13 @@ lesson.finish(f"reconstruction gradient by hand vs finite differences: max rel e
 # ## Answers
 #
 # **1.** $r_j = \sigma(-40) \approx 4.2\times10^{-18}$, so $\partial\ell/\partial z_j = r_j - 1 \approx -1$:
-# a full-strength push upward, as it should be. Separately, $\partial\ell/\partial r_j
-# = (r_j - 1)/(r_j(1-r_j)) \approx -2.4\times10^{17}$ and $r_j(1-r_j) \approx 4.2\times10^{-18}$;
-# in float32 $e^{-40}$ is already below the smallest normal number, and at $z = -104$ it
-# is 0, making the first factor $-\infty$ and the product `inf * 0 = nan`.
+# a full-strength push upward, as it should be. The separate factors are
+# $\partial\ell/\partial r_j = (r_j - 1)/(r_j(1-r_j)) \approx -2.4\times10^{17}$ and
+# $r_j(1-r_j) \approx 4.2\times10^{-18}$; float32 still survives their product. At
+# $z_j = -100$ it does not: $e^{100}$ overflows float32 (largest $\approx 3.4\times10^{38}$;
+# this happens past $z \approx -88.7$), so $r_j$ comes out exactly 0, the first factor
+# is $-1/0 = -\infty$, the second is 0, and the product is `-inf * 0 = nan`. The
+# cancelled formula still gives $r_j - x_j = -1$.
 #
 # **2.** The decoder term: $dW_r = (H^\top dZ)^\top = dZ^\top H$, shape $(n_v, n_h)$,
 # like $W_r$; $dW$ keeps only $dA^\top X$. (`network.loss_and_grads` does exactly this.)
