@@ -77,6 +77,8 @@ print(f"closed form       {P_closed:.12f}")
 print(f"explicit J        {P_explicit:.12f}   (J has {B * 32 * 64:,} entries; the closed form used {B * 32 + 32:,})")
 print(f"library           {P_library:.12f}   (model.contractive_penalty)")
 closed_vs_explicit = abs(P_closed - P_explicit) / P_explicit
+assert cs.rel_error(q, penalty.row_norms_sq(W)) < 1e-15
+assert cs.rel_error(D1, penalty.encoder_derivatives(W, b_h, X, cs.get_activation("sigmoid"))[2]) < 1e-15
 assert closed_vs_explicit < 1e-12 and abs(P_library - P_closed) < 1e-12 * P_closed
 assert cs.rel_error(J, model.jacobian(X)) < 1e-14
 assert abs(terms["contractive"] - P_closed) < 1e-12 * P_closed
@@ -99,8 +101,9 @@ print(f"CAE loss: {terms['reconstruction']:.4f} (bce) + 0.1 x {terms['contractiv
 #
 # $q$ does not depend on the example, so its $n_h n_v$ is shared by the whole batch:
 # per example the closed form costs $O(n_h)$, the explicit one $O(n_h n_v)$, a factor
-# $n_v$ more. In time the explicit Jacobian is as expensive as a whole extra forward
-# product; in memory it is $n_v$ times the closed form's.
+# $n_v$ more. In arithmetic the explicit Jacobian costs as much as a whole extra forward
+# product (and, unlike that product, it is bound by memory traffic); in memory it is
+# $n_v$ times the closed form's.
 #
 # **Timing honestly.** This machine is shared, and another process can steal the CPU
 # in the middle of any measurement; a single timing, or even a median, can be off by
