@@ -180,3 +180,108 @@ def plot_image_panels(panels, path, n_per_row=2, panel_size=(3.6, 3.4)):
         ax.axis("off")
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+# ---- the literate lessons: tiles with their own titles, grids of panels, plain log axes ---------
+def plain_number(v, _pos=None):
+    """Tick label without scientific notation: 0.001, 0.25, 3, 1,200 (never '1.1e+02')."""
+    if v == 0 or not np.isfinite(v):
+        return "0" if v == 0 else ""
+    if abs(v) >= 1:
+        return f"{v:,.0f}" if abs(v - round(v)) < 1e-9 * abs(v) else f"{v:,.2f}".rstrip("0").rstrip(".")
+    return f"{v:.12f}".rstrip("0").rstrip(".")
+
+
+def _plain_log_axis(axis):
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    axis.set_major_locator(LogLocator(base=10, numticks=12))
+    axis.set_major_formatter(FuncFormatter(plain_number))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def plot_tiles(images, path, titles=None, n_cols=8, symmetric=False, vmin=None, vmax=None, cmap=None,
+               suptitle=None, cbar_label="", tile_size=1.3, row_labels=None):
+    """PNG of flat square images (N, side*side), each in its own axes with its own small title.
+
+    One colour scale for all tiles (``vmin``/``vmax``, or +-max|value| when
+    ``symmetric``) and one shared colour bar labelled ``cbar_label``, so tiles
+    can be compared by eye. ``row_labels`` names each row of the grid (left).
+    """
+    plt = _pyplot()
+    images = np.asarray(images, float)
+    side = image_side(images.shape[1])
+    n_rows = math.ceil(len(images) / n_cols)
+    if symmetric:
+        v = float(np.nanmax(np.abs(images))) or 1.0
+        vmin, vmax = -v, v
+    fig, axes = plt.subplots(n_rows, n_cols, squeeze=False, layout="constrained",
+                             figsize=(tile_size * n_cols + 1.4, (tile_size + 0.3) * n_rows + (0.5 if suptitle else 0)))
+    im = None
+    for i, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if i >= len(images):
+            ax.axis("off")
+            continue
+        im = ax.imshow(images[i].reshape(side, side), cmap=cmap or ("RdBu_r" if symmetric else "gray_r"),
+                       vmin=vmin, vmax=vmax, interpolation="nearest")
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=8)
+    for r, label in enumerate(row_labels or []):
+        axes[r, 0].set_ylabel(label, fontsize=9)
+    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8, label=cbar_label)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    return save_figure(fig, path)
+
+
+def plot_panel_grid(panels, path, n_cols=3, panel_size=(4.3, 3.6), suptitle=None):
+    """PNG of panels in a grid of ``n_cols`` columns, each at a readable size.
+
+    An image panel has "image" (2-D array), "title", optional "cmap",
+    "symmetric", "xlabel", "ylabel", "cbar_label"; a line panel has "series"
+    {label: (x, y) or (x, y, fmt)}, "xlabel", "ylabel", "title", optional
+    "xscale"/"yscale" ("log" axes get plain-number labels), "xticks", "hlines" {label: y}.
+    """
+    plt = _pyplot()
+    n_rows = math.ceil(len(panels) / n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, squeeze=False, layout="constrained",
+                             figsize=(panel_size[0] * n_cols, panel_size[1] * n_rows))
+    for ax, panel in zip(axes.flat, panels):
+        if "image" in panel:
+            img = np.asarray(panel["image"], float)
+            limits = {}
+            if panel.get("symmetric"):
+                v = float(np.nanmax(np.abs(img))) or 1.0
+                limits = {"vmin": -v, "vmax": v}
+            labelled = panel.get("xlabel") or panel.get("ylabel")
+            im = ax.imshow(img, cmap=panel.get("cmap", "RdBu_r" if panel.get("symmetric") else "gray_r"),
+                           aspect="auto" if labelled else "equal", interpolation="nearest", **limits)
+            fig.colorbar(im, ax=ax, shrink=0.9, label=panel.get("cbar_label", ""))
+            if labelled:
+                ax.set(xlabel=panel.get("xlabel", ""), ylabel=panel.get("ylabel", ""))
+            else:
+                ax.set_xticks([])
+                ax.set_yticks([])
+        else:
+            for label, (x, y, *fmt) in panel["series"].items():
+                ax.plot(np.asarray(x, float), np.asarray(y, float), *(fmt or ["o-"]), label=label, ms=4)
+            for i, (label, y) in enumerate(panel.get("hlines", {}).items()):
+                ax.axhline(y, ls="--", lw=1, color=f"C{7 + i}", label=label)
+            for name, axis in (("xscale", ax.xaxis), ("yscale", ax.yaxis)):
+                scale = panel.get(name, "linear")
+                (ax.set_xscale if name == "xscale" else ax.set_yscale)(scale)
+                if scale == "log":
+                    _plain_log_axis(axis)
+            if "xticks" in panel:
+                ax.set_xticks(panel["xticks"], [plain_number(t) for t in panel["xticks"]])
+                ax.set_xticks([], minor=True)
+            ax.set(xlabel=panel.get("xlabel", ""), ylabel=panel.get("ylabel", ""))
+            ax.grid(True, alpha=0.3)
+            ax.legend(fontsize=8)
+        ax.set_title(panel.get("title", ""), fontsize=10)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle)
+    return save_figure(fig, path)

@@ -1,104 +1,248 @@
-"""Lesson 01 - run the forward pass: encoder, decoder, tied weights, shapes.
+# %% [markdown]
+# # Lesson 01 - Run the forward pass
+#
+# An autoencoder is a network trained to copy its input to its output through a
+# narrow middle. Copying sounds pointless until you notice the middle: if 64 pixels
+# must pass through 32 numbers (or 16), the network has to find out what about a
+# digit is worth keeping. Those numbers, the **code** $h$, are what we are after;
+# the copy $r$ is only how we grade them. A *contractive* autoencoder (lesson 04 on)
+# adds one more demand, that $h$ move little when $x$ moves. Before any of that we
+# need the plain machine, computed by hand, one matrix product at a time.
+#
+# **You will learn** the four equations of a tied autoencoder and the shape of every
+# array in them; why a batch is written $A = XW^\top + b_h$ (rows are examples); what
+# tying the weights saves; and how to tell, in numbers, that an untrained model
+# reconstructs nothing. **You need** NumPy and matrix products.
+#
+# ## The model, one example at a time
+#
+# Take one image flattened to a vector $x \in [0,1]^{n_v}$ ($n_v = 64$ pixels for
+# the 8x8 digits). The **encoder** is one affine map and an element-wise squashing
+# function $s$ (here the sigmoid $s(a) = 1/(1+e^{-a})$):
+#
+# $$a = W x + b_h, \qquad h = s(a), \qquad W \in \mathbb{R}^{n_h \times n_v},\; b_h \in \mathbb{R}^{n_h}.$$
+#
+# Read $W$ by rows: $a_k = \sum_j W_{kj} x_j + b_{h,k}$ is the dot product of the
+# image with row $k$ of $W$, so row $k$ is a *filter*, an 8x8 template that hidden
+# unit $k$ matches against the image. The **decoder** maps the code back to pixel
+# space. With **tied weights** it reuses the same matrix, transposed:
+#
+# $$z = W^\top h + b_r, \qquad r = g(z), \qquad b_r \in \mathbb{R}^{n_v},$$
+#
+# so $z_j = \sum_k W_{kj} h_k + b_{r,j}$: the reconstruction is a sum of the same
+# filters, each weighted by how strongly its unit fired. We take $g$ = sigmoid too,
+# so every $r_j$ lies in $(0, 1)$, like a pixel.
+#
+# ## The same thing for a batch
+#
+# Code never loops over examples; it stacks $B$ images as the **rows** of
+# $X \in \mathbb{R}^{B \times n_v}$. Row $b$ of $A$ must be $(W x_b + b_h)^\top$.
+# Transposing a product reverses it, $(W x_b)^\top = x_b^\top W^\top$, and stacking
+# the rows $x_b^\top$ gives $X$, so
+#
+# $$A = X W^\top + \mathbf{1} b_h^\top, \quad H = s(A), \quad Z = H W + \mathbf{1} b_r^\top, \quad R = g(Z),$$
+#
+# where $\mathbf{1} b_h^\top$ (adding $b_h$ to every row) is exactly what NumPy's
+# broadcasting does with `+ b_h`. Check the shapes as you would check units in
+# physics: $(B, n_v)(n_v, n_h) = (B, n_h)$ and $(B, n_h)(n_h, n_v) = (B, n_v)$, the
+# shape of $X$, as a reconstruction must be.
 
-What you will do: push 8x8 handwritten digits through an untrained
-autoencoder one matrix product at a time, check each step against the
-library, count the parameters with and without tied weights, and look at the
-reconstructions before any training.
-What you will learn: h = s(W x + b_h), r = g(W^T h + b_r); which axis is which
-(rows are examples); why tied weights (W_r = W^T) halve the weights; how bad an
-untrained model is, in numbers (worse than guessing the average digit).
-What you need: NumPy and matrix products; nothing about CAEs yet.
+# %%
+from lessons._common import start_lesson
 
-Run:  python lessons/01_run_the_forward_pass.py [--quick] [--backend numpy|cupy] [--out DIR]
-"""
-# %% Setup: when run as a file, make the repository root importable
-if __package__ in (None, ""):
-    import os
-    import sys
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import os
+lesson = start_lesson(
+    "01_run_the_forward_pass", "Lesson 01 - Run the forward pass",
+    learn=["h = s(W x + b_h), r = g(W^T h + b_r), and the shape of every array",
+           "why a batch is A = X W^T + b_h (rows are examples)",
+           "what tied weights save, counted",
+           "how bad an untrained autoencoder is, in numbers"],
+    need="NumPy and matrix products")
 
 import numpy as np
 
 import cae_scratch as cs
-from cae_scratch import backend as cb, data, losses, network, plots
-from lessons._common import lesson_dir, model_kwargs, run_lesson_cli
+from cae_scratch import data, losses, network, plots
+
+n_hidden, n_examples = (16, 256) if lesson.quick else (32, 1797)
+X_host = data.load_digits()[:n_examples]                 # (B, 64), NumPy on the host, pixels in [0, 1]
+model = cs.ContractiveAutoencoder(64, n_hidden, lam=0.1, seed=lesson.seed, **lesson.model_kwargs())
+X = model.asarray(X_host)                                # the same numbers on the lesson's backend
+W, b_h, b_r = model.params["W"], model.params["b_h"], model.params["b_r"]
+print(f"X   {tuple(X.shape)}  one row per digit, one column per pixel")
+print(f"W   {tuple(W.shape)}  (n_hidden, n_visible): row k is the filter of hidden unit k")
+print(f"b_h {tuple(b_h.shape)}   b_r {tuple(b_r.shape)}")
+
+# %% [markdown]
+# Now the four equations, typed exactly as derived. `sigmoid` is the library's
+# overflow-safe version (it never computes $e^{-a}$ for a large negative $a$).
+
+# %%
+sigmoid = cs.get_activation("sigmoid").f
+A = X @ W.T + b_h                                        # (B, n_hidden); b_h broadcasts over the rows
+H = sigmoid(A)                                           # the codes, each h_k in (0, 1)
+Z = H @ W + b_r                                          # (B, n_visible): W is used a second time
+R = sigmoid(Z)                                           # the reconstructions
+H_host, R_host = cs.to_numpy(H), cs.to_numpy(R)          # host copies, for printing and figures
+print(f"A, H: {tuple(H.shape)}   Z, R: {tuple(R.shape)} (the shape of X)")
+print(f"h ranges over [{H_host.min():.2g}, {H_host.max():.4f}], r over [{R_host.min():.2g}, {R_host.max():.4f}]"
+      " -- inside (0, 1), as a sigmoid's output must be")
+assert tuple(R.shape) == tuple(X.shape) and tuple(H.shape) == (X.shape[0], n_hidden)
+assert 0 < H_host.min() and H_host.max() < 1 and 0 < R_host.min() and R_host.max() < 1
+
+# %% [markdown]
+# The claim "this is the model" is only worth something if the library that trains
+# it computes the same numbers. `network.forward` is the forward pass training uses
+# and `model.reconstruct` the public method; both must agree with our four lines to
+# rounding. (`cs.rel_error(a, b)` is $\max|a-b| / \max(|a|+|b|)$ over all entries.)
+
+# %%
+cache = network.forward(model.params, X, model.spec)
+forward_error = max(cs.rel_error(A, cache["A"]), cs.rel_error(H, cache["H"]),
+                    cs.rel_error(Z, cache["Z"]), cs.rel_error(R, cache["R"]),
+                    cs.rel_error(R, model.reconstruct(X)))
+print(f"by hand vs network.forward and model.reconstruct: max relative error {forward_error:.1e}")
+assert forward_error < 1e-12
+
+# %% [markdown]
+# ## Counting parameters: what tying buys
+#
+# The tied model has $W$ ($n_h n_v$ numbers), $b_h$ ($n_h$) and $b_r$ ($n_v$). An
+# untied model gives the decoder its own $W_r \in \mathbb{R}^{n_v \times n_h}$,
+# another $n_v n_h$. So
+#
+# $$N_\text{tied} = n_h n_v + n_h + n_v, \qquad N_\text{untied} = 2 n_h n_v + n_h + n_v .$$
+#
+# For $64 \to 32$ that is $2048 + 32 + 64 = 2144$ against $4192$. Tying does more
+# than halve the weights: it forces the decoder to draw with the same templates the
+# encoder detects with. That matters for the contractive penalty later. $\|J\|_F^2$
+# grows with $W$, so an untied model could satisfy the penalty with a tiny encoder
+# $W$ and let a huge decoder $W_r$ undo the shrinking; with tied weights, shrinking $W$
+# shrinks the decoder too, and the trade-off is real.
+
+# %%
+def count_params(m):
+    return sum(int(np.prod(p.shape)) for p in m.params.values())
 
 
-def count_params(model):
-    return sum(int(np.prod(p.shape)) for p in model.params.values())
+untied = cs.ContractiveAutoencoder(64, n_hidden, tied=False, seed=lesson.seed, **lesson.model_kwargs())
+n_tied, n_untied = count_params(model), count_params(untied)
+print(f"tied:   W {tuple(W.shape)} + b_h + b_r = {n_tied}")
+print(f"untied: ... + W_r {tuple(untied.params['W_r'].shape)}       = {n_untied}")
+assert n_tied == n_hidden * 64 + n_hidden + 64 and n_untied == n_tied + 64 * n_hidden
+
+# %% [markdown]
+# ## How bad is a model that has learned nothing?
+#
+# Pixels are numbers in $[0,1]$, so we grade a reconstruction with **binary
+# cross-entropy**, summed over the pixels of one image and averaged over the batch:
+#
+# $$\ell(x, r) = -\sum_j \big[x_j \log r_j + (1-x_j) \log (1-r_j)\big], \qquad L = \frac1B \sum_b \ell(x_b, r_b).$$
+#
+# Two reference points make the number readable. A model that ignores its input and
+# outputs $r_j = 0.5$ everywhere scores exactly $64 \log 2 \approx 44.36$. A model
+# that ignores its input but outputs the **average digit** $\bar x$ does better,
+# because it knows where ink usually is. And $\ell$ has a floor above zero: for fixed
+# $x_j$, $\partial\ell/\partial r_j = (r_j - x_j)/(r_j(1-r_j))$ vanishes at $r_j = x_j$,
+# where $\ell$ equals the *entropy* $-\sum_j [x_j \log x_j + (1-x_j)\log(1-x_j)]$,
+# which is positive for grey pixels. Training can approach that floor, never pass it.
+#
+# The library computes $\ell$ from $z$, never from $r$ (lesson 02 shows why), so we
+# compare our batch loss with `losses.bce(X, Z)` and `model.loss_terms`.
+
+# %%
+def bce_from_r(X_, R_):
+    """The textbook formula; fine here because every r is well inside (0, 1)."""
+    return float(-np.mean(np.sum(X_ * np.log(R_) + (1 - X_) * np.log(1 - R_), axis=1)))
 
 
-def mean_image_bce(X_host):
-    """The bce of a 'model' that ignores its input and always outputs the average digit."""
-    m = np.clip(X_host.mean(axis=0), 1e-3, 1 - 1e-3)
-    Z = np.broadcast_to(np.log(m / (1 - m)), X_host.shape)   # logit, so that sigmoid(Z) = m
-    return float(losses.bce(X_host, Z))
+bce_untrained = bce_from_r(X_host, R_host)
+bce_library = model.loss_terms(X)["reconstruction"]
+mean_digit = np.clip(X_host.mean(axis=0), 1e-6, 1 - 1e-6)          # (64,): the average digit
+bce_mean = bce_from_r(X_host, np.broadcast_to(mean_digit, X_host.shape))
+bce_half = 64 * np.log(2)
+Xc = np.clip(X_host, 1e-12, 1 - 1e-12)
+bce_floor = bce_from_r(X_host, Xc)                                   # r = x: the entropy of the pixels
+print(f"untrained model      {bce_untrained:7.2f}  (losses via z: {float(losses.bce(X, Z)):.2f}, "
+      f"model.loss_terms: {bce_library:.2f})")
+print(f"r = 0.5 everywhere   {bce_half:7.2f}")
+print(f"the average digit    {bce_mean:7.2f}")
+print(f"floor (r = x)        {bce_floor:7.2f}")
+assert abs(bce_untrained - bce_library) < 1e-9 * bce_library
+assert abs(float(losses.bce(X, Z)) - bce_library) < 1e-9 * bce_library
+assert bce_floor < bce_mean < bce_half < bce_untrained
 
+# %% [markdown]
+# The untrained model is worse than *both* input-blind guesses: its random filters
+# do not just fail to help, they scramble. Look at it. Each column below is one digit:
+# the input, the untrained reconstruction, and the average digit (the same image for
+# every column), with each tile's own $\ell$ in its title.
 
-def main(backend="numpy", quick=False, seed=0, out_dir=None):
-    out = lesson_dir(out_dir, __file__)
-    n_hidden, n_examples = (16, 256) if quick else (32, 1797)
-    X_host = data.load_digits()[:n_examples]                # (B, 64), pixels in [0, 1]
-    model = cs.ContractiveAutoencoder(64, n_hidden, lam=0.1, seed=seed, **model_kwargs(backend))
-    X = model.asarray(X_host)
-    W, b_h, b_r = model.params["W"], model.params["b_h"], model.params["b_r"]
-    print(f"X: {tuple(X.shape)} -- one row per digit, one column per pixel (8x8 = 64).")
-    print(f"W: {tuple(W.shape)} = (n_hidden, n_visible): row k is the filter of hidden unit k.")
+# %%
+n_show = 8
+per_image = lambda T, P: -np.sum(T * np.log(P) + (1 - T) * np.log(1 - P), axis=1)
+l_model = per_image(X_host[:n_show], R_host[:n_show])
+l_mean = per_image(X_host[:n_show], np.broadcast_to(mean_digit, (n_show, 64)))
+plots.plot_tiles(
+    np.concatenate([X_host[:n_show], R_host[:n_show], np.broadcast_to(mean_digit, (n_show, 64))]),
+    lesson.figure("before_training.png"),
+    titles=[f"digit #{b}" for b in range(n_show)] + [f"bce {v:.1f}" for v in l_model]
+    + [f"bce {v:.1f}" for v in l_mean],
+    n_cols=n_show, vmin=0.0, vmax=1.0, cbar_label="pixel value (0 = white, 1 = ink)", tile_size=1.35,
+    row_labels=["input x", "untrained r", "average digit"],
+    suptitle=f"Before training: reconstructions of an untrained 64 -> {n_hidden} autoencoder "
+             f"(mean bce {bce_untrained:.1f}) vs the average digit (mean bce {bce_mean:.1f})")
+assert np.mean(l_model) > np.mean(l_mean)
 
-    # %% 1. The encoder: a = W x + b_h, h = s(a). For a batch (rows = examples): A = X W^T + b_h.
-    A = X @ W.T + b_h                                       # (B, n_hidden); b_h broadcasts over rows
-    H = cs.get_activation("sigmoid").f(A)
-    print(f"\nEncoder  a = W x + b_h,  h = s(a):     A, H: {tuple(H.shape)}; every h_k in (0, 1)")
+# %% [markdown]
+# And the filters themselves: every row of $W$, drawn as an 8x8 image on one colour
+# scale (red positive, blue negative). Untrained, they are the Glorot-uniform noise
+# they were initialised with: $W_{kj} \sim U(-c, c)$ with
+# $c = 4\sqrt{6/(n_v+n_h)}$, the factor 4 because $s'(0) = 1/4$ for a sigmoid.
+# Lesson 07 shows what training turns them into.
 
-    # %% 2. The decoder with tied weights: z = W^T h + b_r, r = sigmoid(z). Batch form: Z = H W + b_r.
-    Z = H @ W + b_r                                         # (B, n_visible): W is used a second time
-    R = cs.get_activation("sigmoid").f(Z)
-    print(f"Decoder  z = W^T h + b_r, r = g(z):    Z, R: {tuple(R.shape)} -- the same shape as X")
+# %%
+W_host = cs.to_numpy(W)
+c = 4 * np.sqrt(6 / (64 + n_hidden))
+plots.plot_tiles(W_host, lesson.figure("filters.png"), titles=[f"k = {k}" for k in range(n_hidden)],
+                 n_cols=8, symmetric=True, cbar_label="weight W[k, j]", tile_size=1.2,
+                 suptitle=f"All {n_hidden} encoder filters (row k of W, {n_hidden} x 64, as 8x8), "
+                          f"untrained: uniform in (-{c:.2f}, {c:.2f})")
+assert np.abs(W_host).max() <= c
 
-    # %% 3. The library computes the same numbers (network.forward is what training uses).
-    cache = network.forward(model.params, X, model.spec)
-    forward_error = max(cs.rel_error(A, cache["A"]), cs.rel_error(H, cache["H"]),
-                        cs.rel_error(Z, cache["Z"]), cs.rel_error(R, cache["R"]),
-                        cs.rel_error(R, model.reconstruct(X)))
-    print(f"By hand vs network.forward / model.reconstruct: max relative error {forward_error:.1e}")
-    assert forward_error < 1e-12, forward_error
+# %% [markdown]
+# ## Questions
+#
+# **Question 1.** Someone writes the batch encoder as `A = W @ X + b_h`. For which
+# shapes of `X` does that line run at all, and what would it compute?
+#
+# **Question 2.** The untied model has about twice the parameters. Give one reason it
+# might reconstruct *better* after training, and one reason you might still prefer
+# the tied one.
+#
+# **Question 3.** Why can the mean bce on these digits never reach 0, even for a
+# perfect model? What would change for black-and-white (binarised) digits?
 
-    # %% 4. Tied weights: the decoder reuses W^T instead of its own W_r.
-    untied = cs.ContractiveAutoencoder(64, n_hidden, tied=False, seed=seed, **model_kwargs(backend))
-    n_tied, n_untied = count_params(model), count_params(untied)
-    print(f"\nParameters, tied (W, b_h, b_r): {n_tied};  untied (+ W_r {tuple(untied.params['W_r'].shape)}): "
-          f"{n_untied}. Tying halves the weights and makes the decoder the encoder's mirror.")
-    assert n_untied - n_tied == 64 * n_hidden
+# %%
+lesson.finish(f"untrained 64->{n_hidden} autoencoder: bce {bce_untrained:.1f} per image vs {bce_mean:.1f} for "
+              f"the average digit (floor {bce_floor:.1f}); tied {n_tied} params vs untied {n_untied}",
+              {"forward_error": forward_error, "n_params_tied": n_tied, "n_params_untied": n_untied,
+               "n_hidden": n_hidden, "bce_untrained": bce_untrained, "bce_library": bce_library,
+               "bce_mean_image": bce_mean, "bce_half": bce_half, "bce_floor": bce_floor})
 
-    # %% 5. Before training: how good are the reconstructions? bce per image, summed over 64 pixels.
-    bce_by_hand = float(losses.bce(X, Z))                    # computed from z (log-sum-exp), never from r
-    bce_untrained = model.loss_terms(X)["reconstruction"]
-    bce_mean = mean_image_bce(X_host)
-    print("bce(x, r) = -sum_j [x_j log r_j + (1 - x_j) log(1 - r_j)], mean over the batch:")
-    print(f"  untrained model: {bce_untrained:.2f}   (by hand: {bce_by_hand:.2f})")
-    print(f"  'always output the average digit': {bce_mean:.2f}   (and r = 0.5 everywhere: {64 * np.log(2):.2f})")
-    print("  The random W scrambles the input: the untrained model is worse than ignoring it.")
-    assert abs(bce_by_hand - bce_untrained) < 1e-9 * bce_untrained
-    assert bce_untrained > bce_mean
-
-    # %% 6. Figures: the random filters, the reconstructions, and the codes.
-    figures = [plots.plot_filters_and_reconstructions(
-        model, X_host, os.path.join(out, "before_training.png"), n_filters=n_hidden, n_examples=10)]
-    A10, H10 = cb.to_numpy(A[:10, :]), cb.to_numpy(H[:10, :])
-    figures.append(plots.plot_images([
-        {"image": A10, "title": "a = W x + b_h  (10 digits x n_hidden)", "symmetric": True,
-         "xlabel": "hidden unit k", "ylabel": "example b"},
-        {"image": H10, "title": "h = sigmoid(a): the codes, in (0, 1)", "cmap": "viridis",
-         "xlabel": "hidden unit k", "ylabel": "example b"}], os.path.join(out, "codes.png"), width=5.0))
-
-    headline = (f"untrained 64->{n_hidden} autoencoder: bce {bce_untrained:.1f} per image vs {bce_mean:.1f} "
-                f"for the average digit; tied {n_tied} params vs untied {n_untied}")
-    return {"headline": headline, "figures": figures, "forward_error": forward_error,
-            "n_params_tied": n_tied, "n_params_untied": n_untied,
-            "bce_untrained": bce_untrained, "bce_mean_image": bce_mean}
-
-
-if __name__ == "__main__":
-    run_lesson_cli(main, __doc__)
+# %% [markdown]
+# ## Answers
+#
+# **1.** `W @ X` needs `X` of shape `(n_visible, B)`, examples as columns; with our
+# `(B, 64)` it fails unless $B = 64$ by coincidence, and then it silently computes
+# nonsense (mixing examples, not pixels). Then `+ b_h` would broadcast along the wrong
+# axis too. The rule "rows are examples" gives $A = XW^\top + b_h$.
+#
+# **2.** The untied decoder can learn templates that differ from the detectors, e.g.
+# sharper strokes than the encoder needs to tell digits apart, so its reconstruction
+# error can be lower. The tied model has half the weights to fit (less overfitting on
+# 1797 images), and cannot meet the contractive penalty by shrinking the encoder's $W$
+# while inflating a separate decoder $W_r$.
+#
+# **3.** Because $\ell$ is minimised at $r = x$, where it equals the entropy of the
+# grey pixels (the "floor" printed above), not 0. For binary pixels
+# $x_j \in \{0, 1\}$ the entropy is 0, and the loss can approach 0 as $r \to x$.

@@ -1,114 +1,253 @@
-"""Lesson 02 - backprop the reconstruction loss by hand, then prove it by finite differences.
+# %% [markdown]
+# # Lesson 02 - Backprop the reconstruction
+#
+# Training means nudging $W$, $b_h$ and $b_r$ downhill on the loss, so we need the
+# loss's gradient with respect to each of them. No autograd library will hand it to
+# us here: we derive it with the chain rule, one stage of the forward pass at a time,
+# walking backwards. Each stage gets an *upstream* gradient (how the loss changes
+# with its output) and multiplies it by its *local* derivative (how its output
+# changes with its input), exactly as in CS231n's notes and micrograd. Then we check
+# every number against the library and against finite differences, and plant two
+# classic bugs to see that the check would have caught them.
+#
+# **You will learn** why binary cross-entropy on a sigmoid gives the famous
+# $\partial L / \partial z = r - x$; how the chain rule reaches $W$ along *two*
+# paths when the weights are tied, and why the two contributions add; the gradients
+# of the two biases; what a passing gradient check looks like. **You need** lesson 01
+# and the chain rule.
 
-What you will do: derive dL/dz for binary cross-entropy on a sigmoid decoder,
-push it back through the decoder and the encoder with the chain rule (tied
-weights: W gets two contributions), and compare every entry with the library
-and with central finite differences. Then plant two classic bugs and watch the
-check catch them.
-What you will learn: why bce on a sigmoid gives the clean dL/dz = r - x (the
-sigmoid's derivative cancels); the backward of h = s(Wx + b_h); what a passing
-relative error looks like (~1e-9) and what a bug looks like (~1).
-What you need: lesson 01; the chain rule.
+# %%
+from lessons._common import start_lesson
 
-Run:  python lessons/02_backprop_the_reconstruction.py [--quick] [--backend numpy|cupy] [--out DIR]
-"""
-# %% Setup: when run as a file, make the repository root importable
-if __package__ in (None, ""):
-    import os
-    import sys
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+lesson = start_lesson(
+    "02_backprop_the_reconstruction", "Lesson 02 - Backprop the reconstruction",
+    learn=["why bce on a sigmoid gives dL/dz = r - x (a cancellation)",
+           "the chain rule to W along both of its uses (encoder and decoder), summed",
+           "the gradients of b_h and b_r",
+           "what a passing finite-difference check looks like, and what a bug looks like"],
+    need="lesson 01; the chain rule")
 
-import os
-
+import numpy as np
 
 import cae_scratch as cs
 from cae_scratch import data, gradcheck, losses, network, plots
-from lessons._common import lesson_dir, model_kwargs, run_lesson_cli
 
+B, n_hidden = (8, 8) if lesson.quick else (16, 16)
+model = cs.ContractiveAutoencoder(64, n_hidden, lam=0.0, seed=lesson.seed, **lesson.model_kwargs())
+X = model.asarray(data.load_digits()[:B])                 # (B, 64)
+params, spec = model.params, model.spec
+W = params["W"]
+cache = network.forward(params, X, spec)                  # A, H, D1 = s'(A), Z, R (lesson 01)
+A, H, Z, R = cache["A"], cache["H"], cache["Z"], cache["R"]
+print(f"a plain autoencoder (lam = 0), 64 -> {n_hidden}, on a batch of B = {B} digits")
 
-def backward_from_dZ(params, X, cache, dZ, tied_decoder_use=True):
-    """Chain rule from dL/dZ (B, n_visible) to the parameters of a tied autoencoder.
+# %% [markdown]
+# ## Step 1: the loss in terms of the logits $z$
+#
+# Lesson 01 wrote the loss of one image with $r = \sigma(z)$:
+# $\ell = -\sum_j [x_j \log r_j + (1-x_j)\log(1-r_j)]$. Differentiate one pixel's term
+# through $r$ first:
+#
+# $$\frac{\partial \ell}{\partial r_j} = -\frac{x_j}{r_j} + \frac{1-x_j}{1-r_j}
+#   = \frac{-x_j(1-r_j) + (1-x_j) r_j}{r_j(1-r_j)} = \frac{r_j - x_j}{r_j(1-r_j)} .$$
+#
+# The sigmoid's derivative is $\sigma'(z) = \sigma(z)(1-\sigma(z))$, so
+# $\partial r_j / \partial z_j = r_j(1-r_j)$. Multiply, and the two $r_j(1-r_j)$ cancel:
+#
+# $$\frac{\partial \ell}{\partial z_j} = \frac{r_j - x_j}{r_j(1-r_j)} \cdot r_j(1-r_j) = r_j - x_j .$$
+#
+# The cancellation is worth a second look. Separately, the two factors are
+# dangerous: when the model is confidently wrong, $r_j(1-r_j)$ underflows and the
+# first factor divides by almost zero. Together they are just an error, bounded by 1.
+# The same algebra done on the loss itself removes the logarithms of $r$:
+# using $\log\sigma(z) = -\operatorname{softplus}(-z)$, $\log(1-\sigma(z)) = -\operatorname{softplus}(z)$
+# and $\operatorname{softplus}(-z) = \operatorname{softplus}(z) - z$,
+#
+# $$\ell = \sum_j \big[\operatorname{softplus}(z_j) - x_j z_j\big],$$
+#
+# finite for every $z$; its derivative $\sigma(z_j) - x_j$ confirms the result. The
+# batch loss is the mean $L = \frac1B\sum_b \ell_b$, and only example $b$'s loss
+# depends on $z_b$, so
+#
+# $$\frac{\partial L}{\partial Z} = \frac{R - X}{B} \qquad (B \times n_v).$$
+#
+# We check it against `losses.bce_backward` and against central differences of the
+# softplus form, on *every* entry of $Z$.
 
-    Z = H W + b_r  ->  db_r = sum_b dZ,  dH = dZ W^T,  W's decoder use: H^T dZ
-    H = s(A)       ->  dA = dH * s'(A)                     (element-wise)
-    A = X W^T + b_h -> db_h = sum_b dA,  W's encoder use: dA^T X
-    """
-    xp = cs.backend.namespace(X)
-    W = params["W"]
-    dH = dZ @ W.T                                  # (B, n_hidden)
-    dA = dH * cache["D1"]                          # s'(A) = H (1 - H) for a sigmoid
-    dW = dA.T @ X                                  # (n_hidden, n_visible): the encoder's use of W
-    if tied_decoder_use:
-        dW = dW + cache["H"].T @ dZ                # ... plus the decoder's: W appears twice
-    return {"W": dW, "b_h": xp.sum(dA, axis=0), "b_r": xp.sum(dZ, axis=0)}
+# %%
+dZ = (R - X) / B                                           # (B, 64): the upstream gradient of the decoder
+err_dZ_library = cs.rel_error(dZ, losses.bce_backward(X, R))
+report_Z = gradcheck.check_gradients(lambda p: float(losses.bce(X, p["Z"])), {"Z": Z}, {"Z": dZ},
+                                     h=1e-5, max_entries=B * 64)
+err_dZ_fd = report_Z["Z"].rel_error
+print(f"(R - X)/B vs losses.bce_backward:                  relative error {err_dZ_library:.1e}")
+print(f"(R - X)/B vs central differences of bce in Z ({report_Z['Z'].n_checked} entries): {err_dZ_fd:.1e}")
+assert err_dZ_library < 1e-14 and err_dZ_fd < 1e-7
 
+# %% [markdown]
+# So the gradient arriving at the decoder is simply the *error image*, scaled by
+# $1/B$: red where the reconstruction has too much ink (gradient descent will lower
+# those logits), blue where it has too little.
 
-def main(backend="numpy", quick=False, seed=0, out_dir=None):
-    out = lesson_dir(out_dir, __file__)
-    B, n_hidden = (8, 8) if quick else (16, 16)
-    model = cs.ContractiveAutoencoder(64, n_hidden, lam=0.0, seed=seed, **model_kwargs(backend))
-    X = model.asarray(data.load_digits()[:B])
-    params, spec = model.params, model.spec
+# %%
+X_host, R_host, dZ_host = cs.to_numpy(X), cs.to_numpy(R), cs.to_numpy(dZ)
+n_show = min(B, 8)
+plots.plot_tiles(np.concatenate([X_host[:n_show], R_host[:n_show]]), lesson.figure("reconstruction_error.png"),
+                 titles=[f"x, digit #{b}" for b in range(n_show)] + [f"r, bce {v:.1f}" for v in
+                         np.sum(np.logaddexp(0, cs.to_numpy(Z)) - X_host * cs.to_numpy(Z), axis=1)[:n_show]],
+                 n_cols=n_show, vmin=0.0, vmax=1.0, row_labels=["input x", "untrained r"],
+                 cbar_label="pixel value", suptitle=f"A batch of {n_show} digits x and their untrained reconstructions r")
+plots.plot_tiles(B * dZ_host[:n_show], lesson.figure("dL_dz.png"), titles=[f"r - x, #{b}" for b in range(n_show)],
+                 n_cols=n_show, symmetric=True, row_labels=["B dL/dz"], cbar_label="r - x",
+                 suptitle="The gradient at the logits, B dL/dz = r - x: the error image "
+                          "(red: too much ink, blue: too little)")
 
-    # %% 1. The loss, written from z. With r = sigmoid(z): log r = -softplus(-z), log(1-r) = -softplus(z), so
-    print("bce(x, r) = -[x log r + (1-x) log(1-r)]  with r = sigmoid(z)")
-    print("          = x softplus(-z) + (1-x) softplus(z) = softplus(z) - x z        (stable for any z)")
-    print("d/dz      = sigmoid(z) - x = r - x.   The sigmoid's r(1-r) cancels the bce's 1/(r(1-r)).")
-    print("Averaged over the batch, L = (1/B) sum_b bce(x_b, r_b), so dL/dZ = (R - X) / B.")
-    cache = network.forward(params, X, spec)
-    dZ = (cache["R"] - X) / B
-    err_lib_dZ = cs.rel_error(dZ, losses.bce_backward(X, cache["R"]))
-    report_Z = gradcheck.check_gradients(lambda p: float(losses.bce(X, p["Z"])), {"Z": cache["Z"]}, {"Z": dZ},
-                                        h=1e-5, max_entries=B * 64)      # every entry of Z
-    err_fd_dZ = report_Z["Z"].rel_error
-    print(f"\n(R - X)/B vs losses.bce_backward: {err_lib_dZ:.1e};  vs finite differences of bce in Z: {err_fd_dZ:.1e}")
-    assert err_lib_dZ < 1e-14 and err_fd_dZ < 1e-7
+# %% [markdown]
+# ## Step 2: through the decoder, $Z = HW + \mathbf{1}b_r^\top$
+#
+# Write one entry: $z_{bj} = \sum_k h_{bk} W_{kj} + b_{r,j}$. The chain rule sums
+# over every entry of $Z$ that a parameter touches.
+#
+# - $b_{r,j}$ appears in $z_{bj}$ for every example $b$, with local derivative 1:
+#   $\;\partial L/\partial b_{r,j} = \sum_b \partial L/\partial z_{bj}$, i.e. the column sums of $dZ$.
+#   (A sum, not a mean: the $1/B$ is already inside $dZ$.)
+# - $h_{bk}$ appears in $z_{bj}$ for every pixel $j$, with local derivative $W_{kj}$:
+#   $\;\partial L/\partial h_{bk} = \sum_j dZ_{bj} W_{kj}$, i.e. $dH = dZ\, W^\top$ $(B \times n_h)$.
+# - $W_{kj}$ appears in $z_{bj}$ for every $b$, with local derivative $h_{bk}$:
+#   $\;\partial L/\partial W_{kj}\big|_\text{decoder} = \sum_b h_{bk}\, dZ_{bj}$, i.e. $H^\top dZ$ $(n_h \times n_v)$.
+#
+# Shapes are the cheapest check: each gradient has its parameter's shape, and there
+# is only one way to multiply the available matrices to get it.
+#
+# ## Step 3: through the encoder, $H = s(A)$, $A = XW^\top + \mathbf{1}b_h^\top$
+#
+# $s$ acts entry by entry, so its local derivative is diagonal:
+# $dA = dH \odot s'(A)$, with $s'(a) = s(a)(1-s(a)) = h(1-h)$ for the sigmoid (the
+# forward pass already stored it as `D1`). Then $a_{bk} = \sum_j W_{kj} x_{bj} + b_{h,k}$
+# gives, as for the decoder, $\partial L/\partial b_{h,k} = \sum_b dA_{bk}$ and
+#
+# $$\frac{\partial L}{\partial W_{kj}}\Big|_\text{encoder} = \sum_b dA_{bk}\, x_{bj}, \quad\text{i.e. } dA^\top X .$$
+#
+# ## Step 4: $W$ is used twice, so its gradient has two terms
+#
+# With tied weights the same $W$ sits in the encoder *and* the decoder. Picture the
+# two uses as two different matrices $W_e$ and $W_d$ that happen to be equal: the
+# loss is $L(W_e, W_d)$ evaluated at $W_e = W_d = W$, and the multivariable chain rule
+# gives $dL/dW = \partial L/\partial W_e + \partial L/\partial W_d$:
+#
+# $$dW = \underbrace{dA^\top X}_\text{encoder use} + \underbrace{H^\top dZ}_\text{decoder use}.$$
+#
+# This is micrograd's `+=` in the backward pass: a value used twice collects gradient
+# from both uses. Here is the whole backward pass, typed from the four steps.
 
-    # %% 2. The chain rule back to W, b_h, b_r (see backward_from_dZ), against the library's fused step.
-    grads = backward_from_dZ(params, X, cache, dZ)
-    _, lib = network.loss_and_grads(params, X, spec)
-    err_lib = max(cs.rel_error(grads[k], lib[k]) for k in lib)
-    print(f"\nHand-written backward vs network.loss_and_grads: max relative error {err_lib:.1e}")
-    assert err_lib < 1e-12
+# %%
+dH = dZ @ W.T                                              # (B, n_hidden)   step 2
+dA = dH * H * (1.0 - H)                                    # (B, n_hidden)   step 3, s'(A) = h (1 - h)
+xp = model.xp
+grads = {"W": dA.T @ X + H.T @ dZ,                         # (n_hidden, 64)  step 4: encoder use + decoder use
+         "b_h": xp.sum(dA, axis=0),                        # (n_hidden,)
+         "b_r": xp.sum(dZ, axis=0)}                        # (64,)
+_, library = network.loss_and_grads(params, X, spec)
+err_library = max(cs.rel_error(grads[k], library[k]) for k in library)
+for k in grads:
+    print(f"d{k:<4} {str(tuple(grads[k].shape)):>10}   vs network.loss_and_grads: {cs.rel_error(grads[k], library[k]):.1e}")
+assert all(tuple(grads[k].shape) == tuple(params[k].shape) for k in params)
+assert err_library < 1e-12
 
-    # %% 3. ... and against central finite differences of the loss, parameter by parameter.
-    loss = lambda p: float(network.loss_terms(p, X, spec)["reconstruction"])
-    report = gradcheck.check_gradients(loss, params, grads, h=1e-6, max_entries=64, seed=seed)
-    print("\nCentral differences (f(p + h) - f(p - h)) / 2h, h = 1e-6, float64:")
-    print(gradcheck.format_report(report))
-    gradcheck.assert_gradients_close(report)                 # below 1e-7: the derivation is right
-    err_fd = gradcheck.max_error(report)
+# %% [markdown]
+# ## Step 5: prove it with finite differences
+#
+# The library could share our mistake, so the real referee is the definition of a
+# derivative. For each checked entry $\theta_i$ of a parameter,
+#
+# $$\frac{\partial L}{\partial \theta_i} \approx \frac{L(\theta + h e_i) - L(\theta - h e_i)}{2h},$$
+#
+# whose error is $O(h^2)$ (lesson 06 derives it). In float64 with $h = 10^{-6}$ a
+# correct gradient agrees to about $10^{-9}$ in relative error; a wrong one is off by
+# order 1. `gradcheck` samples up to 64 entries per parameter.
 
-    # %% 4. Two classic bugs, caught by the same check.
-    R = cache["R"]
-    bugs = {"extra r(1-r) in dL/dz": backward_from_dZ(params, X, cache, dZ * R * (1.0 - R)),
-            "tied W: decoder use forgotten": backward_from_dZ(params, X, cache, dZ, tied_decoder_use=False)}
-    bug_errors = {}
-    for name, bad in bugs.items():
-        bad_report = gradcheck.check_gradients(loss, params, bad, max_entries=64, seed=seed)
-        bug_errors[name] = gradcheck.max_error(bad_report)
-        print(f"bug '{name}': max relative error {bug_errors[name]:.2f} -> caught")
-        assert bug_errors[name] > 1e-2
-    bad_report = gradcheck.check_gradients(loss, params, bugs["extra r(1-r) in dL/dz"], max_entries=64, seed=seed)
+# %%
+loss = lambda p: float(network.loss_terms(p, X, spec)["reconstruction"])
+report = gradcheck.check_gradients(loss, params, grads, h=1e-6, max_entries=64, seed=lesson.seed)
+print(gradcheck.format_report(report))
+gradcheck.assert_gradients_close(report)                   # every parameter below 1e-7
+err_fd = gradcheck.max_error(report)
 
-    # %% 5. Figure: every checked entry, backprop against finite differences.
-    path = plots.plot_panels([
-        {"series": {"dL/dz = (r - x)/B": (report_Z["Z"].numeric, report_Z["Z"].analytic, "o"),
-                    "bug: extra r(1-r)": (report_Z["Z"].numeric, cs.to_numpy(dZ * R * (1.0 - R)).reshape(-1), "x")},
-         "diagonal": True, "xlabel": "finite difference", "ylabel": "backprop",
-         "title": f"dL/dz, all {B * 64} entries (rel. error {err_fd_dZ:.0e})"},
-        {"series": {"hand-written dW": (report["W"].numeric, report["W"].analytic, "o"),
-                    "bug: extra r(1-r)": (bad_report["W"].numeric, bad_report["W"].analytic, "x")},
-         "diagonal": True, "xlabel": "finite difference", "ylabel": "backprop",
-         "title": f"dL/dW, 64 sampled entries (rel. error {report['W'].rel_error:.0e})"}],
-        os.path.join(out, "backprop_vs_finite_differences.png"))
+# %% [markdown]
+# ## Step 6: a check is only as good as the bugs it catches
+#
+# Three mistakes people really make: keeping the sigmoid's $r(1-r)$ in $dL/dz$ (not
+# seeing the cancellation); forgetting the decoder's use of $W$ (treating it as a
+# constant there); and forgetting the $1/B$ of the mean. The last one has an exact
+# prediction: a gradient $B$ times too large has relative error
+# $\frac{|Bg - g|}{|Bg| + |g|} = \frac{B-1}{B+1}$.
 
-    headline = (f"reconstruction gradient by hand vs finite differences: max rel error {err_fd:.0e} "
-                f"(bugs: extra r(1-r) {bug_errors['extra r(1-r) in dL/dz']:.2f}, "
-                f"forgotten decoder use {bug_errors['tied W: decoder use forgotten']:.2f})")
-    return {"headline": headline, "figures": [path], "dZ_error": err_fd_dZ, "library_error": err_lib,
-            "finite_difference_error": err_fd, "bug_errors": bug_errors}
+# %%
+dZ_bad = dZ * R * (1.0 - R)                                # bug 1: the sigmoid's derivative not cancelled
+dA_bad = (dZ_bad @ W.T) * H * (1.0 - H)
+bugs = {"extra r(1-r) in dL/dz": {"W": dA_bad.T @ X + H.T @ dZ_bad, "b_h": xp.sum(dA_bad, axis=0),
+                                  "b_r": xp.sum(dZ_bad, axis=0)},
+        "decoder use of W forgotten": {**grads, "W": dA.T @ X},
+        "1/B forgotten": {k: B * g for k, g in grads.items()}}
+bug_reports = {name: gradcheck.check_gradients(loss, params, bad, h=1e-6, max_entries=64, seed=lesson.seed)
+               for name, bad in bugs.items()}
+bug_errors = {name: gradcheck.max_error(r) for name, r in bug_reports.items()}
+for name, e in bug_errors.items():
+    print(f"bug '{name}': max relative error {e:.3f} -> caught")
+print(f"predicted for '1/B forgotten': (B - 1)/(B + 1) = {(B - 1) / (B + 1):.3f}")
+assert min(bug_errors.values()) > 1e-2
+assert abs(bug_errors["1/B forgotten"] - (B - 1) / (B + 1)) < 1e-6
 
+plots.plot_panels([
+    {"series": {"(r - x)/B": (report_Z["Z"].numeric, report_Z["Z"].analytic, "o"),
+                "bug: extra r(1-r)": (report_Z["Z"].numeric, cs.to_numpy(dZ_bad).reshape(-1), "x")},
+     "diagonal": True, "xlabel": "finite difference", "ylabel": "backprop",
+     "title": f"dL/dz, all {B * 64} entries (rel. error {err_dZ_fd:.1e})"},
+    {"series": {"dA^T X + H^T dZ": (report["W"].numeric, report["W"].analytic, "o"),
+                "bug: decoder use forgotten": (bug_reports["decoder use of W forgotten"]["W"].numeric,
+                                               bug_reports["decoder use of W forgotten"]["W"].analytic, "x")},
+     "diagonal": True, "xlabel": "finite difference", "ylabel": "backprop",
+     "title": f"dL/dW, 64 sampled entries (rel. error {report['W'].rel_error:.1e})"}],
+    lesson.figure("backprop_vs_finite_differences.png"))
 
-if __name__ == "__main__":
-    run_lesson_cli(main, __doc__)
+# %% [markdown]
+# ## Questions
+#
+# **Question 1.** A pixel with $x_j = 1$ gets $z_j = -40$ (confidently wrong). Compute
+# $\partial\ell/\partial z_j$ with the cancelled formula, then the two separate factors
+# $\partial\ell/\partial r_j$ and $r_j(1-r_j)$. Now make it $z_j = -100$ in float32: what
+# goes wrong with the two factors, and what with the cancelled formula?
+#
+# **Question 2.** With untied weights the decoder has its own $W_r$ $(n_v \times n_h)$.
+# Which of the two terms of $dW$ moves to $dW_r$, and in what shape?
+#
+# **Question 3.** "1/B forgotten" gave exactly $(B-1)/(B+1)$. What relative error does a
+# gradient that is exactly *half* the true one give, whatever the loss? Which mistake in
+# a derivation produces a gradient that is off by exactly a factor of 2?
+
+# %%
+lesson.finish(f"reconstruction gradient by hand vs finite differences: max rel error {err_fd:.0e}; bugs caught at "
+              + ", ".join(f"{e:.2f}" for e in bug_errors.values()),
+              {"dZ_library_error": err_dZ_library, "dZ_error": err_dZ_fd, "library_error": err_library,
+               "finite_difference_error": err_fd, "bug_errors": bug_errors, "B": B})
+
+# %% [markdown]
+# ## Answers
+#
+# **1.** $r_j = \sigma(-40) \approx 4.2\times10^{-18}$, so $\partial\ell/\partial z_j = r_j - 1 \approx -1$:
+# a full-strength push upward, as it should be. The separate factors are
+# $\partial\ell/\partial r_j = (r_j - 1)/(r_j(1-r_j)) \approx -2.4\times10^{17}$ and
+# $r_j(1-r_j) \approx 4.2\times10^{-18}$; float32 still survives their product. At
+# $z_j = -100$ it does not: $e^{100}$ overflows float32 (largest $\approx 3.4\times10^{38}$;
+# this happens past $z \approx -88.7$), so $r_j$ comes out exactly 0, the first factor
+# is $-1/0 = -\infty$, the second is 0, and the product is `-inf * 0 = nan`. The
+# cancelled formula still gives $r_j - x_j = -1$.
+#
+# **2.** The decoder term: $dW_r = (H^\top dZ)^\top = dZ^\top H$, shape $(n_v, n_h)$,
+# like $W_r$; $dW$ keeps only $dA^\top X$. (`network.loss_and_grads` does exactly this.)
+#
+# **3.** $\frac{|g/2 - g|}{|g/2| + |g|} = \frac{1/2}{3/2} = \frac13$, for every entry, so
+# the check reports 0.333. A factor of 2 goes missing when you differentiate a square
+# and forget the exponent: $d(u^2) = 2u\,du$. The contractive penalty is a sum of squares,
+# and its missing factor 2 is a known bug in public CAE code; lesson 05 catches it at
+# exactly this 1/3.
