@@ -30,15 +30,17 @@ lesson = start_lesson(
 import numpy as np
 
 import cae_scratch as cs
-from cae_scratch import data, gradcheck, losses, network, plots
+from cae_scratch import data, gradcheck, plots
+from cae_scratch.core import layers, losses, network
 
 B, n_hidden = (8, 8) if lesson.quick else (16, 16)
 model = cs.ContractiveAutoencoder(64, n_hidden, lam=0.0, seed=lesson.seed, **lesson.model_kwargs())
 X = model.asarray(data.load_digits()[:B])                 # (B, 64)
 params, spec = model.params, model.spec
 W = params["W"]
-cache = network.forward(params, X, spec)                  # A, H, D1 = s'(A), Z, R (lesson 01)
-A, H, Z, R = cache["A"], cache["H"], cache["Z"], cache["R"]
+H, (_, A, _, _) = layers.encoder_forward(W, params["b_h"], X, cs.get_activation("sigmoid"))   # lesson 01
+Z, _ = layers.decoder_forward(layers.decoder_weight(params, spec.tied), params["b_r"], H)
+R = cs.get_activation("sigmoid").f(Z)
 print(f"a plain autoencoder (lam = 0), 64 -> {n_hidden}, on a batch of B = {B} digits")
 
 # %% [markdown]
@@ -76,8 +78,8 @@ print(f"a plain autoencoder (lam = 0), 64 -> {n_hidden}, on a batch of B = {B} d
 
 # %%
 dZ = (R - X) / B                                           # (B, 64): the upstream gradient of the decoder
-err_dZ_library = cs.rel_error(dZ, losses.bce_backward(X, R))
-report_Z = gradcheck.check_gradients(lambda p: float(losses.bce(X, p["Z"])), {"Z": Z}, {"Z": dZ},
+err_dZ_library = cs.rel_error(dZ, losses.bce_backward(losses.bce_forward(Z, X)[1]))
+report_Z = gradcheck.check_gradients(lambda p: float(losses.bce_forward(p["Z"], X)[0]), {"Z": Z}, {"Z": dZ},
                                      h=1e-5, max_entries=B * 64)
 err_dZ_fd = report_Z["Z"].rel_error
 print(f"(R - X)/B vs losses.bce_backward:                  relative error {err_dZ_library:.1e}")

@@ -33,7 +33,8 @@ lesson = start_lesson(
 import numpy as np
 
 import cae_scratch as cs
-from cae_scratch import data, network, penalty, plots
+from cae_scratch import data, plots
+from cae_scratch.core import network
 
 n_hidden, epochs = (16, 10) if lesson.quick else (32, 40)
 X_host, y = data.load_digits(return_labels=True)
