@@ -3,14 +3,16 @@ from .activations import ACTIVATIONS, get_activation
 from .backend import available_backends, cupy_usable, to_numpy
 from .gradcheck import (assert_gradients_close, check_gradients, check_model_gradients,
                         directional_check, rel_error)
+from .classifier import TangentClassifier
 from .model import ContractiveAutoencoder
 from .network import Spec
+from .stack import StackedCAE
 from .train import TrainingDivergedError
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "ACTIVATIONS", "ContractiveAutoencoder", "Spec", "TrainingDivergedError",
+    "ACTIVATIONS", "ContractiveAutoencoder", "Spec", "StackedCAE", "TangentClassifier", "TrainingDivergedError",
     "assert_gradients_close", "available_backends", "check_gradients", "check_model_gradients",
     "cupy_usable", "directional_check", "get_activation", "rel_error", "to_numpy",
 ]

@@ -130,6 +130,15 @@ class ContractiveAutoencoder:
                                                get_activation(self.spec.activation))
         return float(penalty.contractive_penalty(D1, penalty.row_norms_sq(self._params["W"])))
 
+    def tangents(self, X, k):
+        """(B, k, n_visible): the top-k right singular vectors of J(x_b), orthonormal rows (``analysis.tangents``)."""
+        from .analysis import tangents
+        k = check.positive_int("k", k)
+        if k > min(self.n_hidden, self.n_visible):
+            raise ValueError(f"k must be between 1 and min(n_hidden, n_visible) = "
+                             f"{min(self.n_hidden, self.n_visible)}, got {k}")
+        return tangents(self._params["W"], self._params["b_h"], self._check_X(X), self.spec.activation, k)
+
     # ---- training and files -----------------------------------------------------------
     def fit(self, X, epochs=10, batch_size=64, lr=1e-3, optimizer="adam", seed=0, progress=True):
         """Train in place with minibatches; returns per-epoch history lists (see ``train.fit``)."""
