@@ -17,7 +17,7 @@ until max |grad| <= gtol, so the probe reports the error of the *converged*
 regression: the error measures the features, not the optimiser's budget.
 (``solver="adam"`` keeps the earlier minibatch Adam, which stops at a noise
 floor set by lr, batch size and epochs: on 8x8 digits with l2 = 1e-3 its
-objective stayed ~3 % above the minimum, on 28x28 digits ~50 %.) Any array-API backend.
+objective stayed 3 % above the minimum, on mnist-5k 40-50 %.) Any array-API backend.
 """
 from __future__ import annotations
 
