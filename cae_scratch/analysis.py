@@ -20,7 +20,9 @@ For h = s(W x + b_h) the Jacobian is J(x) = diag(s'(a)) W, (n_hidden, n_visible)
   per example / averaged (descending).
 - ``tangent_directions``: the leading right singular vectors of J(x), the
   input directions the code is most sensitive to; ``angle_to_span`` measures
-  how far a known tangent lies from their span.
+  how far a known tangent lies from their span. ``tangents`` returns just the
+  vectors (the MTC's tangent plane); ``leading_singular_pairs`` does one chunk
+  of any batch of Jacobians (the stack's too).
 
 Every function takes (W, b_h, X, activation) like ``core.penalty.jacobian_chunks``,
 gets its namespace from the arrays and works on any array-API backend.
@@ -184,14 +186,21 @@ def tangent_directions(W, b_h, X, activation="sigmoid", k=1, max_bytes=DEFAULT_M
     k = check.positive_int("k", k)
     if k > min(W.shape):
         raise ValueError(f"k must be at most min(n_hidden, n_visible) = {min(W.shape)}, got {k}")
-    S_parts, V_parts = [], []
-    for _, J in jacobian_chunks(W, b_h, X, act, max_bytes // 3):
-        _, S, Vh = _svd(xp, J, True)
-        V = Vh[:, :k, :]
-        negative = xp.astype(xp.sum(V * V * V, axis=2, keepdims=True) < 0.0, V.dtype)
-        S_parts.append(S[:, :k])
-        V_parts.append(V * (1.0 - 2.0 * negative))
-    return xp.concat(S_parts), xp.concat(V_parts)
+    parts = [leading_singular_pairs(J, k) for _, J in jacobian_chunks(W, b_h, X, act, max_bytes // 3)]
+    return xp.concat([S for S, _ in parts]), xp.concat([V for _, V in parts])
+
+
+def leading_singular_pairs(J, k):
+    """(S, V) = the k largest singular values (chunk, k) and right singular vectors (chunk, k, n) of J.
+
+    J: (chunk, m, n), any backend (``_svd``). Rows of V are orthonormal, each signed
+    so that its largest entries are positive (sum of cubes > 0).
+    """
+    xp = backend.namespace(J)
+    _, S, Vh = _svd(xp, J, True)
+    V = Vh[:, :k, :]
+    negative = xp.astype(xp.sum(V * V * V, axis=2, keepdims=True) < 0.0, V.dtype)
+    return S[:, :k], V * (1.0 - 2.0 * negative)
 
 
 def angle_to_span(V, T):
@@ -210,3 +219,13 @@ def angle_to_span(V, T):
     residual = T - xp.sum(xp.expand_dims(coords, axis=2) * V, axis=1)       # t - p: (B, n_visible)
     off = xp.sqrt(xp.sum(residual * residual, axis=1))
     return xp.atan2(off, xp.sqrt(xp.sum(coords * coords, axis=1))) * (180.0 / math.pi)
+
+
+def tangents(W, b_h, X, activation="sigmoid", k=1, max_bytes=DEFAULT_MAX_BYTES):
+    """The encoder's estimate of the data manifold's tangent plane at each row of X: (B, k, n_visible).
+
+    The top-k right singular vectors of J(x_b) = diag(s'(a_b)) W (orthonormal rows,
+    the sign convention of ``tangent_directions``), computed in chunks of
+    <= max_bytes -- the tangents of the Manifold Tangent Classifier (Rifai et al., 2011).
+    """
+    return tangent_directions(W, b_h, X, activation, k, max_bytes)[1]

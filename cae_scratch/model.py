@@ -11,17 +11,14 @@ from __future__ import annotations
 import dataclasses
 import threading
 
-from . import backend as backends, gradcheck, serialize, train, validation as check
+from . import backend as backends, gradcheck, serialize, settings, train, validation as check
 from .core import fused, network, penalty
-from .core.activations import ACTIVATIONS, DECODER_ACTIVATIONS, get_activation
-from .core.losses import LOSSES
-from .corruption import CORRUPTIONS
+from .core.activations import get_activation
 from .optim import OPTIMIZERS
+from .settings import REQUIRED_SETTINGS, SETTINGS, param_shapes_in
 
 TERMS = ("total", "reconstruction", "contractive")
 STEPS = ("fused", "reference")
-REQUIRED_SETTINGS = ("activation", "decoder_activation", "loss", "tied", "lam")
-SETTINGS = REQUIRED_SETTINGS + ("corruption", "noise", "seed")     # saved in a file's header
 
 
 class ContractiveAutoencoder:
@@ -41,22 +38,8 @@ class ContractiveAutoencoder:
                  dtype="float64", seed=0):
         self.n_visible = check.positive_int("n_visible", n_visible)
         self.n_hidden = check.positive_int("n_hidden", n_hidden)
-        check.choice("activation", activation, sorted(ACTIVATIONS))
-        check.choice("decoder_activation", decoder_activation, DECODER_ACTIVATIONS)
-        check.choice("loss", loss, LOSSES)
-        if loss == "bce" and decoder_activation != "sigmoid":
-            raise ValueError("loss='bce' needs decoder_activation='sigmoid' (its output must be a "
-                             "probability); use loss='mse' for a linear decoder")
-        if not isinstance(tied, bool):
-            raise TypeError(f"tied must be True or False, got {tied!r}")
-        self.corruption = check.choice("corruption", corruption, CORRUPTIONS)
-        self.noise = check.non_negative_float("noise", noise)
-        if corruption != "none" and self.noise == 0.0:
-            raise ValueError(f"corruption={corruption!r} with noise=0 corrupts nothing (a plain autoencoder); "
-                             "give noise > 0 (gaussian: its std; masking: the fraction zeroed) or corruption='none'")
-        if corruption == "masking" and self.noise >= 1.0:
-            raise ValueError(f"masking noise is the fraction of inputs zeroed and must be < 1, got {noise}")
-        self.spec = network.Spec(activation, decoder_activation, loss, tied, check.non_negative_float("lam", lam))
+        self.spec, self.corruption, self.noise = settings.checked(activation, decoder_activation, loss, tied, lam,
+                                                                  corruption, noise)
         self.dtype_name = check.choice("dtype", dtype, backends.DTYPES)
         self.backend = backend
         self.xp = backends.get_namespace(backend)
@@ -168,6 +151,15 @@ class ContractiveAutoencoder:
             _, grads = (fused.loss_and_grads if step == "fused" else network.loss_and_grads)(self._params, X, spec)
         return gradcheck.check_gradients(f, self._params, grads, h=h, max_entries=max_entries, seed=seed)
 
+    def tangents(self, X, k):
+        """(B, k, n_visible): the top-k right singular vectors of J(x_b), orthonormal rows (``analysis.tangents``)."""
+        from .analysis import tangents
+        k = check.positive_int("k", k)
+        if k > min(self.n_hidden, self.n_visible):
+            raise ValueError(f"k must be between 1 and min(n_hidden, n_visible) = "
+                             f"{min(self.n_hidden, self.n_visible)}, got {k}")
+        return tangents(self._params["W"], self._params["b_h"], self._check_X(X), self.spec.activation, k)
+
     # ---- training and files -----------------------------------------------------------
     def fit(self, X, epochs=10, batch_size=64, lr=1e-3, optimizer="adam", seed=0, progress=True):
         """Train in place with minibatches; returns per-epoch history lists (see ``train.fit``).
@@ -197,17 +189,19 @@ class ContractiveAutoencoder:
         if dtype is not None:                   # the caller's own arguments get their own errors
             check.choice("dtype", dtype, backends.DTYPES)
         backends.get_namespace(backend)
+        header, host = serialize.load(path, param_shapes_in)
+        return cls.from_header(header, host, path, backend=backend, device=device, dtype=dtype)
 
-        def shapes(h):
-            return network.param_shapes(h["n_visible"], h["n_hidden"], h["tied"])
-        header, host = serialize.load(path, shapes)
+    @classmethod
+    def from_header(cls, header, host, path, **where):
+        """A model from a file's header (its settings are the constructor's keywords) and host params."""
         missing = [k for k in REQUIRED_SETTINGS if k not in header]
         if missing:
             raise ValueError(f"{path!r} is not a valid cae-scratch model file: its header lacks the "
                              f"field {missing[0]!r}")
-        try:                                    # the header's settings are the constructor's keywords
-            model = cls(header["n_visible"], header["n_hidden"], backend=backend, device=device,
-                        dtype=dtype or header["dtype"], **{k: header[k] for k in SETTINGS if k in header})
+        try:
+            model = cls(header["n_visible"], header["n_hidden"], **{**where, "dtype": where.get("dtype") or header["dtype"]},
+                        **{k: header[k] for k in SETTINGS if k in header})
         except (TypeError, ValueError) as e:    # the message names the field (activation, lam, ...)
             raise ValueError(f"{path!r} is not a valid cae-scratch model file: invalid header field: "
                              f"{e}") from None

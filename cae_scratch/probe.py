@@ -12,8 +12,12 @@ one-hot targets Y: (B, n_classes)::
 
 The problem is convex, so zero initialisation is fine. Features are
 standardised with the training set's mean and std (so pixels and codes of
-any scale meet the same lr and l2). Training is minibatch Adam
-(``optim``), shuffled on the host from the seed; any array-API backend.
+any scale meet the same l2). Training is full-batch L-BFGS (``lbfgs``) run
+until max |grad| <= gtol, so the probe reports the error of the *converged*
+regression: the error measures the features, not the optimiser's budget.
+(``solver="adam"`` keeps the earlier minibatch Adam, which stops at a noise
+floor set by lr, batch size and epochs: on 8x8 digits with l2 = 1e-3 its
+objective stayed 3 % above the minimum, on mnist-5k 40-50 %.) Any array-API backend.
 """
 from __future__ import annotations
 
@@ -21,15 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import backend, validation as check
+from . import backend, lbfgs, validation as check
+from .core.losses import log_softmax
 from .optim import make_optimizer
 
-
-def log_softmax(Z):
-    """Z - logsumexp(Z) row by row: (B, n_classes); never overflows."""
-    xp = backend.namespace(Z)
-    Zs = Z - xp.max(Z, axis=1, keepdims=True)
-    return Zs - xp.log(xp.sum(xp.exp(Zs), axis=1, keepdims=True))
+SOLVERS = ("lbfgs", "adam")
 
 
 def probe_loss_and_grads(params, X, Y, l2=0.0):
@@ -62,11 +62,18 @@ def _labels(y, n_rows, n_classes=None):
 
 @dataclass
 class LinearProbe:
-    """A trained probe: params {"V", "c"} act on standardised features (X - mean) / scale."""
+    """A trained probe: params {"V", "c"} act on standardised features (X - mean) / scale.
+
+    ``converged``: L-BFGS reached max |grad| <= gtol (``grad_max``, after ``n_iter``
+    iterations); None for the Adam solver, which has no such test.
+    """
     params: dict
     mean: object
     scale: object
     n_classes: int
+    converged: bool | None = None
+    grad_max: float = float("nan")
+    n_iter: int = 0
 
     def _features(self, X):
         V = self.params["V"]
@@ -85,8 +92,14 @@ class LinearProbe:
         return float(np.mean(self.predict(X) != y))
 
 
-def train_probe(X, y, *, n_classes=None, l2=1e-4, epochs=60, batch_size=128, lr=1e-2, seed=0):
-    """Fit a LinearProbe on X: (N, n_features) (any backend) and host labels y: (N,)."""
+def train_probe(X, y, *, n_classes=None, l2=1e-4, solver="lbfgs", gtol=1e-5, max_iter=2000,
+                epochs=60, batch_size=128, lr=1e-2, seed=0):
+    """Fit a LinearProbe on X: (N, n_features) (any backend) and host labels y: (N,).
+
+    solver="lbfgs" (default): full batch, until max |grad| <= gtol or max_iter
+    iterations (``probe.converged`` says which). solver="adam": ``epochs`` of
+    minibatch Adam with ``batch_size``, ``lr`` and ``seed`` (the shuffle).
+    """
     if not backend.is_array(X):
         X = np.asarray(X, dtype=np.float64)          # lists and the like
     xp = backend.namespace(X)
@@ -97,7 +110,7 @@ def train_probe(X, y, *, n_classes=None, l2=1e-4, epochs=60, batch_size=128, lr=
     n_classes = int(y.max()) + 1 if n_classes is None else check.positive_int("n_classes", n_classes)
     _labels(y, X.shape[0], n_classes)
     l2 = check.non_negative_float("l2", l2)
-    epochs, batch_size = check.positive_int("epochs", epochs), check.positive_int("batch_size", batch_size)
+    check.choice("solver", solver, SOLVERS)
     device = backend.device_of(X)
     mean = xp.mean(X, axis=0)
     scale = xp.sqrt(xp.mean((X - mean) ** 2, axis=0) + 1e-6)   # constant features (image borders) stay 0
@@ -105,6 +118,10 @@ def train_probe(X, y, *, n_classes=None, l2=1e-4, epochs=60, batch_size=128, lr=
     Y = one_hot(y, n_classes, xp, dtype, device)
     params = {"V": xp.zeros((n_classes, X.shape[1]), dtype=dtype, device=device),
               "c": xp.zeros((n_classes,), dtype=dtype, device=device)}
+    if solver == "lbfgs":
+        return _fit_lbfgs(params, Xs, Y, l2, check.positive_float("gtol", gtol),
+                          check.positive_int("max_iter", max_iter), mean, scale, n_classes)
+    epochs, batch_size = check.positive_int("epochs", epochs), check.positive_int("batch_size", batch_size)
     opt = make_optimizer("adam", params, check.positive_float("lr", lr))
     gen = backend.rng(seed)
     for _ in range(epochs):
@@ -114,3 +131,20 @@ def train_probe(X, y, *, n_classes=None, l2=1e-4, epochs=60, batch_size=128, lr=
             _, grads = probe_loss_and_grads(params, xp.take(Xs, idx, axis=0), xp.take(Y, idx, axis=0), l2)
             opt.step(params, grads)
     return LinearProbe(params, mean, scale, n_classes)
+
+
+def _fit_lbfgs(params, Xs, Y, l2, gtol, max_iter, mean, scale, n_classes):
+    """Full-batch L-BFGS on the flat vector theta = [V.ravel(), c]."""
+    xp = backend.namespace(Xs)
+    n_V = n_classes * Xs.shape[1]
+
+    def unflat(theta):
+        return {"V": xp.reshape(theta[:n_V], (n_classes, Xs.shape[1])), "c": theta[n_V:]}
+
+    def f_and_grad(theta):
+        loss, g = probe_loss_and_grads(unflat(theta), Xs, Y, l2)
+        return loss, xp.concat([xp.reshape(g["V"], (-1,)), g["c"]])
+
+    theta0 = xp.concat([xp.reshape(params["V"], (-1,)), params["c"]])
+    result = lbfgs.minimize(f_and_grad, theta0, gtol=gtol, max_iter=max_iter)
+    return LinearProbe(unflat(result.x), mean, scale, n_classes, result.converged, result.grad_max, result.n_iter)

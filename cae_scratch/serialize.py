@@ -122,6 +122,17 @@ def remove_stale_temporaries(directory, max_age=STALE_SECONDS):
             pass
 
 
+def header_field(header, field, kind):
+    """header[field] if it is a positive integer (kind "size") or a bool (kind "flag"), else a ValueError
+    naming the field; for the callers' ``expected_shapes``."""
+    value = header.get(field)
+    ok = isinstance(value, bool) if kind == "flag" else (type(value) is int and value >= 1)
+    if not ok:
+        raise ValueError(f"header field {field!r} must be {'true or false' if kind == 'flag' else 'a positive integer'}, "
+                         f"got {value!r}")
+    return value
+
+
 def load(path, expected_shapes) -> tuple[dict, dict]:
     """Read (header, host params) from ``path``; ``expected_shapes(header)`` gives {name: shape}."""
     path = os.fspath(path)
@@ -160,7 +171,7 @@ def load(path, expected_shapes) -> tuple[dict, dict]:
 
 
 def _parse_header(text, bad, path):
-    """The JSON header as a dict whose format, version, sizes, tied and dtype are checked."""
+    """The JSON header as a dict whose format, version and dtype are checked (the rest is the caller's)."""
     try:
         header = json.loads(text)
     except (ValueError, RecursionError) as e:
@@ -170,12 +181,6 @@ def _parse_header(text, bad, path):
     if header.get("version") != VERSION:
         raise ValueError(f"{path!r} has model format version {header.get('version')!r}; "
                          f"this cae-scratch reads version {VERSION}")
-    for field in ("n_visible", "n_hidden"):
-        value = header.get(field)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{bad}: header field {field!r} must be a positive integer, got {value!r}")
-    if not isinstance(header.get("tied"), bool):
-        raise ValueError(f"{bad}: header field 'tied' must be true or false, got {header.get('tied')!r}")
     if header.get("dtype") not in DTYPES:
         raise ValueError(f"{bad}: header field 'dtype' must be one of {list(DTYPES)}, "
                          f"got {header.get('dtype')!r}")

@@ -88,3 +88,56 @@ def test_bad_inputs_say_what_to_do():
     clf = probe.train_probe(X, y, epochs=1)
     with pytest.raises(ValueError, match="columns"):
         clf.predict(X[:, :2])
+
+
+def probe_objective(clf, X, y, l2):
+    """(objective, gradient) of the probe's problem at its own parameters, recomputed from the definition."""
+    Xs = (X - clf.mean) / clf.scale
+    loss, g = probe.probe_loss_and_grads(clf.params, Xs, np.eye(clf.n_classes)[y], l2)
+    return float(loss), g
+
+
+def test_the_probe_converges_to_the_minimum_a_reference_solver_finds(digits):
+    """Same standardised features, same objective: full-batch L-BFGS from SciPy is the converged reference."""
+    optimize = pytest.importorskip("scipy.optimize")
+    from threadpoolctl import threadpool_limits      # SciPy's second OpenBLAS pool makes small products ~50x slower
+    from cae_scratch import data
+    X, y, _, _ = data.load_digits(test_fraction=0.5, seed=0)
+    l2 = 1e-2
+    with threadpool_limits(1):
+        check_against_reference(optimize, X, y, l2)
+
+
+def check_against_reference(optimize, X, y, l2):
+    clf = probe.train_probe(X, y, l2=l2, gtol=1e-7)
+    Xs, Y, n = (X - clf.mean) / clf.scale, np.eye(10)[y], X.shape[1]
+
+    def f(theta):
+        loss, g = probe.probe_loss_and_grads({"V": theta[:10 * n].reshape(10, n), "c": theta[10 * n:]}, Xs, Y, l2)
+        return float(loss), np.concatenate([g["V"].ravel(), g["c"]])
+    ref = optimize.minimize(f, np.zeros(10 * n + 10), jac=True, method="L-BFGS-B",
+                            options={"maxiter": 5000, "gtol": 1e-9, "ftol": 0.0})
+    loss, g = probe_objective(clf, X, y, l2)
+    assert clf.converged and max(np.abs(g["V"]).max(), np.abs(g["c"]).max()) <= 1e-7
+    assert loss == pytest.approx(ref.fun, rel=1e-9)
+    np.testing.assert_allclose(clf.params["V"], ref.x[:10 * n].reshape(10, n), atol=1e-4)   # strongly convex: one minimum
+    adam = probe.train_probe(X, y, l2=l2, solver="adam", epochs=60)
+    assert adam.converged is None and probe_objective(adam, X, y, l2)[0] >= ref.fun - 1e-9
+
+
+def test_lbfgs_finds_the_closed_form_minimum_of_a_quadratic():
+    from cae_scratch import lbfgs
+    gen = np.random.default_rng(0)
+    M = gen.standard_normal((8, 8))
+    A, b = M @ M.T + 0.1 * np.eye(8), gen.standard_normal(8)            # f = x.A.x / 2 - b.x, minimum A^-1 b
+    result = lbfgs.minimize(lambda x: (0.5 * x @ A @ x - b @ x, A @ x - b), np.zeros(8), gtol=1e-8)
+    assert result.converged and result.grad_max <= 1e-8
+    np.testing.assert_allclose(result.x, np.linalg.solve(A, b), rtol=1e-8)
+    capped = lbfgs.minimize(lambda x: (0.5 * x @ A @ x - b @ x, A @ x - b), np.zeros(8), gtol=1e-10, max_iter=2)
+    assert not capped.converged and capped.n_iter == 2
+
+
+def test_unknown_solver_is_refused():
+    X, y = np.random.default_rng(0).random((6, 3)), np.array([0, 1, 2, 0, 1, 2])
+    with pytest.raises(ValueError, match="solver"):
+        probe.train_probe(X, y, solver="newton")

@@ -17,6 +17,8 @@ outputs saturate). And dL/dz = (sigmoid(z) - t) / B: the famous r - x.
 mse (either decoder)::
 
     (r - t)^2,   dL/dz = 2 (r - t) g'(z) / B
+
+``log_softmax`` serves the classifiers' cross-entropy (``probe``, ``tangentprop``).
 """
 from __future__ import annotations
 
@@ -53,6 +55,13 @@ def mse_backward(cache):
     R, T, dR_dZ = cache
     dZ = (R - T) * (2.0 / R.shape[0])
     return dZ if dR_dZ is None else dZ * dR_dZ
+
+
+def log_softmax(Z):
+    """Z - logsumexp(Z) row by row: (B, n_classes); never overflows."""
+    xp = namespace(Z)
+    Zs = Z - xp.max(Z, axis=1, keepdims=True)
+    return Zs - xp.log(xp.sum(xp.exp(Zs), axis=1, keepdims=True))
 
 
 def reconstruction_forward(Z, T, loss, decoder):

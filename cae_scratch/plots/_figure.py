@@ -1,0 +1,55 @@
+"""What every figure shares: matplotlib loaded lazily (headless), saving, plain tick labels, image tiling."""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+
+def pyplot():
+    import matplotlib
+    matplotlib.use("Agg")          # no screen needed; figures go to PNG files
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def save_figure(fig, path):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    pyplot().close(fig)
+    return path
+
+
+def plain_number(v, _pos=None):
+    """Tick label without scientific notation: 0.001, 0.25, 3, 1,200 (never '1.1e+02')."""
+    if v == 0 or not np.isfinite(v):
+        return "0" if v == 0 else ""
+    if abs(v) >= 1:
+        return f"{v:,.0f}" if abs(v - round(v)) < 1e-9 * abs(v) else f"{v:,.2f}".rstrip("0").rstrip(".")
+    return f"{v:.12f}".rstrip("0").rstrip(".")
+
+
+def plain_log_axis(axis):
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    axis.set_major_locator(LogLocator(base=10, numticks=12))
+    axis.set_major_formatter(FuncFormatter(plain_number))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def image_side(n_pixels):
+    """Side of a square image with n_pixels, or None when n_pixels is not a square."""
+    side = int(round(math.sqrt(n_pixels)))
+    return side if side * side == n_pixels else None
+
+
+def tile_images(images, n_cols):
+    """Flat square images (N, side*side) -> one 2-D array, tiles separated by NaN lines."""
+    images = np.asarray(images, float)
+    side = image_side(images.shape[1])
+    n_rows = math.ceil(len(images) / n_cols)
+    tile = np.full((n_rows * (side + 1) - 1, n_cols * (side + 1) - 1), np.nan)
+    for i, img in enumerate(images):
+        r, c = divmod(i, n_cols)
+        tile[r * (side + 1):r * (side + 1) + side, c * (side + 1):c * (side + 1) + side] = img.reshape(side, side)
+    return tile

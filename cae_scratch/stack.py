@@ -1,0 +1,148 @@
+"""``StackedCAE``: contractive autoencoders stacked and trained greedily, layer by layer.
+
+Layer l maps h_{l-1} (h_0 = x) to h_l = s(W_l h_{l-1} + b_l), sizes[l-1] -> sizes[l];
+each is a ContractiveAutoencoder trained on the codes of the layer below
+(Rifai et al., NIPS 2011). The stack's Jacobian is the chain rule's product
+
+    J_stack(x) = J_L ... J_1,   J_l = diag(s'(a_l)) W_l        (sizes[-1], sizes[0])
+
+built per example as J <- s'(a_l)[:, :, None] * (W_l @ J), one batched matmul
+per layer over a chunk of rows (never a per-example loop). Unlike one layer,
+||J_stack||_F^2 has no closed form in O(B n_hidden): the product must be built.
+
+Files: one .npz through ``serialize.save`` / ``serialize.load`` (so it is
+written atomically and read as strictly as a single model), with the
+parameters of layer l under the names ``layer{l}_W``, ``layer{l}_b_h``, ...
+and every layer's header in the file's header.
+"""
+from __future__ import annotations
+
+from . import analysis, backend as backends, serialize, validation as check
+from .core import network
+from .core.activations import get_activation
+from .core.penalty import DEFAULT_MAX_BYTES
+from .model import ContractiveAutoencoder
+from .settings import param_shapes_in
+
+MODEL = "StackedCAE"
+
+
+def _per_layer(name, value, n_layers):
+    """A number (every layer) or a list with one entry per layer."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * n_layers
+    if len(values) != n_layers:
+        raise ValueError(f"{name} must be one value or a list of {n_layers} (one per layer), got {len(values)}")
+    return values
+
+
+class StackedCAE:
+    """CAE layers sizes[0] -> sizes[1] -> ... -> sizes[-1]; ``layer_kwargs`` go to every layer."""
+
+    def __init__(self, sizes, activation="sigmoid", lam=0.1, dtype="float64", seed=0, **layer_kwargs):
+        if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
+            raise ValueError(f"sizes must list at least two layer widths, e.g. [784, 500, 200], got {sizes!r}")
+        self.sizes = [check.positive_int("sizes[i]", n) for n in sizes]
+        n_layers = len(self.sizes) - 1
+        lams = _per_layer("lam", lam, n_layers)
+        self.seed = check.seed(seed)
+        if n_layers > 1 and activation != "sigmoid" and layer_kwargs.get("loss", "bce") == "bce":
+            raise ValueError(f"the upper layers reconstruct {activation} codes, which are not in [0, 1]: pass "
+                             "loss='mse', decoder_activation='linear' (or use activation='sigmoid')")
+        self.layers = [ContractiveAutoencoder(self.sizes[i], self.sizes[i + 1], activation=activation, lam=lams[i],
+                                              dtype=dtype, seed=self.seed + i, **layer_kwargs)
+                       for i in range(n_layers)]
+
+    @property
+    def xp(self):
+        return self.layers[0].xp
+
+    def asarray(self, X):
+        return self.layers[0].asarray(X)
+
+    def fit(self, X, epochs=10, **fit_kwargs):
+        """Greedy training: layer l on the codes of layers 1..l-1. ``epochs`` may be a list per layer.
+
+        Returns the list of per-layer histories (each as ``ContractiveAutoencoder.fit`` gives it).
+        """
+        epochs = _per_layer("epochs", epochs, len(self.layers))
+        H, histories = self.layers[0]._check_X(X), []
+        for layer, n_epochs in zip(self.layers, epochs):
+            histories.append(layer.fit(H, epochs=n_epochs, **fit_kwargs))
+            H = layer.encode(H)
+        return histories
+
+    def encode(self, X):
+        """h_L(x): (B, sizes[-1])."""
+        H = X
+        for layer in self.layers:
+            H = layer.encode(H)
+        return H
+
+    def _jacobian_chunks(self, X, max_bytes):
+        """Yield J_stack for row chunks of X, each (chunk, sizes[-1], sizes[0]), within max_bytes."""
+        X = self.layers[0]._check_X(X)
+        xp = self.xp
+        # per row: the running product and the next one, each at most max(sizes) x sizes[0]
+        row_bytes = 2 * max(self.sizes[1:]) * self.sizes[0] * backends.itemsize(X)
+        for start, stop in analysis.row_chunks(X.shape[0], row_bytes, max_bytes):
+            H, J = X[start:stop, :], None
+            for layer in self.layers:
+                W, act = layer.params["W"], get_activation(layer.spec.activation)
+                A = H @ W.T + layer.params["b_h"]
+                H = act.f(A)
+                WJ = W if J is None else W @ J          # (n_l, n_0) or batched (chunk, n_l, n_0)
+                J = xp.expand_dims(act.d1(A, H), axis=2) * WJ
+            yield J
+
+    def jacobian(self, X, max_bytes=DEFAULT_MAX_BYTES):
+        """J_stack(x_b) = J_L ... J_1 for every row: (B, sizes[-1], sizes[0]), built in chunks of <= max_bytes."""
+        return self.xp.concat(list(self._jacobian_chunks(X, max_bytes)), axis=0)
+
+    def contractive_penalty(self, X, max_bytes=DEFAULT_MAX_BYTES):
+        """mean_b ||J_stack(x_b)||_F^2 of the composed encoder (explicit product; no closed form)."""
+        xp, total, n = self.xp, 0.0, 0
+        for J in self._jacobian_chunks(X, max_bytes):
+            total, n = xp.sum(J * J) + total, n + J.shape[0]     # summed on the device
+        return float(total) / n
+
+    def tangents(self, X, k, max_bytes=DEFAULT_MAX_BYTES):
+        """(B, k, sizes[0]): the top-k right singular vectors of J_stack(x_b), orthonormal rows."""
+        k = check.positive_int("k", k)
+        if k > min(self.sizes[-1], self.sizes[0]):
+            raise ValueError(f"k must be between 1 and min(sizes[-1], sizes[0]) = "
+                             f"{min(self.sizes[-1], self.sizes[0])}, got {k}")
+        return self.xp.concat([analysis.leading_singular_pairs(J, k)[1]
+                               for J in self._jacobian_chunks(X, max_bytes // 3)], axis=0)
+
+    # ---- files ------------------------------------------------------------------------
+    def save(self, path):
+        """One .npz (``serialize.save``: atomic) holding every layer; returns the path."""
+        header = {"model": MODEL, "sizes": self.sizes, "seed": self.seed, "dtype": self.layers[0].dtype_name,
+                  "layers": [layer._header() for layer in self.layers]}
+        params = {f"layer{i}_{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
+        return serialize.save(path, header, params)
+
+    @classmethod
+    def load(cls, path, backend="numpy", device=None, dtype=None):
+        """Read a saved stack onto ``backend`` (ValueError naming the file for anything wrong)."""
+        def shapes(h):
+            if h.get("model") != MODEL:
+                raise ValueError(f"it holds a {h.get('model', 'ContractiveAutoencoder')}, not a {MODEL}")
+            return {f"layer{i}_{k}": s for i, lh in enumerate(h["layers"]) for k, s in param_shapes_in(lh).items()}
+        header, host = serialize.load(path, shapes)
+        stack = cls.__new__(cls)
+        try:
+            stack.sizes, stack.seed = [int(n) for n in header["sizes"]], int(header["seed"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"{path!r} is not a valid {MODEL} file (bad header: {e})") from None
+        stack.layers = [ContractiveAutoencoder.from_header(
+            h, {k[len(f"layer{i}_"):]: v for k, v in host.items() if k.startswith(f"layer{i}_")}, path,
+            backend=backend, device=device, dtype=dtype) for i, h in enumerate(header["layers"])]
+        if [stack.sizes[0]] + [layer.n_hidden for layer in stack.layers] != stack.sizes or \
+                any(a.n_hidden != b.n_visible for a, b in zip(stack.layers, stack.layers[1:])):
+            raise ValueError(f"{path!r} is not a valid {MODEL} file (its layer sizes do not chain)")
+        return stack
+
+    def __repr__(self):
+        return f"StackedCAE({self.sizes}, activation={self.layers[0].spec.activation!r}, " \
+               f"lam={[layer.lam for layer in self.layers]})"
