@@ -61,6 +61,13 @@ def get_namespace(name: str):
     return module
 
 
+def placement(name, device, dtype):
+    """(xp, device, dtype) of a model: the namespace of a backend name, the device (None: the namespace's
+    default) and the dtype of the namespace for a dtype name."""
+    xp = get_namespace(name)
+    return xp, device if device is not None else default_device(xp), getattr(xp, dtype)
+
+
 def parse_name(name: str):
     """(backend, device) for a backend name; "array_api_strict:device1" means array_api_strict on its
     off-host test device, which refuses implicit conversion to NumPy exactly as a GPU array does."""

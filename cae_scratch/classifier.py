@@ -37,11 +37,8 @@ class TangentClassifier:
         self.activation = check.choice("activation", activation, sorted(ACTIVATIONS))
         self.beta = check.non_negative_float("beta", beta)
         self.dtype_name = check.choice("dtype", dtype, backends.DTYPES)
-        self.backend = backend
-        self.xp = backends.get_namespace(backend)
-        self.dtype = getattr(self.xp, dtype)
-        self.device = device if device is not None else backends.default_device(self.xp)
-        self.seed = check.seed(seed)
+        self.backend, self.seed = backend, check.seed(seed)
+        self.xp, self.device, self.dtype = backends.placement(backend, device, dtype)
         # Glorot-uniform weights (x4 for a sigmoid layer, as in network.init_params), zero biases
         gen = backends.rng(backends.spawn(self.seed, 2)[0])
         host = {}

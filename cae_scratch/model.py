@@ -41,11 +41,8 @@ class ContractiveAutoencoder:
         self.spec, self.corruption, self.noise = settings.checked(activation, decoder_activation, loss, tied, lam,
                                                                   corruption, noise)
         self.dtype_name = check.choice("dtype", dtype, backends.DTYPES)
-        self.backend = backend
-        self.xp = backends.get_namespace(backend)
-        self.dtype = getattr(self.xp, dtype)
-        self.device = device if device is not None else backends.default_device(self.xp)
-        self.seed = check.seed(seed)
+        self.backend, self.seed = backend, check.seed(seed)
+        self.xp, self.device, self.dtype = backends.placement(backend, device, dtype)
         self._params = network.init_params(self.n_visible, self.n_hidden, self.spec, self.xp,
                                            self.dtype, self.device, seed)
         self._step = fused.FusedStep()          # buffers for loss_and_grads, kept between calls
