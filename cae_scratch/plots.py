@@ -180,3 +180,93 @@ def plot_image_panels(panels, path, n_per_row=2, panel_size=(3.6, 3.4)):
         ax.axis("off")
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+# ---- lessons 05-09 and the experiment: value labels, bars, training curves, stacked image rows ---
+def format_value(v):
+    """A bar label with enough digits: 3 significant digits, trailing zeros kept (1.00, 0.333, 110),
+    scientific below 1e-3 and from 1e4 on (1.23e-10)."""
+    v = float(f"{float(v):.3g}")                         # round first: 9.9996 -> 10.0, not "10.00"
+    if v == 0.0 or not math.isfinite(v):
+        return f"{v:g}"
+    if 1e-3 <= abs(v) < 1e4:
+        return f"{v:.{max(0, 2 - math.floor(math.log10(abs(v))))}f}"
+    return f"{v:.2e}"
+
+
+def plot_value_bars(labels, values, path, ylabel, title, yscale="log", hlines=None, colors=None):
+    """PNG bar chart, each bar labelled with ``format_value``; ``hlines`` {label: y} draws reference lines."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.2 * len(labels) + 2), 4.4))
+    values = np.asarray(values, float)
+    bars = ax.bar(range(len(labels)), values, color=colors or [f"C{i % 10}" for i in range(len(labels))])
+    for bar, v in zip(bars, values):
+        ax.annotate(format_value(v), (bar.get_x() + bar.get_width() / 2, v), ha="center", va="bottom", fontsize=8)
+    for i, (label, y) in enumerate((hlines or {}).items()):
+        ax.axhline(y, ls="--", lw=1, color=f"C{7 + i}", label=label)
+    if hlines:
+        ax.legend(fontsize=8, loc="best")
+    ax.set_xticks(range(len(labels)), labels, rotation=25, ha="right", fontsize=8)
+    ax.set_yscale(yscale)
+    if yscale == "log":                                  # head room for the labels above the tallest bar
+        ax.set_ylim(top=float(np.max(values)) * 4)
+    else:
+        ax.set_ylim(0, float(np.max(values)) * 1.15)
+    ax.set(ylabel=ylabel, title=title)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_training_history(history, path, title):
+    """PNG of per-epoch loss terms with whole-number epoch ticks. The penalty's panel is drawn only when
+    the history has it (it is NaN at lam = 0, where training skips the penalty)."""
+    plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+    penalty = np.asarray(history["contractive"], float)
+    has_penalty = bool(np.all(np.isfinite(penalty)))
+    fig, axes = plt.subplots(1, 2 if has_penalty else 1, figsize=(10 if has_penalty else 5.4, 3.6), squeeze=False)
+    epochs = history["epoch"]
+    ax = axes[0, 0]
+    ax.plot(epochs, history["total"], label="total")
+    ax.plot(epochs, history["reconstruction"], "--", label="reconstruction (bce)")
+    ax.set(xlabel="epoch", ylabel="loss (mean over examples)", title=title)
+    ax.legend(fontsize=8)
+    if has_penalty:
+        axes[0, 1].plot(epochs, penalty, color="C2")
+        axes[0, 1].set(xlabel="epoch", ylabel=r"mean $\|J_h(x)\|_F^2$", title="contractive penalty (without lam)")
+    for a in axes.flat:
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))
+        a.grid(True, alpha=0.3)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_image_stack(rows, path, n_cols, tile=0.42):
+    """PNG of image rows stacked top to bottom, one axes per entry, columns aligned, each with a colour bar.
+
+    rows: list of (label, images (N, side*side), symmetric); an entry with more than ``n_cols`` images
+    wraps onto several rows. symmetric=True: signed values on a red-blue scale centred at 0; otherwise
+    gray, on 0..1 when the values lie there (so inputs and reconstructions share one scale).
+    ``tile``: inches per image.
+    """
+    plt = _pyplot()
+    from mpl_toolkits.axes_grid1 import make_axes_locatable
+    heights = [math.ceil(len(images) / n_cols) for _, images, _ in rows]
+    fig, axes = plt.subplots(len(rows), 1, figsize=(tile * n_cols + 1.2, tile * sum(heights) + 0.32 * len(rows)),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    for ax, (label, images, symmetric) in zip(axes[:, 0], rows):
+        tile_img = tile_images(images, n_cols)
+        if symmetric:
+            v = float(np.nanmax(np.abs(tile_img))) or 1.0
+            limits = {"cmap": "RdBu_r", "vmin": -v, "vmax": v}
+        else:
+            in_unit = np.nanmin(tile_img) >= 0.0 and np.nanmax(tile_img) <= 1.0
+            limits = {"cmap": "gray", **({"vmin": 0.0, "vmax": 1.0} if in_unit else {})}
+        im = ax.imshow(tile_img, interpolation="nearest", **limits)
+        cax = make_axes_locatable(ax).append_axes("right", size=0.12, pad=0.06)   # as tall as the image
+        fig.colorbar(im, cax=cax)
+        cax.tick_params(labelsize=7)
+        ax.set_title(label, fontsize=9, loc="left")
+        ax.axis("off")
+    fig.tight_layout()
+    return save_figure(fig, path)
