@@ -270,3 +270,11 @@ def plot_image_stack(rows, path, n_cols, tile=0.42):
         ax.axis("off")
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+def plot_panels_plain(panels, path, **kwargs):
+    """``plot_panels`` with plain tick labels on log axes (40, 0.5, 2000 instead of 4x10^1) for values
+    between 1e-3 and 1e4: matplotlib's log formatter writes exponents only beyond ``min_exponent``."""
+    import matplotlib
+    with matplotlib.rc_context({"axes.formatter.min_exponent": 4}):
+        return plot_panels(panels, path, **kwargs)
