@@ -94,7 +94,9 @@ def _options_from_env():
 def start_lesson(name, title, learn=(), need=""):
     """Read the options (argv when this file is the script being run, else the environment),
     check the backend, print the title, what you will learn and where the figures go."""
-    as_script = os.path.basename(sys.argv[0]) == f"{name}.py"
+    # The script being run is __main__'s file. Not sys.argv[0]: runpy.run_path (run_lesson) sets
+    # sys.argv[0] to the lesson's path, which would make it parse the caller's argv (pytest's).
+    as_script = os.path.basename(getattr(sys.modules.get("__main__"), "__file__", None) or "") == f"{name}.py"
     opts = _options_from_argv(name) if as_script else _options_from_env()
     if opts["backend"] == "cupy":
         from cae_scratch import cupy_usable
