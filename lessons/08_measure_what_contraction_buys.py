@@ -68,9 +68,10 @@ assert err_tangent < 1e-6
 # $\sigma = 0.2$ (DAE: it sees $x + \varepsilon$ and must reconstruct $x$), the penalty with $\lambda = 0.3$ (CAE).
 
 # %%
-def train(X_fit, n_h, n_epochs, **kw):
+def train(X_fit, n_h, n_epochs, batch_size=32, **kw):
     model = cs.ContractiveAutoencoder(X_fit.shape[1], n_h, seed=lesson.seed, **lesson.model_kwargs(), **kw)
-    model.fit(model.asarray(X_fit), epochs=n_epochs, batch_size=32, lr=1e-2, seed=lesson.seed, progress=False)
+    model.fit(model.asarray(X_fit), epochs=n_epochs, batch_size=batch_size, lr=1e-2, seed=lesson.seed,
+              progress=False)
     return model
 
 
@@ -208,8 +209,8 @@ def shift_right(images, side=8):
 
 
 Xtr, _, Xte, _ = data.load_digits(test_fraction=0.25, seed=lesson.seed)
-d_hidden, d_epochs = (64, 30) if lesson.quick else (100, 100)
-digit_models = {name: train(Xtr, d_hidden, d_epochs, **kw) for name, kw in settings.items()}
+d_hidden, d_epochs = (64, 20) if lesson.quick else (100, 100)
+digit_models = {name: train(Xtr, d_hidden, d_epochs, batch_size=64, **kw) for name, kw in settings.items()}
 Xte_d = digit_models["AE"].asarray(Xte)
 alphas = [0.25, 0.5, 1.0]
 noise_dirs = analysis.unit_directions(np.random.default_rng(lesson.seed + 1), len(Xte), Xte.shape[1])
