@@ -268,8 +268,8 @@ bugs_png = plots.plot_value_bars(
 # **Question 2.** For a ReLU encoder, $s'' = 0$ wherever it is defined. Which path
 # survives, and what does the penalty count?
 #
-# **Question 3.** The stale-$W$ bug's error was large here. Can you build a point
-# $W$ where it would be small, so that a check at that single point would miss it?
+# **Question 3.** The stale-$W$ bug gave the smallest error of the five. Estimate the ratio of the
+# $q$ path to the $a$ path, and say for which layers and weights a loose check would miss the bug.
 
 # %%
 headline = (f"both paths verified (rel error {errors['hand-derived (both paths)']:.0e}); "
@@ -290,6 +290,10 @@ lesson.finish(headline, {"path_a_error": err_a, "path_q_error": err_q, "pieces_e
 # *active* units, weighted by how often each is on; its kinks at $a = 0$ are why finite
 # differences near a ReLU's switch disagree with any formula.
 #
-# **3.** The bug drops $2\operatorname{diag}(\overline{s'^2})W$. At a point where every unit is
-# saturated ($s' \approx 0$ for every example) that term is tiny and so is the error. This is
-# why checks use random, unsaturated initial weights, and why the lesson checks each path alone.
+# **3.** Entry $(k, j)$ of the $a$ path is $\frac2B\sum_b s'(a_{bk})s''(a_{bk})\,q_k\,x_{bj}$, of the $q$ path
+# $\frac2B\sum_b s'(a_{bk})^2 W_{kj}$. With $s'' = s'(1-2h)$ their ratio is about
+# $|W_{kj}| / (q_k\,\bar x\,|1-2h|)$, and $q_k \approx n_v w^2$ for weights of size $w$: the $q$ path is a fraction
+# $\sim 1/(n_v\, w\, \bar x)$ of the $a$ path. Here $n_v = 64$, $w \approx 0.66$, $\bar x \approx 0.3$ give $0.08$, close to the
+# measured error. For a $784$-pixel input with large weights the fraction, and so the error, falls
+# toward $10^{-3}$: a float32 check with a loose threshold would pass the bug. Hence float64, the
+# $10^{-7}$ threshold, and checking each path alone.

@@ -188,7 +188,7 @@ assert at_1e6 < 1e-7
 # |---|---|
 # | $< 10^{-7}$ | pass; $10^{-9}$ or below is typical for smooth activations |
 # | $10^{-7} \dots 10^{-3}$ | suspicious: a kink (ReLU at $a=0$), float32, a bad $h$, or a small bug |
-# | $\approx 1/3$ | a missing factor 2: $\frac{\|g - g/2\|}{\|g\| + \|g/2\|} = \frac13$ (lesson 05) |
+# | $\approx 1/3$ | a missing factor 2: $(g - g/2)/(g + g/2) = 1/3$ (lesson 05) |
 # | $\approx 1$ | a wrong formula, a sign flip, or a missing term |
 #
 # float32 is a smoke test only: with $\varepsilon = 1.2\times10^{-7}$ the best central error is

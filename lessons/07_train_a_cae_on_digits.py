@@ -57,7 +57,8 @@ print(f"train {X_train.shape}, held out {X_test.shape}; a 64 -> {n_hidden} sigmo
 # $m_t = (1-\beta_1)\sum_{i=1}^t \beta_1^{t-i}g_i$, so if the $g_i$ have mean $\bar g$,
 # $$\mathbb E[m_t] = (1-\beta_1)\frac{1-\beta_1^t}{1-\beta_1}\,\bar g = (1-\beta_1^t)\,\bar g
 # \quad\Rightarrow\quad \hat m_t = \frac{m_t}{1-\beta_1^t},\qquad \hat v_t = \frac{v_t}{1-\beta_2^t}.$$
-# Without them the first steps would be ten times too small ($1-\beta_1 = 0.1$).
+# Without them the first step would be $(1-\beta_1)/\sqrt{1-\beta_2} \approx 3.2$ times too large: $m_1$ is ten
+# times too small, $\sqrt{v_1}$ about thirty times.
 # The library's `optim.Adam` folds these constants into the step size to save passes over
 # the arrays; here is the textbook form, two steps by hand, against it.
 
