@@ -231,8 +231,9 @@ assert min(ratios["CAE"]) > 1.2 and all(c > 1.2 * a for c, a in zip(ratios["CAE"
 #
 # `tangents.png`: six test points around the curve, their true tangents, and each model's $v_1$ at the
 # same points (red positive, blue negative). The CAE's $v_1$ concentrates on the blob and carries part
-# of the tangent's red-blue pattern; at a mean angle near 55 degrees ($\cos 55^\circ \approx 0.57$) it is far
-# from a copy of the tangent, but far closer than the AE's, which spreads over pixels the data never use. `sensitivity.png`: the angle around the curve, along-versus-across sensitivity point by point
+# of the tangent's red-blue pattern; at the mean angle measured above (about 45-55 degrees, so $\cos$ about
+# 0.6-0.7, depending on the budget) it is far from a copy of the tangent, but far closer than the AE's, which
+# spreads over pixels the data never use. The DAE's lies in between. `sensitivity.png`: the angle around the curve, along-versus-across sensitivity point by point
 # (above the diagonal: more sensitive along the manifold), and the digits' shift-versus-noise ratio.
 
 # %%

@@ -65,7 +65,7 @@ X_digits = data.load_digits()[:256]
 # exactly this rule, so a machine without a GPU still catches every violation.
 
 # %%
-m_other = cs.ContractiveAutoencoder(64, 32, lam=0.1, seed=lesson.seed, **cs.backend.model_kwargs(other))
+m_other = cs.ContractiveAutoencoder(64, 32, lam=0.1, seed=lesson.seed, **cb.model_kwargs(other))
 Xo = m_other.asarray(X_digits)                        # the data moved once, explicitly
 print(f"X lives in {cb.backend_name(cb.namespace(Xo))}, on device {cb.device_of(Xo)}")
 off_host = usable or other == "array_api_strict:device1"
@@ -86,7 +86,8 @@ print(f"backend.to_numpy(X) is the explicit way: {type(cb.to_numpy(Xo)).__name__
 # would give different numbers from NumPy's for the same seed, and a lesson's results would change
 # with the hardware.) From there both backends run the same arithmetic, so loss and gradients agree to
 # rounding; the matrix products may add in a different order, so not bit for bit. We compare the
-# weights, the loss, every gradient, and the weights after two epochs of training.
+# weights, the loss, every gradient (to $10^{-10}$), and the weights after two epochs of training (to
+# $10^{-8}$: each of the 46 steps starts from the last one's slightly different weights).
 
 # %%
 m_np = cs.ContractiveAutoencoder(64, 32, lam=0.1, seed=lesson.seed)
@@ -100,7 +101,8 @@ for m, X in ((m_np, X_digits), (m_other, Xo)):
 parity["W after 2 epochs"] = cs.rel_error(m_np.params["W"], m_other.params["W"])
 for k, v in parity.items():
     print(f"  numpy vs {other}: {k:<17} relative difference {v:.1e}")
-assert parity["initial W"] == 0.0 and max(parity.values()) < 1e-10
+assert parity["initial W"] == 0.0 and max(parity["loss"], parity["gradients"]) < 1e-10
+assert parity["W after 2 epochs"] < 1e-8             # 46 Adam steps may grow rounding differences a little
 
 # %% [markdown]
 # ## float32: what it costs
@@ -113,8 +115,8 @@ assert parity["initial W"] == 0.0 and max(parity.values()) < 1e-10
 # gradient check (lesson 06).
 
 # %%
-m64 = cs.ContractiveAutoencoder(64, 32, lam=0.1, seed=lesson.seed, dtype="float64", **cs.backend.model_kwargs(other))
-m32 = cs.ContractiveAutoencoder(64, 32, lam=0.1, seed=lesson.seed, dtype="float32", **cs.backend.model_kwargs(other))
+m64 = cs.ContractiveAutoencoder(64, 32, lam=0.1, seed=lesson.seed, dtype="float64", **cb.model_kwargs(other))
+m32 = cs.ContractiveAutoencoder(64, 32, lam=0.1, seed=lesson.seed, dtype="float32", **cb.model_kwargs(other))
 l64, g64 = m64.loss_and_grads(m64.asarray(X_digits))
 l32, g32 = m32.loss_and_grads(m32.asarray(X_digits))
 loss_diff = abs(l32 - l64) / l64
@@ -177,7 +179,7 @@ for name in ("numpy", other):
         rows[label] = []
         for B, n_v, n_h in sizes:
             m = cs.ContractiveAutoencoder(n_v, n_h, lam=0.1, seed=lesson.seed, dtype=dtype,
-                                          **cs.backend.model_kwargs(name))
+                                          **cb.model_kwargs(name))
             Xb = m.asarray(np.random.default_rng(lesson.seed).random((B, n_v)))
             with one_thread():                       # CPU BLAS on one thread (no effect on a GPU's kernels)
                 rows[label].append(seconds_per_call(lambda: m.loss_and_grads(Xb), lambda: cb.synchronize(m.xp),
