@@ -27,8 +27,6 @@ lesson = start_lesson(
            "five public bugs as negative controls, and the error each must give (1/3, (B-1)/(B+1), ...)"],
     need="lessons 02 and 04")
 
-import numpy as np
-
 import cae_scratch as cs
 from cae_scratch import backend as cb, data, gradcheck, network, penalty, plots
 

@@ -34,7 +34,7 @@ import time
 import numpy as np
 
 import cae_scratch as cs
-from cae_scratch import backend as cb, data, network, plots
+from cae_scratch import backend as cb, data, plots
 
 usable = cs.cupy_usable()
 if usable:
