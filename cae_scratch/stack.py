@@ -18,7 +18,6 @@ and every layer's header in the file's header.
 from __future__ import annotations
 
 from . import analysis, backend as backends, serialize, validation as check
-from .core import network
 from .core.activations import get_activation
 from .core.penalty import DEFAULT_MAX_BYTES
 from .model import ContractiveAutoencoder

@@ -1,141 +1,301 @@
-"""Lesson 05 - backprop the contractive penalty: two paths, derived, verified, and four public bugs caught.
+# %% [markdown]
+# # Lesson 05 - Backprop the penalty
+#
+# Lesson 04 turned the contractive penalty into something cheap to *evaluate*:
+# for one example, $\|J(x)\|_F^2 = \sum_k s'(a_k)^2 q_k$ with $q_k = \sum_j W_{kj}^2$.
+# To *train* with it we need its gradient, and this is where most public
+# contractive-autoencoder code goes wrong. The reason is simple: $W$ appears
+# in the penalty **twice**, once inside every pre-activation $a_{bk} = W_k \cdot x_b + b_k$
+# and once inside every row norm $q_k$. Forget one of the two and the code still
+# runs, the loss still goes down, and the model is silently wrong.
+#
+# In this lesson we derive both paths by hand, check each one *alone* against
+# finite differences, show that their sum is the library's gradient, see why the
+# first path costs no extra matrix product, and then reproduce five bugs from
+# public code and watch the gradient check reject every one of them, each with
+# the error our derivation predicts.
+#
+# **You need** lessons 02 (the chain rule through $W$'s two uses) and 04 (the closed form).
 
-What you will do: differentiate P = mean_b ||J_h(x_b)||_F^2 = (1/B) sum_b sum_k s'(a_bk)^2 q_k
-by hand. W enters twice -- through a_bk = W_k . x_b + b_k and through
-q_k = sum_j W[k, j]^2 -- so the gradient has two paths. Verify each path
-alone by finite differences (freeze the other), then the sum, then reproduce
-bugs found in public CAE code and watch the check reject every one.
-What you will learn: dP/da_bk = (2/B) s'(a_bk) s''(a_bk) q_k (joins the
-encoder's dA), dP/dW += 2 diag(mean_b s'(a_b)^2) W (the q_k path); why each
-bug gives the error it gives (a missing factor 2 gives exactly 1/3).
-What you need: lessons 02-04.
+# %%
+from lessons._common import start_lesson
 
-Run:  python lessons/05_backprop_the_penalty.py [--quick] [--backend numpy|cupy] [--out DIR]
-"""
-# %% Setup: when run as a file, make the repository root importable
-if __package__ in (None, ""):
-    import os
-    import sys
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+lesson = start_lesson(
+    "05_backprop_the_penalty", "Lesson 05 - Backprop the penalty",
+    learn=["the two paths of dP/dW: through a (2/B) s' s'' q, and through q, 2 diag(mean_b s'^2) W",
+           "why the first path rides on the reconstruction's one dA^T X product",
+           "five public bugs as negative controls, and the error each must give (1/3, (B-1)/(B+1), ...)"],
+    need="lessons 02 and 04")
 
-import os
+import dataclasses
 
 import cae_scratch as cs
-from cae_scratch import backend as cb, data, gradcheck, penalty, plots
-from lessons._common import lesson_dir, model_kwargs, run_lesson_cli
+
+from cae_scratch import backend, data, gradcheck, plots
+from cae_scratch.core import layers, network, penalty
+
+B, n_hidden = (8, 8) if lesson.quick else (32, 24)
+model = cs.ContractiveAutoencoder(64, n_hidden, lam=0.5, seed=lesson.seed, **lesson.model_kwargs())
+X = model.asarray(data.load_digits()[:B])                 # (B, 64), pixels in [0, 1]
+W, b_h = model.params["W"], model.params["b_h"]           # (n_hidden, 64), (n_hidden,)
+act = cs.get_activation("sigmoid")
+xp = backend.namespace(X)
+print(f"B = {B} digits, 64 -> {n_hidden} sigmoid encoder, backend {lesson.backend}")
+
+# %% [markdown]
+# ## The quantity we differentiate
+#
+# For a batch of $B$ examples the penalty is the batch mean of the per-example
+# squared Frobenius norm (lesson 04):
+# $$P(W, b) = \frac{1}{B}\sum_{b=1}^{B}\sum_{k=1}^{n_h} s'(a_{bk})^2\, q_k,
+# \qquad a_{bk} = \sum_j W_{kj} x_{bj} + b_k, \qquad q_k = \sum_j W_{kj}^2 .$$
+#
+# Think of $P$ as a function of two *separate* arguments, $P = F(A, q)$ with
+# $A = XW^\top + b$ and $q = \operatorname{rownorm}^2(W)$. The multivariable chain rule
+# says the derivative with respect to $W$ is the sum of the derivative through each
+# argument, holding the other fixed:
+# $$\frac{\partial P}{\partial W_{kj}} =
+# \underbrace{\sum_b \frac{\partial F}{\partial a_{bk}}\frac{\partial a_{bk}}{\partial W_{kj}}}_{\text{path through } a}
+# + \underbrace{\frac{\partial F}{\partial q_k}\frac{\partial q_k}{\partial W_{kj}}}_{\text{path through } q}.$$
+#
+# **Path through $a$.** Only one term of the double sum contains $a_{bk}$, and
+# $\frac{d}{da} s'(a)^2 = 2 s'(a) s''(a)$, so
+# $$\frac{\partial F}{\partial a_{bk}} = \frac{2}{B}\, s'(a_{bk})\, s''(a_{bk})\, q_k \;=:\; (dA_P)_{bk}.$$
+# Since $\partial a_{bk}/\partial W_{kj} = x_{bj}$ and $\partial a_{bk}/\partial b_k = 1$,
+# $$\Big(\frac{\partial P}{\partial W}\Big)_{\!a} = dA_P^\top X, \qquad \frac{\partial P}{\partial b} = \sum_b (dA_P)_{b\,\cdot} .$$
+# For a sigmoid, $s' = h(1-h)$ and $s'' = s'(1-2h)$, both cheap from $h$.
+#
+# **Path through $q$.** $\partial F/\partial q_k = \frac1B\sum_b s'(a_{bk})^2$ (the penalty is linear in $q$),
+# and $\partial q_k / \partial W_{kj} = 2W_{kj}$, so
+# $$\Big(\frac{\partial P}{\partial W}\Big)_{\!q} = 2\,\operatorname{diag}\!\Big(\frac1B\sum_b s'(a_b)^2\Big)\, W,$$
+# row $k$ of $W$ scaled by twice the mean squared slope of unit $k$. The bias
+# $b$ does not enter $q$, so this path has no bias term.
+#
+# Let us compute both, exactly as written.
+
+# %%
+H, enc = layers.encoder_forward(W, b_h, X, act)         # the encoder's cache (X, A, H, D1): lesson 01
+_, A, _, D1 = enc                                         # a = W x + b_h, h = s(a), s'(a): each (B, n_hidden)
+D2 = act.d2(A, H, D1)                                     # s''(a) = s'(a) (1 - 2h)
+q = penalty.row_norms_sq(W)                               # q_k = sum_j W[k, j]^2: (n_hidden,)
+
+dA_P = (2.0 / B) * D1 * D2 * q                            # (B, n_hidden): the path through a, before X
+path_a = {"W": dA_P.T @ X, "b_h": xp.sum(dA_P, axis=0)}
+mean_d1_sq = xp.sum(D1 * D1, axis=0) / B                  # (1/B) sum_b s'(a_bk)^2: (n_hidden,)
+path_q = {"W": 2.0 * xp.expand_dims(mean_d1_sq, axis=1) * W, "b_h": xp.zeros_like(b_h)}
+
+# the library computes the same two pieces in penalty.contractive_backward
+lib_dA, lib_dW_q = penalty.contractive_backward(penalty.contractive_forward(W, enc, act)[1])
+err_pieces = max(cs.rel_error(dA_P, lib_dA), cs.rel_error(path_q["W"], lib_dW_q))
+print(f"hand-derived dA_P and q path vs penalty.contractive_backward: {err_pieces:.1e}")
+assert err_pieces < 1e-12
+
+# %% [markdown]
+# ## Check each path alone
+#
+# A gradient check of the sum could hide two compensating mistakes. We can do
+# better: evaluate the penalty with $a$ computed from one copy of $W$ and $q$
+# from another, $P(W_a, W_q)$. Perturbing only $W_a$ (with $W_q$ frozen) measures
+# the path through $a$; perturbing only $W_q$ measures the path through $q$.
+# Each finite difference is a central one, $(P(W + h e_i) - P(W - h e_i))/2h$ with
+# $h = 10^{-6}$ (lesson 06 explains the choice); the relative error is
+# $\max|g - \hat g| / \max(|g| + |\hat g|)$ over the checked entries.
+
+# %%
+def penalty_from(W_a, b, W_q):
+    """P with a = X W_a^T + b and q from W_q: freezing one copy of W isolates the other path."""
+    s1 = layers.encoder_forward(W_a, b, X, act)[1][3]                  # s'(a) from the cache
+    return float(xp.sum((s1 * s1) @ penalty.row_norms_sq(W_q))) / B
 
 
-def penalty_from(W_a, b_h, W_q, X, act):
-    """P with a computed from W_a and q from W_q: freezing one of them isolates the other path."""
-    _, _, D1 = penalty.encoder_derivatives(W_a, b_h, X, act)
-    return float(penalty.contractive_penalty(D1, penalty.row_norms_sq(W_q)))
+def check(f, grads, params):
+    return gradcheck.check_gradients(f, params, grads, h=1e-6, max_entries=64, seed=lesson.seed)
 
 
-def two_paths(W, b_h, X, act):
-    """The derivation, step by step. Returns (path through a, path through q) as {"W", "b_h"} dicts."""
-    xp, B = cb.namespace(X), X.shape[0]
-    A, H, D1 = penalty.encoder_derivatives(W, b_h, X, act)      # a = W x + b_h, s'(a)
-    D2 = act.d2(A, H, D1)                                       # s''(a)
-    q = penalty.row_norms_sq(W)                                 # q_k = sum_j W[k, j]^2
-    # path 1: d/da_bk of (1/B) s'(a_bk)^2 q_k = (2/B) s'(a_bk) s''(a_bk) q_k;  a = X W^T + b_h -> dW = dA^T X
-    dA = (2.0 / B) * D1 * D2 * q
-    path_a = {"W": dA.T @ X, "b_h": xp.sum(dA, axis=0)}
-    # path 2: dP/dq_k = (1/B) sum_b s'(a_bk)^2 and dq_k/dW[k, j] = 2 W[k, j]
-    dq = xp.sum(D1 * D1, axis=0) / B
-    path_q = {"W": 2.0 * xp.expand_dims(dq, axis=1) * W, "b_h": xp.zeros_like(b_h)}
-    return path_a, path_q
+params = {"W": W, "b_h": b_h}
+report_a = check(lambda p: penalty_from(p["W"], p["b_h"], W), path_a, params)        # q frozen
+report_q = check(lambda p: penalty_from(W, b_h, p["W"]), {"W": path_q["W"]}, params)  # a frozen
+err_a, err_q = gradcheck.max_error(report_a), gradcheck.max_error(report_q)
+print(f"path through a alone (q frozen) vs finite differences: {err_a:.1e}")
+print(f"path through q alone (a frozen) vs finite differences: {err_q:.1e}")
+assert err_a < 1e-7 and err_q < 1e-7
+
+# %% [markdown]
+# Both paths pass on their own. Now the sum, which is what training needs,
+# against finite differences of the true $P(W, b)$ (one $W$ in both places) and
+# against the library's `penalty.penalty_and_grads`.
+
+# %%
+mine = {k: path_a[k] + path_q[k] for k in params}
+P_true = lambda p: penalty_from(p["W"], p["b_h"], p["W"])
+report = check(P_true, mine, params)
+print(gradcheck.format_report(report))
+gradcheck.assert_gradients_close(report)
+_, lib = penalty.penalty_and_grads(W, b_h, X, act)
+err_lib = max(cs.rel_error(mine[k], lib[k]) for k in params)
+print(f"both paths vs penalty.penalty_and_grads: {err_lib:.1e}")
+assert err_lib < 1e-12
+errors = {"hand-derived (both paths)": gradcheck.max_error(report)}
+
+# %% [markdown]
+# ## Why the first path is free
+#
+# The reconstruction's backward (lesson 02) already builds
+# $dA_{\text{rec}} = dH \odot s'(A)$ and spends one matrix product on the encoder's
+# share of $dW$, namely $dA_{\text{rec}}^\top X$. The matrix product is linear in its
+# left factor, so for the total loss $L = \text{rec} + \lambda P$
+# $$dA_{\text{rec}}^\top X + \lambda\, dA_P^\top X = (dA_{\text{rec}} + \lambda\, dA_P)^\top X .$$
+# Add $\lambda\, dA_P$ (an element-wise $B \times n_h$ array) to $dA$ *before* the
+# product, and the path through $a$ costs $O(B n_h)$ element-wise work instead of a
+# second $O(B n_h n_v)$ product. The path through $q$ is an $n_h \times n_v$ scaling
+# of $W$, also element-wise. So a training step with the penalty has the same
+# five matrix products as one without it.
+#
+# The claim to check: the gradient of the full loss at $\lambda$ minus the gradient at
+# $\lambda = 0$ is exactly $\lambda$ times our two paths, and the decoder's bias is untouched.
+
+# %%
+spec = model.spec                                           # lam = 0.5
+spec0 = dataclasses.replace(spec, lam=0.0)
+_, g_lam = network.loss_and_grads(model.params, X, spec)
+_, g_0 = network.loss_and_grads(model.params, X, spec0)
+err_fused = max(cs.rel_error(g_lam[k] - g_0[k], spec.lam * mine[k]) for k in ("W", "b_h"))
+print(f"grads(lam) - grads(0) vs lam * (path a + path q): {err_fused:.1e};"
+      f" b_r changed by {cs.rel_error(g_lam['b_r'], g_0['b_r']):.0e}")
+assert err_fused < 1e-10 and cs.rel_error(g_lam["b_r"], g_0["b_r"]) < 1e-14
+
+# %% [markdown]
+# ## Negative controls: five bugs from public code
+#
+# A check that never fails proves nothing. Here are five mistakes found in
+# real contractive-autoencoder code, each written out and compared with finite
+# differences of the *true* penalty. For two of them the derivation tells us the
+# error in advance.
+#
+# 1. **Missing factor 2.** Writing $\frac{d}{da}s'^2$ as $s's''$ and $\frac{d}{dW}W^2$ as $W$
+#    halves every entry, $\hat g = g/2$. Then
+#    $\frac{\max|g - g/2|}{\max(|g| + |g/2|)} = \frac{1/2}{3/2} = \frac13$, whatever $g$ is.
+# 2. **Averaged differently.** The loss takes the batch *mean* but the gradient the
+#    batch *sum*: $\hat g = Bg$, and the error is $\frac{B-1}{B+1}$.
+# 3. **Stale $W$.** The penalty built from a detached copy of $W$ (autograd's `.detach()`,
+#    or a value cached before the update): the path through $q$ is lost.
+# 4. **Sigmoid's $s'$ on a ReLU encoder.** $h(1-h)$ hard-coded; for a ReLU, $s' = \mathbb{1}[a>0]$
+#    and $s'' = 0$, so the true gradient is the $q$ path alone. In particular the true
+#    $\partial P/\partial b$ is exactly zero ($s''=0$, and $b$ is not in $q$), so any nonzero bias
+#    gradient has relative error $\frac{\max|\hat g|}{\max|\hat g|} = 1$.
+# 5. **$J^\top\mathbf 1$ mistaken for $J$.** Autograd's `grad(h, x, ones)` returns
+#    $v = J^\top \mathbf 1 = \sum_k s'(a_k) W_k$, one vector per example, and the code penalises
+#    $\|v\|^2 = \sum_j (\sum_k J_{kj})^2$, which is not $\sum_{k,j} J_{kj}^2$: cross terms between units appear.
+
+# %%
+relu = cs.get_activation("relu")
+relu_model = cs.ContractiveAutoencoder(64, n_hidden, activation="relu", lam=0.5, seed=lesson.seed,
+                                       **lesson.model_kwargs())
+relu_params = {"W": relu_model.params["W"], "b_h": relu_model.params["b_h"]}
 
 
-def jT1_penalty_and_grads(W, b_h, X, act):
-    """The bug 'J^T 1 mistaken for J': autograd's grad(h, x, ones) is v = J^T 1 = sum_k s'(a_k) W_k,
-    and mean_b ||v_b||^2 is penalised instead of ||J||_F^2. Its exact gradient (of the wrong quantity)."""
-    xp, B = cb.namespace(X), X.shape[0]
-    A, H, D1 = penalty.encoder_derivatives(W, b_h, X, act)
-    V = D1 @ W                                                  # (B, n_visible): one J^T 1 per example
+def sigmoid_formula_grads(Wr, br):
+    """Bug 4: the sigmoid's s', s'' (h(1-h), s'(1-2h)) applied to a ReLU encoder's pre-activations."""
+    Ar = X @ Wr.T + br
+    Hs = cs.get_activation("sigmoid").f(Ar)
+    S1 = Hs * (1.0 - Hs)
+    g_a = (2.0 / B) * S1 * (S1 * (1.0 - 2.0 * Hs)) * penalty.row_norms_sq(Wr)
+    return {"W": g_a.T @ X + 2.0 * xp.expand_dims(xp.sum(S1 * S1, axis=0) / B, axis=1) * Wr,
+            "b_h": xp.sum(g_a, axis=0)}
+
+
+def jT1_grads(Wj, bj):
+    """Bug 5: the exact gradient of the wrong quantity mean_b ||J(x_b)^T 1||^2 (V = s'(A) W: (B, 64))."""
+    Hj, (_, Aj, _, S1) = layers.encoder_forward(Wj, bj, X, act)
+    V = S1 @ Wj
     dV = 2.0 * V / B
-    dA = (dV @ W.T) * act.d2(A, H, D1)
-    return float(xp.sum(V * V)) / B, {"W": dA.T @ X + D1.T @ dV, "b_h": xp.sum(dA, axis=0)}
+    dAj = (dV @ Wj.T) * act.d2(Aj, Hj, S1)
+    return float(xp.sum(V * V)) / B, {"W": dAj.T @ X + S1.T @ dV, "b_h": xp.sum(dAj, axis=0)}
 
 
-def main(backend="numpy", quick=False, seed=0, out_dir=None):
-    out = lesson_dir(out_dir, __file__)
-    B, n_hidden = (8, 8) if quick else (32, 24)
-    kw = model_kwargs(backend)
-    model = cs.ContractiveAutoencoder(64, n_hidden, lam=0.5, seed=seed, **kw)
-    X = model.asarray(data.load_digits()[:B])
-    W, b_h = model.params["W"], model.params["b_h"]
-    act = cs.get_activation("sigmoid")
-    params = {"W": W, "b_h": b_h}
-    P = lambda p: penalty_from(p["W"], p["b_h"], p["W"], X, act)
-    check = lambda f, g, p=params: gradcheck.check_gradients(f, p, g, max_entries=64, seed=seed)
-
-    # %% 1. Derive the two paths, and check each alone by finite differences with the other frozen.
-    print("P = (1/B) sum_b sum_k s'(a_bk)^2 q_k,   a_bk = W_k . x_b + b_k,   q_k = sum_j W[k, j]^2")
-    print("path through a:  dP/da_bk = (2/B) s'(a_bk) s''(a_bk) q_k  ->  dW = dA^T X,  db_h = sum_b dA")
-    print("path through q:  dP/dq_k = (1/B) sum_b s'(a_bk)^2, dq_k/dW[k, j] = 2 W[k, j]"
-          "  ->  dW += 2 diag(mean_b s'(a_b)^2) W")
-    path_a, path_q = two_paths(W, b_h, X, act)
-    W0 = W                                                      # the frozen copy for each path
-    err_a = gradcheck.max_error(check(lambda p: penalty_from(p["W"], p["b_h"], W0, X, act), path_a))
-    err_q = gradcheck.max_error(check(lambda p: penalty_from(W0, p["b_h"], p["W"], X, act), {"W": path_q["W"]}))
-    print(f"\npath through a alone (q frozen) vs finite differences: {err_a:.1e}")
-    print(f"path through q alone (a frozen) vs finite differences: {err_q:.1e}")
-    assert err_a < 1e-7 and err_q < 1e-7
-
-    # %% 2. The sum is the gradient: by the product rule, each path is one factor's derivative.
-    mine = {k: path_a[k] + path_q[k] for k in params}
-    _, lib = penalty.penalty_and_grads(W, b_h, X, act)
-    err_lib = max(cs.rel_error(mine[k], lib[k]) for k in params)
-    report = check(P, mine)
-    print(f"\nboth paths vs penalty.penalty_and_grads: {err_lib:.1e};  vs finite differences of P:")
-    print(gradcheck.format_report(report))
-    gradcheck.assert_gradients_close(report)
-    assert err_lib < 1e-12
-    errors = {"hand-derived (both paths)": gradcheck.max_error(report)}
-
-    # %% 3. Bugs from public CAE code, reproduced, each checked against finite differences of the true P.
-    relu = cs.ContractiveAutoencoder(64, n_hidden, activation="relu", lam=0.5, seed=seed, **kw)
-    relu_params = {"W": relu.params["W"], "b_h": relu.params["b_h"]}
-    sig_a, sig_q = two_paths(relu_params["W"], relu_params["b_h"], X, act)   # sigmoid's s', s'' on a ReLU encoder
-    P_relu = lambda p: penalty_from(p["W"], p["b_h"], p["W"], X, cs.get_activation("relu"))
-    jT1_value, jT1_grads = jT1_penalty_and_grads(W, b_h, X, act)
-    bugs = {
-        "missing factor 2": (P, {k: 0.5 * mine[k] for k in params}, params,
-                             "d(s'^2)/da written s' s'' and d(W^2)/dW written W: every entry halved, error (1 - 1/2)/(1 + 1/2)"),
-        "stale W (no q path)": (P, path_a, params, "q built from a detached copy of W: the q path is lost"),
-        "sigmoid s' on a ReLU encoder": (P_relu, {k: sig_a[k] + sig_q[k] for k in params}, relu_params,
-                                         "h(1-h) hard-coded: wrong derivative for any other activation"),
-        "J^T 1 mistaken for J": (P, jT1_grads, params,
-                                 f"penalises ||J^T 1||^2 = {jT1_value:.2f}, not ||J||_F^2 = {P(params):.2f}"),
-    }
-    print("\nKnown bugs, each reproduced and checked against finite differences of the true penalty:")
-    for name, (f, grads, p, why) in bugs.items():
-        errors[name] = gradcheck.max_error(check(f, grads, p))
-        print(f"  {name:<30} rel error {errors[name]:.3f}  CAUGHT  ({why})")
-        assert errors[name] > 1e-2, name
-    assert abs(errors["missing factor 2"] - 1 / 3) < 1e-6      # exactly 1/3, up to finite-difference noise
-    assert abs(jT1_value - P(params)) > 1e-3 * P(params)
-
-    # %% 4. Figures: each path against its finite differences, and the error of every variant.
-    rep_a = check(lambda p: penalty_from(p["W"], p["b_h"], W0, X, act), {"W": path_a["W"]})["W"]
-    rep_q = check(lambda p: penalty_from(W0, p["b_h"], p["W"], X, act), {"W": path_q["W"]})["W"]
-    figures = [plots.plot_panels([
-        {"series": {"dA^T X": (rep_a.numeric, rep_a.analytic, "o")}, "diagonal": True,
-         "xlabel": "finite difference, q frozen", "ylabel": "derived", "title": f"path through a (error {err_a:.0e})"},
-        {"series": {"2 diag(mean_b s'(a_b)^2) W": (rep_q.numeric, rep_q.analytic, "o")}, "diagonal": True,
-         "xlabel": "finite difference, a frozen", "ylabel": "derived", "title": f"path through q_k (error {err_q:.0e})"}],
-        os.path.join(out, "two_paths.png")),
-        plots.plot_bars(list(errors), list(errors.values()), os.path.join(out, "bugs_caught.png"),
-                        ylabel="max relative error vs finite differences",
-                        title="penalty gradient: correct vs known public bugs",
-                        hlines={"pass threshold 1e-7": 1e-7, "missing factor 2: 1/3": 1 / 3},
-                        colors=["C2"] + ["C3"] * (len(errors) - 1))]
-
-    headline = (f"penalty gradient: both paths verified (rel error {errors['hand-derived (both paths)']:.0e}); "
-                f"{len(bugs)} public bugs caught (errors " + ", ".join(f"{errors[b]:.2f}" for b in bugs) + ")")
-    return {"headline": headline, "figures": figures, "path_a_error": err_a, "path_q_error": err_q,
-            "library_error": err_lib, "errors": errors}
+def relu_penalty(p):
+    return float(penalty.contractive_penalty(p["W"], p["b_h"], X, relu))
 
 
-if __name__ == "__main__":
-    run_lesson_cli(main, __doc__)
+jT1_value, jT1 = jT1_grads(W, b_h)
+bugs = {                                   # name: (true penalty, the buggy gradient, the point)
+    "missing factor 2": (P_true, {k: 0.5 * mine[k] for k in params}, params),
+    "batch sum, not mean": (P_true, {k: B * mine[k] for k in params}, params),
+    "stale W (no q path)": (P_true, path_a, params),
+    "sigmoid s' on ReLU": (relu_penalty, sigmoid_formula_grads(relu_params["W"], relu_params["b_h"]),
+                           relu_params),
+    "J^T 1 mistaken for J": (P_true, jT1, params),
+}
+bug_reports = {}
+for name, (f, grads, p) in bugs.items():
+    bug_reports[name] = check(f, grads, p)
+    errors[name] = gradcheck.max_error(bug_reports[name])
+    print(f"  {name:<22} relative error {errors[name]:.4f}   caught: {errors[name] > 1e-2}")
+    assert errors[name] > 1e-2, name
+print(f"predicted: missing factor 2 -> 1/3 = {1 / 3:.4f}; batch sum -> (B-1)/(B+1) = {(B - 1) / (B + 1):.4f};"
+      f" ||J^T 1||^2 = {jT1_value:.3f} vs ||J||_F^2 = {P_true(params):.3f}")
+assert abs(errors["missing factor 2"] - 1 / 3) < 1e-6
+assert abs(errors["batch sum, not mean"] - (B - 1) / (B + 1)) < 1e-6
+assert abs(bug_reports["sigmoid s' on ReLU"]["b_h"].rel_error - 1.0) < 1e-12    # the true db is 0
+assert abs(jT1_value - P_true(params)) > 1e-3 * P_true(params)
+
+# %% [markdown]
+# ## Pictures
+#
+# Left: every checked entry of each path, derived against finite difference:
+# on the diagonal means right. Right: the error of the correct gradient next to
+# the five bugs, on a log axis, with the pass threshold $10^{-7}$.
+
+# %%
+two_paths_png = plots.plot_panels([
+    {"series": {r"$dA_P^\top X$": (report_a["W"].numeric, report_a["W"].analytic, "o")}, "diagonal": True,
+     "xlabel": "finite difference (q frozen)", "ylabel": "derived",
+     "title": f"path through a: error {err_a:.1e}"},
+    {"series": {r"$2\,\mathrm{diag}(\overline{s'^2})\,W$": (report_q["W"].numeric, report_q["W"].analytic, "o")},
+     "diagonal": True, "xlabel": "finite difference (a frozen)", "ylabel": "derived",
+     "title": f"path through q: error {err_q:.1e}"}],
+    lesson.figure("two_paths.png"), suptitle=f"dP/dW, {report_a['W'].n_checked} entries of W each")
+bugs_png = plots.plot_bars(
+    list(errors), list(errors.values()), lesson.figure("bugs_caught.png"),
+    ylabel="max relative error vs finite differences", title="penalty gradient: correct vs five public bugs",
+    hlines={"pass threshold 1e-7": 1e-7, "missing factor 2: 1/3": 1 / 3},
+    colors=["C2"] + ["C3"] * (len(errors) - 1))
+
+# %% [markdown]
+# ## Questions
+#
+# **Question 1.** For a *linear* encoder, $s' = 1$ and $s'' = 0$. Which path survives,
+# what is the gradient, and what familiar regulariser is the penalty then?
+#
+# **Question 2.** For a ReLU encoder, $s'' = 0$ wherever it is defined. Which path
+# survives, and what does the penalty count?
+#
+# **Question 3.** The stale-$W$ bug gave the smallest error of the five. Estimate the ratio of the
+# $q$ path to the $a$ path, and say for which layers and weights a loose check would miss the bug.
+
+# %%
+headline = (f"both paths verified (rel error {errors['hand-derived (both paths)']:.0e}); "
+            f"{len(bugs)} public bugs caught, errors " + ", ".join(f"{errors[b]:.3f}" for b in bugs))
+lesson.finish(headline, {"path_a_error": err_a, "path_q_error": err_q, "pieces_error": err_pieces,
+                         "library_error": err_lib, "fused_error": err_fused, "errors": errors, "B": B,
+                         "jT1_value": jT1_value, "penalty_value": P_true(params)})
+
+# %% [markdown]
+# ## Answers
+#
+# **1.** Only the path through $q$: $dA_P = \frac2B s's''q = 0$. The gradient is
+# $2\operatorname{diag}(1)W = 2W$ and the penalty is $\sum_k q_k = \|W\|_F^2$, plain weight
+# decay: a linear CAE is a linear autoencoder with an L2 penalty on its weights.
+#
+# **2.** Again only the $q$ path, $2\operatorname{diag}(\text{fraction of examples where unit } k
+# \text{ is on})\,W$. The penalty $\frac1B\sum_b\sum_k \mathbb 1[a_{bk}>0]\,q_k$ is the weight decay of the
+# *active* units, weighted by how often each is on; its kinks at $a = 0$ are why finite
+# differences near a ReLU's switch disagree with any formula.
+#
+# **3.** Entry $(k, j)$ of the $a$ path is $\frac2B\sum_b s'(a_{bk})s''(a_{bk})\,q_k\,x_{bj}$, of the $q$ path
+# $\frac2B\sum_b s'(a_{bk})^2 W_{kj}$. With $s'' = s'(1-2h)$ their ratio is about
+# $|W_{kj}| / (q_k\,\bar x\,|1-2h|)$, and $q_k \approx n_v w^2$ for weights of size $w$: the $q$ path is a fraction
+# $\sim 1/(n_v\, w\, \bar x)$ of the $a$ path. Here $n_v = 64$, $w \approx 0.66$, $\bar x \approx 0.3$ give $0.08$, close to the
+# measured error. For a $784$-pixel input with large weights the fraction, and so the error, falls
+# toward $10^{-3}$: a float32 check with a loose threshold would pass the bug. Hence float64, the
+# $10^{-7}$ threshold, and checking each path alone.

@@ -1,86 +1,237 @@
-"""Lesson 07 - train a CAE on the bundled digits, and sweep lam.
+# %% [markdown]
+# # Lesson 07 - Train a CAE on digits
+#
+# Everything is in place: a forward pass (lesson 01), the reconstruction's gradient
+# (02), the Jacobian and its cheap penalty (03-04), the penalty's gradient (05), and a
+# way to trust all of it (06). Training is those pieces in a loop: take a minibatch,
+# run forward, run backward, move the parameters a little against the gradient,
+# repeat. In this lesson we write down the optimizer we use (Adam) and check one of its
+# steps by hand, train a contractive autoencoder on scikit-learn's 8x8 digits, and then
+# ask the question that decides how to use one: **what does the penalty weight
+# $\lambda$ buy, and what does it cost?**
+#
+# **You need** lessons 01-05.
 
-What you will do: train L = mean_b bce(x_b, r_b) + lam * mean_b ||J_h(x_b)||_F^2
-with Adam on 80% of the 1797 digits, watch both terms fall, look at the
-learned filters and the reconstructions of held-out digits, then train the
-same model for several lam and measure what the penalty trades for what.
-What you will learn: training is the forward pass, the two backward paths
-and an optimizer step, repeated; lam buys a smaller ||J_h(x)||_F^2 (a code
-that moves less when x moves) with reconstruction error.
-What you need: lessons 01-05.
+# %%
+from lessons._common import start_lesson
 
-Run:  python lessons/07_train_a_cae_on_digits.py [--quick] [--backend numpy|cupy] [--out DIR]
-"""
-# %% Setup: when run as a file, make the repository root importable
-if __package__ in (None, ""):
-    import os
-    import sys
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import os
+lesson = start_lesson(
+    "07_train_a_cae_on_digits", "Lesson 07 - Train a CAE on digits",
+    learn=["a training step: forward, both backward paths, an Adam update (checked by hand)",
+           "why minibatch gradients are unbiased estimates of the full gradient",
+           "the lam trade-off, derived: a larger lam never raises the penalty and never lowers "
+           "the reconstruction error at the optimum; then measured with a sweep"],
+    need="lessons 01-05")
 
 import numpy as np
 
 import cae_scratch as cs
-from cae_scratch import data, plots
-from lessons._common import lesson_dir, model_kwargs, run_lesson_cli
+from cae_scratch import backend, data, plots
+from cae_scratch.core import network
+from cae_scratch.optim import Adam
 
 LAM = 0.1
+n_hidden, epochs = (16, 15) if lesson.quick else (32, 60)
+lams = [0.0, 0.1, 1.0] if lesson.quick else [0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
+X_train, _, X_test, _ = data.load_digits(test_fraction=0.2, seed=lesson.seed)
+print(f"train {X_train.shape}, held out {X_test.shape}; a 64 -> {n_hidden} sigmoid CAE with tied weights")
+
+# %% [markdown]
+# ## Minibatches
+#
+# The loss is a mean over the $N$ training digits, $L(\theta) = \frac1N\sum_i \ell_i(\theta)$
+# with $\ell_i = \text{bce}(x_i, r_i) + \lambda\|J(x_i)\|_F^2$. A minibatch $\mathcal B$ of $B$
+# digits drawn uniformly gives $\hat g = \frac1B\sum_{i\in\mathcal B}\nabla\ell_i$, and since each
+# drawn index is equally likely to be any $i$,
+# $$\mathbb E[\hat g] = \frac1B\sum_{b=1}^{B}\frac1N\sum_{i=1}^N \nabla\ell_i = \nabla L .$$
+# This is why every term in our loss is a *mean* over the batch: the gradient of a batch is
+# then an unbiased, $B$-times cheaper estimate of the full gradient, whatever $B$ is.
+#
+# ## Adam, derived
+#
+# Plain gradient descent $\theta \leftarrow \theta - \eta g$ uses one step size for every
+# parameter, but our gradients have very different scales: $dW$ sums over a batch and 64
+# pixels, $db_h$ only over the batch. Adam keeps two running averages per parameter,
+# $$m_t = \beta_1 m_{t-1} + (1-\beta_1)g_t, \qquad v_t = \beta_2 v_{t-1} + (1-\beta_2)g_t^2,$$
+# and steps by $\eta\,\hat m_t/(\sqrt{\hat v_t} + \epsilon)$, roughly $\eta$ times the *sign* of a
+# consistent gradient, for every parameter alike. The hats undo a bias: from $m_0 = 0$,
+# $m_t = (1-\beta_1)\sum_{i=1}^t \beta_1^{t-i}g_i$, so if the $g_i$ have mean $\bar g$,
+# $$\mathbb E[m_t] = (1-\beta_1)\frac{1-\beta_1^t}{1-\beta_1}\,\bar g = (1-\beta_1^t)\,\bar g
+# \quad\Rightarrow\quad \hat m_t = \frac{m_t}{1-\beta_1^t},\qquad \hat v_t = \frac{v_t}{1-\beta_2^t}.$$
+# Without them the first step would be $(1-\beta_1)/\sqrt{1-\beta_2} \approx 3.2$ times too large: $m_1$ is ten
+# times too small, $\sqrt{v_1}$ about thirty times.
+# The library's `optim.Adam` folds these constants into the step size to save passes over
+# the arrays; here is the textbook form, two steps by hand, against it.
+
+# %%
+def adam_by_hand(params, grads_seq, lr, b1=0.9, b2=0.999, eps=1e-8):
+    """The textbook Adam on host copies: m, v, bias-corrected m_hat, v_hat, the update."""
+    p = {k: backend.to_numpy(v).copy() for k, v in params.items()}
+    m = {k: np.zeros_like(v) for k, v in p.items()}
+    v2 = {k: np.zeros_like(v) for k, v in p.items()}
+    for t, grads in enumerate(grads_seq, start=1):
+        for k in p:
+            g = backend.to_numpy(grads[k])
+            m[k] = b1 * m[k] + (1 - b1) * g
+            v2[k] = b2 * v2[k] + (1 - b2) * g * g
+            p[k] -= lr * (m[k] / (1 - b1 ** t)) / (np.sqrt(v2[k] / (1 - b2 ** t)) + eps)
+    return p
 
 
-def train(lam, X_train, n_hidden, epochs, seed, kw):
-    model = cs.ContractiveAutoencoder(64, n_hidden, lam=lam, seed=seed, **kw)
+probe = cs.ContractiveAutoencoder(64, n_hidden, lam=LAM, seed=lesson.seed, **lesson.model_kwargs())
+Xb = probe.asarray(X_train[:64])
+start = {k: probe.xp.asarray(v, copy=True) for k, v in probe.params.items()}
+opt, grads_seq = Adam(probe.params, lr=1e-2), []
+for _ in range(2):                                   # two steps: the bias correction depends on t
+    _, grads = network.loss_and_grads(probe.params, Xb, probe.spec)
+    grads_seq.append(grads)
+    opt.step(probe.params, grads)                    # updates probe.params in place
+expected = adam_by_hand(start, grads_seq, lr=1e-2)
+err_adam = max(cs.rel_error(probe.params[k], expected[k]) for k in expected)
+step1 = np.abs(adam_by_hand(start, grads_seq[:1], lr=1e-2)["W"] - backend.to_numpy(start["W"]))
+print(f"two Adam steps, library vs textbook: relative difference {err_adam:.1e}")
+print(f"the first step moves the entries of W by lr |g| / (|g| + eps): median {np.median(step1):.6f}, "
+      f"max {step1.max():.6f} (lr = 0.01: a sign step)")
+assert err_adam < 1e-12 and abs(np.median(step1) - 1e-2) < 1e-4 and step1.max() <= 1e-2 * (1 + 1e-12)
+
+# %% [markdown]
+# ## Train
+#
+# `model.fit` runs the loop: each epoch shuffles the training digits (a seeded
+# permutation drawn on the host), cuts them into batches of 64, and for each batch calls the
+# fused training step (the five matrix products of lesson 05, with the penalty's gradient
+# folded into $dA$) and Adam. It records, per epoch, the mean of the total loss and of each
+# term over the epoch's batches. We measure the model on the held-out digits before and after.
+# Expect the reconstruction to fall severalfold; whether the penalty falls depends on $\lambda$
+# (the sweep below shows what it does when nothing holds it back).
+
+# %%
+def train(lam, seed=lesson.seed):
+    model = cs.ContractiveAutoencoder(64, n_hidden, lam=lam, seed=seed, **lesson.model_kwargs())
     history = model.fit(model.asarray(X_train), epochs=epochs, batch_size=64, lr=1e-2, optimizer="adam",
                         seed=seed, progress=False)
     return model, history
 
 
-def main(backend="numpy", quick=False, seed=0, out_dir=None):
-    out = lesson_dir(out_dir, __file__)
-    kw = model_kwargs(backend)
-    n_hidden, epochs = (16, 15) if quick else (32, 80)
-    lams = [0.0, 0.1, 1.0] if quick else [0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
-    X_train, _, X_test, _ = data.load_digits(test_fraction=0.2, seed=seed)
-    print(f"train {X_train.shape}, test {X_test.shape}; 64 -> {n_hidden} sigmoid CAE, tied weights, lam = {LAM}")
+untrained = cs.ContractiveAutoencoder(64, n_hidden, lam=LAM, seed=lesson.seed, **lesson.model_kwargs())
+before = untrained.loss_terms(untrained.asarray(X_test))
+model, history = train(LAM)
+after = model.loss_terms(model.asarray(X_test))
+print(f"{epochs} epochs, batch 64, Adam lr 1e-2, lam = {LAM}. Held-out digits:")
+for name in ("reconstruction", "contractive", "total"):
+    print(f"  {name:<15} before {before[name]:8.3f}   after {after[name]:8.3f}")
+assert history["total"][-1] < history["total"][0] and after["total"] < 0.5 * before["total"]
+assert after["reconstruction"] < 0.5 * before["reconstruction"]
+gap = after["total"] / history["total"][-1]
+print(f"held-out / training loss in the last epoch: {gap:.2f} (close to 1: no overfitting at this size)")
+assert gap < 1.5
+history_png = plots.plot_history(history, lesson.figure("history.png"),
+                                          title=f"CAE, lam = {LAM}: training loss per epoch")
 
-    # %% 1. Train: each step is forward, backward of both terms, Adam update (model.fit does the loop).
-    untrained = cs.ContractiveAutoencoder(64, n_hidden, lam=LAM, seed=seed, **kw)
-    before = untrained.loss_terms(untrained.asarray(X_test))
-    model, history = train(LAM, X_train, n_hidden, epochs, seed, kw)
-    after = model.loss_terms(model.asarray(X_test))
-    print(f"{epochs} epochs, batch 64, Adam lr 1e-2. On the held-out digits:")
-    for name in ("reconstruction", "contractive", "total"):
-        print(f"  {name:<15} before {before[name]:8.3f}   after {after[name]:8.3f}")
-    assert history["total"][-1] < history["total"][0] and after["total"] < 0.5 * before["total"]
-    figures = [plots.plot_history(history, os.path.join(out, "loss_curves.png"), title=f"CAE, lam = {LAM}"),
-               plots.plot_filters_and_reconstructions(model, X_test, os.path.join(out, "filters.png"),
-                                                      n_filters=n_hidden, n_examples=10)]
+# %% [markdown]
+# ## What $\lambda$ trades, derived
+#
+# Let $\theta_1$ minimise $R + \lambda_1 P$ and $\theta_2$ minimise $R + \lambda_2 P$, with
+# $\lambda_1 < \lambda_2$ ($R$: reconstruction, $P$: penalty; write $R_i = R(\theta_i)$, $P_i = P(\theta_i)$).
+# Each minimiser is at least as good as the other's parameters for its own loss:
+# $$R_1 + \lambda_1 P_1 \le R_2 + \lambda_1 P_2, \qquad R_2 + \lambda_2 P_2 \le R_1 + \lambda_2 P_1 .$$
+# Add the two inequalities; the $R$'s cancel:
+# $$(\lambda_2 - \lambda_1)(P_2 - P_1) \le 0 \quad\Rightarrow\quad P_2 \le P_1,$$
+# and putting that back into the first inequality, $R_1 - R_2 \le \lambda_1(P_2 - P_1) \le 0$, so $R_2 \ge R_1$.
+# **A larger $\lambda$ never buys a larger penalty and never a smaller reconstruction error.**
+# The proof is about exact minimisers; Adam for a fixed budget only approximates them, so
+# the sweep below checks the ends and the overall trend rather than every neighbouring pair.
+# Same data, seed and epochs for every $\lambda$; both terms measured on the held-out digits
+# (the penalty is measured for $\lambda = 0$ too, where training ignores it).
 
-    # %% 2. Sweep lam: same data, seed and epochs; measure both terms on the held-out digits.
-    rec, pen = [], []
-    print(f"\n{'lam':>6} {'test bce':>9} {'test mean ||J_h(x)||_F^2':>26}")
-    for lam in lams:
-        m = model if lam == LAM else train(lam, X_train, n_hidden, epochs, seed, kw)[0]
-        terms = m.loss_terms(m.asarray(X_test))               # "contractive" is measured even when lam = 0
-        rec.append(terms["reconstruction"]); pen.append(terms["contractive"])
-        print(f"{lam:>6g} {rec[-1]:>9.3f} {pen[-1]:>26.3f}")
-    print("Larger lam: a code less sensitive to its input (smaller ||J_h(x)||_F^2), paid for in reconstruction.")
-    assert pen[-1] < 0.5 * pen[0], "the largest lam should at least halve the penalty"
-    assert rec[-1] > rec[0], "contraction is paid for in reconstruction error"
-    assert np.corrcoef(np.log(np.array(lams[1:])), np.array(pen[1:]))[0, 1] < 0   # the trend, not just the ends
-    figures.append(plots.plot_panels([
-        {"series": {"test bce": (lams, rec)}, "xscale": "symlog", "linthresh": min(lams[1:]), "xticks": lams,
-         "xlabel": "lam (symlog axis: 0 at the left)", "ylabel": "mean bce per digit", "title": "reconstruction error"},
-        {"series": {"test mean ||J_h(x)||_F^2": (lams, pen, "o-C1")}, "xscale": "symlog", "linthresh": min(lams[1:]), "xticks": lams,
-         "yscale": "log", "xlabel": "lam (symlog axis: 0 at the left)", "ylabel": "mean ||J_h(x)||_F^2",
-         "title": "contractive penalty"}], os.path.join(out, "lam_sweep.png"),
-        suptitle=f"64->{n_hidden} sigmoid CAE, {epochs} epochs, held-out digits"))
+# %%
+models = {LAM: model}
+rec, pen = [], []
+print(f"{'lam':>6} {'held-out bce':>13} {'held-out mean ||J(x)||_F^2':>27}")
+for lam in lams:
+    if lam not in models:
+        models[lam] = train(lam)[0]
+    terms = models[lam].loss_terms(models[lam].asarray(X_test))
+    rec.append(terms["reconstruction"])
+    pen.append(terms["contractive"])
+    print(f"{lam:>6g} {rec[-1]:>13.3f} {pen[-1]:>27.3f}")
+print(f"untrained: penalty {before['contractive']:.3f}. Without the penalty (lam = 0) training raised it to "
+      f"{pen[0]:.3f}; lam = {LAM} held it at {pen[lams.index(LAM)]:.3f}; lam = {lams[-1]:g} cut it to {pen[-1]:.3f}")
+assert pen[0] > before["contractive"] > pen[-1]
+assert pen[-1] < 0.5 * pen[0], "the largest lam should at least halve the penalty"
+assert rec[-1] > rec[0], "contraction is paid for in reconstruction error"
+if len(lams) > 3:                                             # the trend over the whole sweep
+    assert np.corrcoef(np.log(lams[1:]), np.log(pen[1:]))[0, 1] < -0.8
+    assert np.corrcoef(np.log(lams[1:]), rec[1:])[0, 1] > 0.5
+sweep_png = plots.plot_panels([
+    {"series": {"reconstruction (bce)": (lams, rec)}, "xscale": "symlog", "linthresh": min(lams[1:]),
+     "xticks": lams, "xlabel": "lam (symlog axis: 0 at the left)", "ylabel": "held-out bce per digit",
+     "title": "reconstruction rises with lam"},
+    {"series": {"penalty": (lams, pen, "o-C1")}, "xscale": "symlog", "linthresh": min(lams[1:]), "xticks": lams,
+     "yscale": "log", "xlabel": "lam (symlog axis: 0 at the left)", "ylabel": r"held-out mean $\|J(x)\|_F^2$",
+     "title": "the penalty falls with lam"},
+    {"series": {"trade-off": (pen, rec, "-C7"),
+                **{f"lam = {lam:g}": ([p], [r], "o") for lam, p, r in zip(lams, pen, rec)}},
+     "xlabel": r"held-out mean $\|J(x)\|_F^2$", "ylabel": "held-out bce per digit",
+     "title": "the trade-off curve"}],
+    lesson.figure("lam_sweep.png"), suptitle=f"64 -> {n_hidden} sigmoid CAE, {epochs} epochs, held-out digits",
+    width=4.6)
 
-    headline = (f"lam={LAM}: test bce {before['reconstruction']:.1f} -> {after['reconstruction']:.1f} in {epochs} epochs; "
-                f"lam {lams[0]:g} -> {lams[-1]:g}: penalty {pen[0]:.1f} -> {pen[-1]:.2f}, bce {rec[0]:.1f} -> {rec[-1]:.1f}")
-    return {"headline": headline, "figures": figures, "history": history, "before": before, "after": after,
-            "lams": lams, "test_reconstruction": rec, "test_penalty": pen}
+# %% [markdown]
+# ## What the models look like
+#
+# Rows of $W$ are the encoder's filters: unit $k$ responds to $W_k\cdot x$. Below, the filters
+# of the smallest, the chosen and the largest $\lambda$ (red positive, blue negative, one colour
+# scale per row), then ten held-out digits and their reconstructions by the same three
+# models. Watch the filters of the largest $\lambda$: the penalty $\sum_k s'(a_k)^2 q_k$ can be
+# lowered by shrinking $q_k = \|W_k\|^2$ or by pushing units into saturation where $s' \approx 0$,
+# and either costs detail in the reconstructions.
 
+# %%
+shown = [lams[0], LAM, lams[-1]]
+filters_png = plots.plot_image_stack(
+    [(f"filters (rows of W), lam = {lam:g}", backend.to_numpy(models[lam].params["W"]), True) for lam in shown],
+    lesson.figure("filters.png"), n_cols=16)
+examples = X_test[:10]
+recon_png = plots.plot_image_stack(
+    [("held-out digits x", examples, False)]
+    + [(f"reconstructions r, lam = {lam:g} (bce {rec[lams.index(lam)]:.1f})",
+        backend.to_numpy(models[lam].reconstruct(models[lam].asarray(examples))), False) for lam in shown],
+    lesson.figure("reconstructions.png"), n_cols=10, tile=0.55)
 
-if __name__ == "__main__":
-    run_lesson_cli(main, __doc__)
+# %% [markdown]
+# ## Questions
+#
+# **Question 1.** With a *linear* encoder the penalty is $\|W\|_F^2$ (lesson 05). What does the
+# $\lambda$ sweep then become, in words you know from linear regression?
+#
+# **Question 2.** The table measures the penalty of the $\lambda = 0$ model too. Why is it the
+# largest, even though nothing in that model's training pushed it up on purpose?
+#
+# **Question 3.** The derivation says $P$ never rises with $\lambda$ *at the optimum*. Name two
+# reasons a finite Adam run could break a neighbouring pair, and how you would test which one it was.
+
+# %%
+headline = (f"lam={LAM}: held-out bce {before['reconstruction']:.1f} -> {after['reconstruction']:.1f} in {epochs} "
+            f"epochs; lam {lams[0]:g} -> {lams[-1]:g}: penalty {pen[0]:.2f} -> {pen[-1]:.3f}, "
+            f"bce {rec[0]:.1f} -> {rec[-1]:.1f}")
+lesson.finish(headline, {"adam_error": err_adam, "before": before, "after": after, "history": history,
+                         "lams": lams, "test_reconstruction": rec, "test_penalty": pen, "generalisation_gap": gap})
+
+# %% [markdown]
+# ## Answers
+#
+# **1.** Ridge (L2) regularisation, i.e. weight decay, of a linear autoencoder: a larger $\lambda$
+# shrinks the weights, and the reconstruction degrades smoothly. All the interesting behaviour of a
+# CAE comes from the $s'(a)^2$ factor, which a linear encoder does not have.
+#
+# **2.** Reconstruction wants large weights: an 8x8 digit must be encoded in detail by 16-32 units,
+# and bigger $W$ rows give sharper, more informative responses, so $q_k$ grows; the units also
+# sit in their sensitive middle range ($s'$ near its maximum $1/4$), where small input changes
+# move the code most. Without a counterweight the code is as sensitive as reconstruction finds useful.
+#
+# **3.** (a) The runs are not at their optima: a fixed number of epochs stops each at a different
+# distance from it; test by training longer and seeing whether the pair reorders. (b) Seed noise:
+# the minibatch order and the initialisation differ in effect between runs; test with several seeds
+# and compare the difference with the seed-to-seed spread. (A third: the numbers are measured on
+# held-out digits, while the inequality holds on the training set.)

@@ -1,114 +1,263 @@
-"""Lesson 09 - run the same code on CuPy: the backend switch, float32 vs float64, CPU vs GPU speed.
+# %% [markdown]
+# # Lesson 09 - Run on CuPy
+#
+# Every lesson so far ran on NumPy. A classroom with GPUs should not need a second
+# copy of the code, and with this library it does not: `backend="cupy"` is the only
+# change. This lesson explains why that works (the Python **array API standard**,
+# and randomness kept on the host), proves that the GPU computes the same numbers as
+# the CPU, says what float32 costs, and measures what a GPU changes, with a timing
+# method that gives the same answer from one run to the next.
+#
+# No GPU here? The lesson says so, and runs everything else against a stand-in for a
+# GPU: `array_api_strict` on its `Device("device1")`, which, like a CuPy array, refuses
+# any silent conversion to NumPy. To run the GPU part, on a machine with an NVIDIA GPU:
+#
+#     python -m pip install -r requirements.txt cupy-cuda12x     # cupy-cuda13x for CUDA 13 drivers
+#     python lessons/09_run_on_cupy.py --backend cupy
+#
+# **You need** lessons 01-07.
 
-What you will do: build the same CAE on NumPy and on CuPy with one keyword
-(backend="cupy"), check that both start from the same weights and compute the
-same loss and gradients, compare float32 with float64, and time a training
-step (loss_and_grads) on each: a small CPU vs GPU speed table.
-What you will learn: why the library never calls np.* on its arrays (it takes
-its namespace from the inputs: the array API standard); why randomness lives
-on the host (same seed, same numbers, any device); what float32 costs in
-accuracy and buys in speed; that a GPU needs big batches and layers to pay off.
-What you need: lessons 01-07; an NVIDIA GPU and CuPy for the GPU part. On a
-machine without them the lesson says so, explains how to install CuPy, runs
-the NumPy float32/float64 part, and ends cleanly.
+# %%
+from lessons._common import start_lesson
 
-Run:  python lessons/09_run_on_cupy.py [--quick] [--backend numpy|cupy] [--out DIR]
-GPU:  python -m pip install cupy-cuda12x   (cupy-cuda13x for CUDA 13 drivers), then --backend cupy
-"""
-# %% Setup: when run as a file, make the repository root importable
-if __package__ in (None, ""):
-    import os
-    import sys
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+lesson = start_lesson(
+    "09_run_on_cupy", "Lesson 09 - Run on CuPy",
+    learn=["why one code base runs on NumPy and CuPy: the namespace comes from the arrays (array API)",
+           "why randomness lives on the host: the same seed gives the same weights on every device",
+           "what float32 costs in accuracy",
+           "a time model of a training step, and how to time it so the numbers repeat"],
+    need="lessons 01-07; an NVIDIA GPU with CuPy for the GPU part")
 
-import os
+import contextlib
+import time
 
 import numpy as np
 
 import cae_scratch as cs
-from cae_scratch import backend as cb, data, plots
-from cae_scratch.bench import median_seconds
-from lessons._common import lesson_dir, model_kwargs, run_lesson_cli
+from cae_scratch import backend, data, plots
+from cae_scratch.model import model_kwargs
 
-HOW_TO = """CuPy is not usable here: cs.cupy_usable() is False (no cupy package, no NVIDIA GPU, or no working driver).
-To run this lesson on a GPU machine:
-    python -m pip install -r requirements.txt cupy-cuda12x     # cupy-cuda13x for CUDA 13 drivers
-    python lessons/09_run_on_cupy.py --backend cupy            # or: python -m lessons --backend cupy
-The rest of the code does not change: backend="cupy" is the only switch."""
+usable = cs.cupy_usable()
+if usable:
+    other = "cupy"
+elif lesson.backend not in ("numpy", "cupy"):
+    other = lesson.backend                       # the backend asked for, e.g. array_api_strict
+else:
+    other = "array_api_strict:device1"           # the stand-in: off-host, refuses implicit NumPy conversion
+print(f"CuPy usable: {usable}." + ("" if usable else
+      " (No cupy package, no NVIDIA GPU, or no working driver: the GPU part is skipped.)"))
+print(f"The other backend in this lesson: {other}")
+X_digits = data.load_digits()[:256]
+
+# %% [markdown]
+# ## One code base, many array libraries
+#
+# NumPy, CuPy, PyTorch and others implement a common standard of array functions (the
+# Python array API). Library code that asks its *inputs* which namespace they belong to, and then
+# only calls functions of that namespace, runs unchanged on all of them:
+#
+#     xp = backend.namespace(X, W)          # numpy, cupy, array_api_strict, ...
+#     A = X @ W.T + b_h
+#     q = xp.sum(W * W, axis=1)             # a function of xp, not np.sum, not W.sum()
+#
+# The one thing such code must never do is call `np.` on its arrays: on a GPU array that either
+# raises or, worse, silently copies the array to the host and back. Values leave the device only
+# where we ask: `float(...)` for a scalar, `backend.to_numpy` for an array. The stand-in enforces
+# exactly this rule, so a machine without a GPU still catches every violation.
+
+# %%
+m_other = cs.ContractiveAutoencoder(64, 32, lam=0.1, seed=lesson.seed, **model_kwargs(other))
+Xo = m_other.asarray(X_digits)                        # the data moved once, explicitly
+print(f"X lives in {backend.backend_name(backend.namespace(Xo))}, on device {backend.device_of(Xo)}")
+off_host = usable or other == "array_api_strict:device1"
+try:
+    np.asarray(Xo)
+    refused = None
+except (TypeError, RuntimeError, ValueError) as e:   # CuPy: TypeError; array_api_strict: RuntimeError
+    refused = f"{type(e).__name__}: {e}"
+print(f"np.asarray(X) on this backend: {'refused (' + refused + ')' if refused else 'allowed (a host array)'}")
+assert (refused is not None) == off_host
+print(f"backend.to_numpy(X) is the explicit way: {type(backend.to_numpy(Xo)).__name__} {backend.to_numpy(Xo).shape}")
+
+# %% [markdown]
+# ## The same numbers on every backend
+#
+# Initial weights are drawn by one seeded NumPy generator on the host, in float64, then cast and
+# moved: the same seed gives bit-identical initial weights on any device. (A GPU random generator
+# would give different numbers from NumPy's for the same seed, and a lesson's results would change
+# with the hardware.) From there both backends run the same arithmetic, so loss and gradients agree to
+# rounding; the matrix products may add in a different order, so not bit for bit. We compare the
+# weights, the loss, every gradient (to $10^{-10}$), and the weights after two epochs of training (to
+# $10^{-8}$: each of the 46 steps starts from the last one's slightly different weights).
+
+# %%
+m_np = cs.ContractiveAutoencoder(64, 32, lam=0.1, seed=lesson.seed)
+loss_np, g_np = m_np.loss_and_grads(X_digits)
+loss_o, g_o = m_other.loss_and_grads(Xo)
+parity = {"initial W": cs.rel_error(m_np.params["W"], m_other.params["W"]),
+          "loss": abs(loss_np - loss_o) / loss_np,
+          "gradients": max(cs.rel_error(g_np[k], g_o[k]) for k in g_np)}
+for m, X in ((m_np, X_digits), (m_other, Xo)):
+    m.fit(X, epochs=2, batch_size=64, lr=1e-2, seed=lesson.seed, progress=False)
+parity["W after 2 epochs"] = cs.rel_error(m_np.params["W"], m_other.params["W"])
+for k, v in parity.items():
+    print(f"  numpy vs {other}: {k:<17} relative difference {v:.1e}")
+assert parity["initial W"] == 0.0 and max(parity["loss"], parity["gradients"]) < 1e-10
+assert parity["W after 2 epochs"] < 1e-8             # 46 Adam steps may grow rounding differences a little
+
+# %% [markdown]
+# ## float32: what it costs
+#
+# float32 keeps 24 significant bits: a relative rounding of $\varepsilon_{32}/2 \approx 6\times10^{-8}$ per operation,
+# against $1.1\times10^{-16}$ in float64. Our loss sums $64$ pixels and $B = 256$ examples; rounding errors of a
+# sum of $n$ terms grow like $\sqrt n\,\varepsilon$ at random and at worst like $n\varepsilon$, so expect the float32
+# loss to differ from float64 by roughly $10^{-7}$ to $10^{-5}$ relative, and the gradients, which
+# subtract nearby numbers ($r - x$), by a bit more. Fine for training; useless for a $10^{-7}$
+# gradient check (lesson 06).
+
+# %%
+m64 = cs.ContractiveAutoencoder(64, 32, lam=0.1, seed=lesson.seed, dtype="float64", **model_kwargs(other))
+m32 = cs.ContractiveAutoencoder(64, 32, lam=0.1, seed=lesson.seed, dtype="float32", **model_kwargs(other))
+l64, g64 = m64.loss_and_grads(m64.asarray(X_digits))
+l32, g32 = m32.loss_and_grads(m32.asarray(X_digits))
+loss_diff = abs(l32 - l64) / l64
+grad_diff = max(cs.rel_error(g32[k], g64[k]) for k in g64)
+print(f"float32 vs float64 on {other}: loss {l32:.7f} vs {l64:.7f} (relative {loss_diff:.1e}), "
+      f"gradients {grad_diff:.1e}; float32 gradients stay float32: {backend.dtype_name(g32['W'])}")
+assert backend.dtype_name(g32["W"]) == "float32" and 1e-9 < loss_diff < 1e-5 and grad_diff < 1e-4
+
+# %% [markdown]
+# ## What a GPU changes: a time model
+#
+# One training step of a tied CAE is five matrix products of size $B\times n_v\times n_h$ (lesson 05: $XW^\top$,
+# $HW$, $H^\top dZ$, $dZ\,W^\top$, $dA^\top X$), $2Bn_vn_h$ floating-point operations each, plus about thirty
+# element-wise passes. A simple model of its time is
+# $$t_{\text{step}} \approx \frac{10\,B\,n_v\,n_h}{F} + n_{\text{kernels}}\, t_{\text{launch}},$$
+# with $F$ the sustained FLOP rate. On a CPU core $F$ is tens of GFLOP/s and launches are free; on
+# a GPU $F$ is tens of TFLOP/s but each kernel launch costs microseconds and the host must queue
+# them. At $B = 256$, $784 \to 1000$ the products are 2 GFLOP: tens of milliseconds on one CPU core, 0.04 ms of
+# arithmetic on an H100, where some thirty launches of ~10-50 us each dominate. So the GPU's advantage
+# **grows with the size of the step**, and for small layers it can vanish.
+#
+# ## Timing that repeats
+#
+# A step's time on a shared machine varies: other processes, frequency scaling, idle BLAS
+# threads spinning. Load only ever *adds* time, so we time blocks of calls and keep the
+# **minimum** over blocks of the per-call time: the best the hardware did, the number most
+# robust to load. CPU code runs its BLAS on **one thread** (threadpoolctl), so the comparison is a
+# GPU against one CPU core, stated as such; on a GPU each block ends with a synchronisation (kernels
+# run asynchronously, and an unsynchronised clock measures only the queuing). What we time is one
+# `loss_and_grads` call: the forward pass and both backward paths, without the optimizer's update.
+
+# %%
+try:
+    from threadpoolctl import threadpool_limits
+    one_thread, threads_note = (lambda: threadpool_limits(limits=1)), "CPU BLAS on 1 thread"
+except ImportError:                                  # threadpoolctl comes with scikit-learn; without it, say so
+    one_thread, threads_note = contextlib.nullcontext, "CPU BLAS on its default threads"
 
 
-def step_seconds(model, X, repeats):
-    """Median wall time of one loss_and_grads; synchronize so queued GPU work is counted."""
-    timed = median_seconds({"step": lambda: model.loss_and_grads(X)}, repeats,
-                           sync=lambda: cb.synchronize(model.xp), warmup=1)   # warm-up: kernel compilation
-    return timed["step"]
+def seconds_per_call(fn, sync, calls, blocks):
+    """min over ``blocks`` of (time of ``calls`` calls) / calls, after one warm-up call."""
+    fn()
+    sync()
+    best = float("inf")
+    for _ in range(blocks):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        sync()
+        best = min(best, (time.perf_counter() - t0) / calls)
+    return best
 
 
-def main(backend="numpy", quick=False, seed=0, out_dir=None):
-    out = lesson_dir(out_dir, __file__)
-    usable = cs.cupy_usable()
-    # the "other" backend: the GPU when there is one, else the one asked for (e.g. array_api_strict)
-    other = "cupy" if usable else (backend if backend not in ("numpy", "cupy") else None)
-    if not usable:
-        print(HOW_TO)
-        print(f"Running {'the NumPy float32/float64 part' if other is None else 'the same steps on ' + other} now.\n")
-    X_digits = data.load_digits()[:256]
+sizes = [(64, 784, 128), (256, 784, 512)] if lesson.quick else [(64, 784, 128), (256, 784, 512), (256, 784, 1000)]
+calls, blocks = (2, 6) if lesson.quick else (5, 7)
+rows = {}                                            # (backend dtype) -> [seconds per size]
+for name in ("numpy", other):
+    for dtype in ("float64", "float32"):
+        label = f"{name.split(':')[0]} {dtype}"
+        rows[label] = []
+        for B, n_v, n_h in sizes:
+            m = cs.ContractiveAutoencoder(n_v, n_h, lam=0.1, seed=lesson.seed, dtype=dtype,
+                                          **model_kwargs(name))
+            Xb = m.asarray(np.random.default_rng(lesson.seed).random((B, n_v)))
+            with one_thread():                       # CPU BLAS on one thread (no effect on a GPU's kernels)
+                rows[label].append(seconds_per_call(lambda: m.loss_and_grads(Xb), lambda: backend.synchronize(m.xp),
+                                                    calls, blocks))
+gflop = [10 * B * n_v * n_h / 1e9 for B, n_v, n_h in sizes]
+print(f"one loss_and_grads (forward + both backward paths, no update), min of {blocks} blocks of {calls} "
+      f"calls; {threads_note}")
+width = max(len(k) for k in rows) + 1
+print(f"{'B x n_v x n_h':>14} {'GFLOP':>6} " + " ".join(f"{k:>{width}}" for k in rows))
+for i, (B, n_v, n_h) in enumerate(sizes):
+    print(f"{f'{B}x{n_v}x{n_h}':>14} {gflop[i]:6.2f} " + " ".join(f"{f'{1e3 * rows[k][i]:.2f} ms':>{width}}" for k in rows))
+if not usable:
+    print(f"({other} is NumPy underneath plus checks: its times say nothing about a GPU.)")
+assert all(np.isfinite(t) and t > 0 for ts in rows.values() for t in ts)   # every configuration ran
 
-    # %% 1. The backend switch: one keyword; the same seed draws the same weights on the host for every backend.
-    parity = None
-    if other is not None:
-        m_np = cs.ContractiveAutoencoder(64, 32, lam=0.1, seed=seed)
-        m_other = cs.ContractiveAutoencoder(64, 32, lam=0.1, seed=seed, **model_kwargs(other))
-        loss_np, g_np = m_np.loss_and_grads(X_digits)
-        loss_other, g_other = m_other.loss_and_grads(m_other.asarray(X_digits))   # data moved once, explicitly
-        parity = max([cs.rel_error(m_np.params["W"], m_other.params["W"]), abs(loss_np - loss_other) / loss_np]
-                     + [cs.rel_error(g_np[k], g_other[k]) for k in g_np])
-        print(f"backend='numpy' vs backend={other!r}: same initial W, loss {loss_np:.12f} vs {loss_other:.12f},"
-              f" max relative difference (weights, loss, gradients) {parity:.0e}")
-        assert parity < 1e-10
+# %% [markdown]
+# The numbers above are *this run's* measurements, not constants. What they show, worded so that it
+# holds wherever the lesson runs: the step costs more as the products grow (the time model's first
+# term), and the ratio of one backend to another depends on the size, so a single "speed-up" without
+# its size means little. The figure plots milliseconds per step and the achieved GFLOP/s against the
+# step's size. The time model predicts what to look for: on a GPU the GFLOP/s should climb by orders
+# of magnitude with size (launch-bound at first); on one CPU core they rise by a small factor only, as
+# the fixed costs of a call (Python, the element-wise passes) are spread over more arithmetic.
 
-    # %% 2. float32 vs float64 (NumPy): about 7 significant digits instead of 16.
-    m64 = cs.ContractiveAutoencoder(64, 32, lam=0.1, seed=seed, dtype="float64")
-    m32 = cs.ContractiveAutoencoder(64, 32, lam=0.1, seed=seed, dtype="float32")
-    l64, g64 = m64.loss_and_grads(X_digits)
-    l32, g32 = m32.loss_and_grads(X_digits)                   # float64 input is cast once to float32
-    loss_diff = abs(l32 - l64) / l64
-    grad_diff = max(cs.rel_error(g32[k], g64[k]) for k in g64)
-    print(f"float32 vs float64: loss {l32:.7f} vs {l64:.7f} (relative {loss_diff:.0e}), gradients {grad_diff:.0e}."
-          " Fine for training; gradient checks need float64 (lesson 06).")
-    assert cb.dtype_name(g32["W"]) == "float32" and loss_diff < 1e-5 and grad_diff < 1e-4
+# %%
+largest = -1
+assert all(ts[largest] > ts[0] for ts in rows.values()), "17x the arithmetic should take longer"
+speedup = {k: rows["numpy float64"][largest] / ts[largest] for k, ts in rows.items()}
+print(f"at {sizes[largest]}: time of numpy float64 / time of ... " +
+      ", ".join(f"{k} {v:.2f}x" for k, v in speedup.items()))
+times_png = plots.plot_panels([
+    {"series": {k: (gflop, [1e3 * t for t in ts], "o-") for k, ts in rows.items()},
+     "xscale": "log", "yscale": "log", "xlabel": "GFLOP per step (5 products)", "ylabel": "ms per loss_and_grads",
+     "title": f"time per step (min of {blocks} blocks)"},
+    {"series": {k: (gflop, [g / t for g, t in zip(gflop, ts)], "o-") for k, ts in rows.items()},
+     "xscale": "log", "yscale": "log", "xlabel": "GFLOP per step (5 products)", "ylabel": "achieved GFLOP/s",
+     "title": "throughput: what each backend sustains"}],
+    lesson.figure("step_times.png"), suptitle=f"one loss_and_grads (forward + backward, no update); {threads_note}",
+    width=5.6, height=4.2)
 
-    # %% 3. Speed: one training step on an MNIST-sized layer (random pixels), median of several.
-    B, n_visible, n_hidden = (128, 784, 128) if quick else (256, 784, 512)
-    X_big = np.random.default_rng(seed).random((B, n_visible))
-    rows = []
-    for name in ["numpy"] + ([other] if other else []):
-        for dtype in ("float64", "float32"):
-            m = cs.ContractiveAutoencoder(n_visible, n_hidden, lam=0.1, seed=seed, dtype=dtype, **model_kwargs(name))
-            rows.append((f"{name} {dtype}", step_seconds(m, m.asarray(X_big), 3 if quick else 10)))
-    base = rows[0][1]
-    print(f"\none loss_and_grads, B = {B}, {n_visible} -> {n_hidden}:")
-    print(f"{'backend, dtype':<32} {'ms':>8} {'speed-up vs numpy float64':>27}")
-    for label, sec in rows:
-        print(f"{label:<32} {1e3 * sec:>8.2f} {base / sec:>27.1f}")
-    figure = plots.plot_bars([r[0] for r in rows], [1e3 * r[1] for r in rows], os.path.join(out, "step_times.png"),
-                             ylabel="ms per loss_and_grads (median)", yscale="linear",
-                             title=f"one training step, B = {B}, {n_visible} -> {n_hidden}")
-    times = {label: sec for label, sec in rows}
+# %% [markdown]
+# ## Questions
+#
+# **Question 1.** A student adds `np.clip(R, 1e-7, 1 - 1e-7)` to the loss to "avoid log(0)". What
+# happens on NumPy, on CuPy, and on the stand-in? (And why is the clip unnecessary here?)
+#
+# **Question 2.** Using the time model with a launch cost of 20 us, 30 kernels and $F = 20$ TFLOP/s,
+# from what $B$ (at $784 \to 1000$) is the GPU step dominated by arithmetic rather than launches?
+#
+# **Question 3.** Why keep the **minimum** over blocks rather than the mean, and when would the minimum
+# mislead you?
 
-    if usable:
-        best_gpu = min(times["cupy float64"], times["cupy float32"])
-        headline = (f"CuPy matches NumPy to {parity:.0e}; step {1e3 * base:.1f} ms (numpy f64) vs "
-                    f"{1e3 * best_gpu:.2f} ms (GPU): {base / best_gpu:.0f}x; float32 loss differs by {loss_diff:.0e}")
-    else:
-        why = "CuPy not usable here (no GPU or no cupy): GPU part skipped"
-        headline = (f"{why}; numpy float32 step {base / times['numpy float32']:.1f}x the speed of float64, "
-                    f"loss differs by {loss_diff:.0e}" + (f"; {other} matches numpy to {parity:.0e}" if other else ""))
-    print("\n" + headline)
-    return {"headline": headline, "figures": [figure], "cupy_usable": usable, "other_backend": other,
-            "parity": parity, "float32_loss_difference": loss_diff, "float32_grad_difference": grad_diff,
-            "step_seconds": times}
+# %%
+gpu_part = "GPU part ran" if usable else "CuPy is not usable here, GPU part skipped"
+headline = (f"{gpu_part}; numpy vs {other}: max relative difference {max(parity.values()):.0e} "
+            f"(after 2 epochs {parity['W after 2 epochs']:.0e}); float32 loss differs by {loss_diff:.0e}; "
+            f"at {sizes[largest][0]}x{sizes[largest][1]}x{sizes[largest][2]} "
+            + ", ".join(f"{k} {1e3 * ts[largest]:.1f} ms" for k, ts in rows.items()))
+lesson.finish(headline, {"cupy_usable": usable, "other_backend": other, "parity": parity, "refused": refused,
+                         "float32_loss_difference": loss_diff, "float32_grad_difference": grad_diff,
+                         "sizes": sizes, "step_seconds": rows, "threads": threads_note})
 
-
-if __name__ == "__main__":
-    run_lesson_cli(main, __doc__)
+# %% [markdown]
+# ## Answers
+#
+# **1.** On NumPy it works. On CuPy it depends on the function: CuPy implements NumPy's dispatch
+# protocol for many functions (so `np.clip` may quietly return a CuPy array) but refuses implicit
+# conversion with a TypeError for the rest (`np.asarray`, functions it does not dispatch). Code whose
+# correctness depends on which NumPy function it happened to call is fragile. The stand-in raises at
+# once (it has no dispatch), which is the point of testing on it. The clip is unnecessary because the loss
+# is computed from the logits $z$ with $\operatorname{softplus}(z) - xz$ (lesson 02): it never takes $\log r$.
+#
+# **2.** Launches: $30 \times 20\,\mu s = 0.6$ ms. Arithmetic: $10B\cdot784\cdot1000 / (2\times10^{13})$ s
+# $= 0.39B\,\mu s$. They are equal at $B \approx 1500$: below that, a bigger batch is almost free on the
+# GPU, which is why GPU training uses large batches (and why fusing element-wise kernels pays off).
+#
+# **3.** Interference from other processes only adds time, so the minimum is the closest to the code's
+# own cost, and it repeats between runs where a mean drifts with the load. It misleads when the real
+# workload cannot reach the best case: a cold cache, memory that is paged in on first use, a GPU that
+# throttles when it heats up. For those, report the median of many blocks beside the minimum.

@@ -53,3 +53,27 @@ def tile_images(images, n_cols):
         r, c = divmod(i, n_cols)
         tile[r * (side + 1):r * (side + 1) + side, c * (side + 1):c * (side + 1) + side] = img.reshape(side, side)
     return tile
+
+
+def format_value(v):
+    """A bar label with enough digits: 3 significant digits, trailing zeros kept (1.00, 0.333, 110),
+    scientific below 1e-3 and from 1e4 on (1.23e-10)."""
+    v = float(f"{float(v):.3g}")                         # round first: 9.9996 -> 10.0, not "10.00"
+    if v == 0.0 or not math.isfinite(v):
+        return f"{v:g}"
+    if 1e-3 <= abs(v) < 1e4:
+        return f"{v:.{max(0, 2 - math.floor(math.log10(abs(v))))}f}"
+    return f"{v:.2e}"
+
+
+def plain_log_labels(draw):
+    """Decorate a figure function so that its log axes read 40, 0.5, 2000 (not 4x10^1) between 1e-3 and 1e4:
+    matplotlib's log formatter writes exponents only beyond ``axes.formatter.min_exponent``."""
+    import functools
+
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs):
+        import matplotlib
+        with matplotlib.rc_context({"axes.formatter.min_exponent": 4}):
+            return draw(*args, **kwargs)
+    return drawn

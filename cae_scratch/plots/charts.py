@@ -5,27 +5,34 @@ import math
 
 import numpy as np
 
-from ._figure import plain_log_axis, plain_number, pyplot, save_figure
+from ._figure import format_value, plain_log_axis, plain_log_labels, plain_number, pyplot, save_figure
 
 
 def plot_history(history, path, title="training"):
-    """PNG of the per-epoch loss terms (log scale)."""
+    """PNG of the per-epoch loss terms with whole-number epoch ticks, and the penalty (measured at
+    lam = 0 too) in its own panel when the history has it."""
     plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    from matplotlib.ticker import MaxNLocator
+    penalty = np.asarray(history["contractive"], float)
+    has_penalty = bool(np.all(np.isfinite(penalty)))
+    fig, axes = plt.subplots(1, 2 if has_penalty else 1, figsize=(10 if has_penalty else 5.4, 3.6), squeeze=False)
     epochs = history["epoch"]
-    axes[0].plot(epochs, history["total"], label="total")
-    axes[0].plot(epochs, history["reconstruction"], label="reconstruction")
-    axes[0].set(xlabel="epoch", ylabel="loss (mean over examples)", title=title)
-    axes[0].legend()
-    axes[1].plot(epochs, history["contractive"], color="C2")
-    axes[1].set(xlabel="epoch", ylabel=r"mean $\|J_h(x)\|_F^2$", title="contractive penalty")
+    ax = axes[0, 0]
+    ax.plot(epochs, history["total"], label="total")
+    ax.plot(epochs, history["reconstruction"], "--", label="reconstruction (bce)")
+    ax.set(xlabel="epoch", ylabel="loss (mean over examples)", title=title)
+    ax.legend(fontsize=8)
+    if has_penalty:
+        axes[0, 1].plot(epochs, penalty, color="C2")
+        axes[0, 1].set(xlabel="epoch", ylabel=r"mean $\|J_h(x)\|_F^2$", title="contractive penalty (without lam)")
+    for a in axes.flat:
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))
+        a.grid(True, alpha=0.3)
     fig.tight_layout()
     return save_figure(fig, path)
 
 
-# ---- general helpers for lessons: line panels, bar charts, image panels -------------------------
-
-
+@plain_log_labels
 def plot_panels(panels, path, suptitle=None, width=5.2, height=3.8):
     """PNG with one axes per panel, side by side.
 
@@ -60,22 +67,27 @@ def plot_panels(panels, path, suptitle=None, width=5.2, height=3.8):
 
 
 def plot_bars(labels, values, path, ylabel, title, yscale="log", hlines=None, colors=None):
-    """PNG bar chart, each bar annotated with its value; ``hlines`` {label: y} draws reference lines."""
+    """PNG bar chart, each bar labelled with ``format_value``; ``hlines`` {label: y} draws reference lines."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(labels) + 2), 4.2))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.2 * len(labels) + 2), 4.4))
     values = np.asarray(values, float)
     bars = ax.bar(range(len(labels)), values, color=colors or [f"C{i % 10}" for i in range(len(labels))])
     for bar, v in zip(bars, values):
-        ax.annotate(f"{v:.2g}", (bar.get_x() + bar.get_width() / 2, v), ha="center", va="bottom", fontsize=8)
+        ax.annotate(format_value(v), (bar.get_x() + bar.get_width() / 2, v), ha="center", va="bottom", fontsize=8)
     for i, (label, y) in enumerate((hlines or {}).items()):
         ax.axhline(y, ls="--", lw=1, color=f"C{7 + i}", label=label)
     if hlines:
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="best")
     ax.set_xticks(range(len(labels)), labels, rotation=25, ha="right", fontsize=8)
     ax.set_yscale(yscale)
+    if yscale == "log":                                  # head room for the labels above the tallest bar
+        ax.set_ylim(top=float(np.max(values)) * 4)
+    else:
+        ax.set_ylim(0, float(np.max(values)) * 1.15)
     ax.set(ylabel=ylabel, title=title)
     fig.tight_layout()
     return save_figure(fig, path)
+
 
 
 def plot_panel_grid(panels, path, n_cols=3, panel_size=(4.3, 3.6), suptitle=None):

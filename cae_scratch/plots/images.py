@@ -121,3 +121,40 @@ def plot_filters_and_reconstructions(model, X, path, n_filters=32, n_examples=10
     image_grid(axes[1], np.concatenate([Xs, R]), n_cols=len(Xs),
                title="top: inputs x    bottom: reconstructions r")
     return save_figure(fig, path)
+
+
+def plot_image_stack(rows, path, n_cols, tile=0.42):
+    """PNG of image rows stacked top to bottom, one axes per entry, columns aligned, each with a colour bar.
+
+    rows: list of (label, images (N, side*side), symmetric); an entry with more than ``n_cols`` images
+    wraps onto several rows. symmetric=True: signed values on a red-blue scale centred at 0; otherwise
+    gray, on 0..1 when the values lie there (so inputs and reconstructions share one scale).
+    ``tile``: inches per image. The axes are placed by hand (inches), so every entry has the same width
+    and its images line up with the entries above and below.
+    """
+    plt = pyplot()
+    title_h, margin, bar_gap, bar_w = 0.3, 0.05, 0.08, 0.12
+    heights = [math.ceil(len(images) / n_cols) * tile for _, images, _ in rows]
+    fig_w = margin + n_cols * tile + bar_gap + bar_w + 0.5           # 0.5: the colour bar's tick labels
+    fig_h = sum(heights) + title_h * len(rows) + 2 * margin
+    fig = plt.figure(figsize=(fig_w, fig_h))
+    top = fig_h - margin
+    for (label, images, symmetric), height in zip(rows, heights):
+        top -= title_h
+        bottom = top - height
+        ax = fig.add_axes([margin / fig_w, bottom / fig_h, n_cols * tile / fig_w, height / fig_h])
+        cax = fig.add_axes([(margin + n_cols * tile + bar_gap) / fig_w, bottom / fig_h, bar_w / fig_w, height / fig_h])
+        tile_img = tile_images(images, n_cols)
+        if symmetric:
+            v = float(np.nanmax(np.abs(tile_img))) or 1.0
+            limits = {"cmap": "RdBu_r", "vmin": -v, "vmax": v}
+        else:
+            in_unit = np.nanmin(tile_img) >= 0.0 and np.nanmax(tile_img) <= 1.0
+            limits = {"cmap": "gray", **({"vmin": 0.0, "vmax": 1.0} if in_unit else {})}
+        im = ax.imshow(tile_img, interpolation="nearest", aspect="auto", **limits)
+        fig.colorbar(im, cax=cax)
+        cax.tick_params(labelsize=7)
+        ax.set_title(label, fontsize=9, loc="left")
+        ax.axis("off")
+        top = bottom
+    return save_figure(fig, path)

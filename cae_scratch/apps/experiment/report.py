@@ -94,13 +94,12 @@ def figures(results, X_examples, out):
     n_show = min(24, rows["AE"]["filters"].shape[0])
     plots.plot_image_panels({f"{f}: filters (rows of W)": (r["filters"][:n_show], 6, True) for f, r in rows.items()},
                             os.path.join(out, "filters.png"))
-    tangent_panels = {"test inputs x": (X_examples, len(X_examples), False)}
-    for f, r in rows.items():
+    tangent_rows = [("test inputs x (one column per input)", X_examples, False)]
+    for f, r in rows.items():                                    # stacked under the inputs, columns aligned
         V = r["tangents"]                                        # (n_examples, k, n_visible)
-        tangent_panels[f"{f}: rows v_1..v_{V.shape[1]} (right singular vectors of J(x)), one column per input"] = (
-            np.transpose(V, (1, 0, 2)).reshape(-1, V.shape[2]), V.shape[0], True)
-    plots.plot_image_panels(tangent_panels, os.path.join(out, "tangents.png"), n_per_row=2,
-                            panel_size=(4.6, 3.0))
+        tangent_rows.append((f"{f}: v_1..v_{V.shape[1]}, leading right singular vectors of J(x), one row each",
+                             np.transpose(V, (1, 0, 2)).reshape(-1, V.shape[2]), True))
+    plots.plot_image_stack(tangent_rows, os.path.join(out, "tangents.png"), n_cols=len(X_examples), tile=0.75)
     return ["contraction.png", "spectrum.png", "filters.png", "tangents.png"]
 
 
