@@ -29,12 +29,11 @@ lesson = start_lesson(
     need="lessons 01-07; an NVIDIA GPU with CuPy for the GPU part")
 
 import contextlib
-import time
 
 import numpy as np
 
 import cae_scratch as cs
-from cae_scratch import backend, data, plots
+from cae_scratch import backend, data, plots, timing
 from cae_scratch.model import model_kwargs
 
 usable = cs.cupy_usable()
@@ -157,22 +156,8 @@ except ImportError:                                  # threadpoolctl comes with 
     one_thread, threads_note = contextlib.nullcontext, "CPU BLAS on its default threads"
 
 
-def seconds_per_call(fn, sync, calls, blocks):
-    """min over ``blocks`` of (time of ``calls`` calls) / calls, after one warm-up call."""
-    fn()
-    sync()
-    best = float("inf")
-    for _ in range(blocks):
-        t0 = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        sync()
-        best = min(best, (time.perf_counter() - t0) / calls)
-    return best
-
-
 sizes = [(64, 784, 128), (256, 784, 512)] if lesson.quick else [(64, 784, 128), (256, 784, 512), (256, 784, 1000)]
-calls, blocks = (2, 6) if lesson.quick else (5, 7)
+blocks = 6 if lesson.quick else 7
 rows = {}                                            # (backend dtype) -> [seconds per size]
 for name in ("numpy", other):
     for dtype in ("float64", "float32"):
@@ -183,18 +168,18 @@ for name in ("numpy", other):
                                           **model_kwargs(name))
             Xb = m.asarray(np.random.default_rng(lesson.seed).random((B, n_v)))
             with one_thread():                       # CPU BLAS on one thread (no effect on a GPU's kernels)
-                rows[label].append(seconds_per_call(lambda: m.loss_and_grads(Xb), lambda: backend.synchronize(m.xp),
-                                                    calls, blocks))
+                rows[label].append(timing.min_seconds({"step": lambda: m.loss_and_grads(Xb)}, blocks,
+                                                      sync=lambda: backend.synchronize(m.xp))["step"])
 gflop = [10 * B * n_v * n_h / 1e9 for B, n_v, n_h in sizes]
-print(f"one loss_and_grads (forward + both backward paths, no update), min of {blocks} blocks of {calls} "
-      f"calls; {threads_note}")
+print(f"one loss_and_grads (forward + both backward paths, no update), min of {blocks} blocks of calls "
+      f"(timing.min_seconds); {threads_note}")
 width = max(len(k) for k in rows) + 1
 print(f"{'B x n_v x n_h':>14} {'GFLOP':>6} " + " ".join(f"{k:>{width}}" for k in rows))
 for i, (B, n_v, n_h) in enumerate(sizes):
     print(f"{f'{B}x{n_v}x{n_h}':>14} {gflop[i]:6.2f} " + " ".join(f"{f'{1e3 * rows[k][i]:.2f} ms':>{width}}" for k in rows))
 if not usable:
     print(f"({other} is NumPy underneath plus checks: its times say nothing about a GPU.)")
-assert all(np.isfinite(t) and t > 0 for ts in rows.values() for t in ts)   # every configuration ran
+assert all(len(ts) == len(sizes) for ts in rows.values())                     # every configuration ran
 
 # %% [markdown]
 # The numbers above are *this run's* measurements, not constants. What they show, worded so that it
