@@ -3,23 +3,21 @@
 Every method validates its input once, then calls pure functions a lesson can
 call directly: ``core.network`` (encode, decode, loss terms, the reference
 step), ``core.fused`` (the step that trains and that ``loss_and_grads``
-runs), ``core.penalty`` (the closed form, the explicit Jacobian),
-``gradcheck``, ``train`` and ``serialize``. A plain autoencoder is ``lam=0``.
+runs), ``core.penalty`` and ``core.hessian`` (closed forms, explicit oracles),
+``model_checks``, ``train`` and ``serialize``. A plain autoencoder is ``lam=0``.
 """
 from __future__ import annotations
 
 import dataclasses
 import threading
 
-from . import backend as backends, gradcheck, serialize, train, validation as check
-from .core import fused, layers, network, penalty
+from . import backend as backends, model_checks, perturbation, serialize, train, validation as check
+from .core import fused, hessian, layers, network, penalty
 from .core.activations import ACTIVATIONS, DECODER_ACTIVATIONS, get_activation
 from .core.losses import LOSSES
 from .corruption import CORRUPTIONS
+from .model_checks import check_model_gradients  # noqa: F401  (re-exported)
 from .optim import OPTIMIZERS
-
-TERMS = ("total", "reconstruction", "contractive")
-STEPS = ("fused", "reference")
 
 
 class ContractiveAutoencoder:
@@ -32,11 +30,14 @@ class ContractiveAutoencoder:
     ``corruption="gaussian" | "masking"`` with ``noise`` (std / fraction)
     makes it a denoising autoencoder: ``fit`` feeds corrupted inputs and
     reconstructs the clean ones. Every other method evaluates clean inputs.
+
+    CAE+H: ``hessian="exact" | "stochastic"`` adds gamma times that term (``core.hessian``); its
+    perturbations eps come from ``perturbation`` (stream 3 of ``seed``; ``fit``: of its own, every step).
     """
 
     def __init__(self, n_visible, n_hidden, *, activation="sigmoid", decoder_activation="sigmoid",
                  loss="bce", tied=True, lam=0.1, corruption="none", noise=0.0, backend="numpy", device=None,
-                 dtype="float64", seed=0):
+                 dtype="float64", seed=0, hessian="none", gamma=0.0, hessian_noise=0.1, hessian_copies=4):
         self.n_visible = check.positive_int("n_visible", n_visible)
         self.n_hidden = check.positive_int("n_hidden", n_hidden)
         check.choice("activation", activation, sorted(ACTIVATIONS))
@@ -54,13 +55,15 @@ class ContractiveAutoencoder:
                              "give noise > 0 (gaussian: its std; masking: the fraction zeroed) or corruption='none'")
         if corruption == "masking" and self.noise >= 1.0:
             raise ValueError(f"masking noise is the fraction of inputs zeroed and must be < 1, got {noise}")
-        self.spec = network.Spec(activation, decoder_activation, loss, tied, check.non_negative_float("lam", lam))
+        self.spec = network.Spec(activation, decoder_activation, loss, tied, check.non_negative_float("lam", lam),
+                                 *perturbation.hessian_settings(hessian, gamma, hessian_noise, hessian_copies))
         self.dtype_name = check.choice("dtype", dtype, backends.DTYPES)
         self.backend = backend
         self.xp = backends.get_namespace(backend)
         self.dtype = getattr(self.xp, dtype)
         self.device = device if device is not None else backends.default_device(self.xp)
         self.seed = check.seed(seed)
+        self._noise = backends.rng(backends.spawn(seed, 4)[perturbation.HESSIAN_STREAM])   # the Hessian term's eps
         self._params = network.init_params(self.n_visible, self.n_hidden, self.spec, self.xp,
                                            self.dtype, self.device, seed)
         self._step = fused.FusedStep()          # buffers for loss_and_grads, kept between calls
@@ -109,22 +112,33 @@ class ContractiveAutoencoder:
                            unit_interval=self.spec.loss == "bce")
 
     # ---- math -------------------------------------------------------------------------
-    def loss_and_grads(self, X):
+    def _eps(self, eps, B):
+        """eps: (hessian_copies, B, n_visible), used as given (already scaled), or None: drawn from stream 3."""
+        if eps is not None:
+            return perturbation.checked_eps(eps, self.spec, B, self.n_visible, self.xp, self.dtype, self.device)
+        if self.spec.hessian == "stochastic":
+            with self._step_lock:                      # one generator, two threads
+                return perturbation.hessian_eps(self._noise, self.spec, B, self.n_visible, self._params["W"])
+        return None
+
+    def loss_and_grads(self, X, eps=None):
         """(loss: float, grads: dict like params) for X: (B, n_visible); the fused step of ``core.fused``.
 
-        The step's buffers are kept between calls (fresh ones page-fault in
+        ``eps``: the stochastic Hessian term's perturbations (``_eps``). The step's buffers are kept between calls (fresh ones page-fault in
         every call) behind a lock, so two threads may call this at once; the
         grads returned are copies, so they stay the caller's.
         """
         X = self._check_X(X)
+        eps = self._eps(eps, X.shape[0])
         with self._step_lock:
-            terms, grads = self._step(self._params, X, self.spec)
+            terms, grads = self._step(self._params, X, self.spec, eps=eps)
             grads = {k: self.xp.asarray(g, copy=True) for k, g in grads.items()}
             return float(terms["total"]), grads
 
-    def loss_terms(self, X):
-        """{"reconstruction", "contractive" (mean ||J||_F^2, without lam), "total"} as floats."""
-        return {k: float(v) for k, v in network.loss_terms(self._params, self._check_X(X), self.spec).items()}
+    def loss_terms(self, X, eps=None):
+        """{"reconstruction", "contractive" (mean ||J||_F^2, without lam), ["hessian" (without gamma),] "total"}."""
+        X = self._check_X(X)
+        return {k: float(v) for k, v in network.loss_terms(self._params, X, self.spec, self._eps(eps, X.shape[0])).items()}
 
     def encode(self, X):
         """H: (B, n_hidden)."""
@@ -145,34 +159,25 @@ class ContractiveAutoencoder:
         return penalty.explicit_jacobian(self._params["W"], self._params["b_h"], self._check_X(X),
                                          get_activation(self.spec.activation), max_bytes)
 
-    def contractive_penalty(self, X):
-        """mean_b ||J(x_b)||_F^2 (without lam), by the closed form."""
+    def _closed_form(self, forward, X):
         act = get_activation(self.spec.activation)
         _, enc = layers.encoder_forward(self._params["W"], self._params["b_h"], self._check_X(X), act)
-        return float(penalty.contractive_forward(self._params["W"], enc, act)[0])
+        return float(forward(self._params["W"], enc, act)[0])
 
-    def check_gradients(self, X, term="total", step="fused", h=1e-6, max_entries=64, seed=0):
-        """Per-parameter finite-difference report ({name: gradcheck.ParamReport}) of one loss term.
+    def contractive_penalty(self, X):
+        """mean_b ||J(x_b)||_F^2 (without lam), by the closed form."""
+        return self._closed_form(penalty.contractive_forward, X)
 
-        term: "total", "reconstruction" (as if lam = 0) or "contractive" (the penalty
-        alone, without lam: W and b_h). step: "fused" (the step ``fit`` trains with) or
-        "reference" (``network.loss_and_grads``); the penalty alone has one implementation,
-        ``penalty.penalty_and_grads``. The numbers are central differences of ``network``'s forward.
-        """
+    def hessian_penalty(self, X):
+        """mean_b ||d^2 h / dx^2 (x_b)||_F^2 (without gamma), exact for one layer: mean_b sum_k s''(a_bk)^2 q_k^2."""
+        return self._closed_form(hessian.exact_forward, X)
+
+    def check_gradients(self, X, term="total", step="fused", h=1e-6, max_entries=64, seed=0, eps=None):
+        """{name: gradcheck.ParamReport} of one term, "total" | "reconstruction" | "contractive" | "hessian",
+        of the "fused" or "reference" step (``model_checks.term_and_grads``); one eps in loss and gradient."""
         X = self._check_X(X)
-        check.choice("term", term, TERMS)
-        check.choice("step", step, STEPS)
-        spec = dataclasses.replace(self.spec, lam=0.0) if term == "reconstruction" else self.spec
-        if term == "contractive":
-            act = get_activation(spec.activation)
-            def f(p):
-                return penalty.contractive_forward(p["W"], layers.encoder_forward(p["W"], p["b_h"], X, act)[1], act)[0]
-            _, grads = penalty.penalty_and_grads(self._params["W"], self._params["b_h"], X, act)
-        else:
-            def f(p):
-                return network.loss_terms(p, X, spec)[term]
-            _, grads = (fused.loss_and_grads if step == "fused" else network.loss_and_grads)(self._params, X, spec)
-        return gradcheck.check_gradients(f, self._params, grads, h=h, max_entries=max_entries, seed=seed)
+        return model_checks.check_term(self._params, X, self.spec, term, step, h, max_entries, seed,
+                                       self._eps(eps, X.shape[0]))
 
     # ---- training and files -----------------------------------------------------------
     def fit(self, X, epochs=10, batch_size=64, lr=1e-3, optimizer="adam", seed=0, progress=True):
@@ -208,7 +213,8 @@ class ContractiveAutoencoder:
                         decoder_activation=header["decoder_activation"], loss=header["loss"],
                         tied=header["tied"], lam=header["lam"], corruption=header.get("corruption", "none"),
                         noise=header.get("noise", 0.0), backend=backend, device=device,
-                        dtype=dtype or header["dtype"], seed=header.get("seed", 0))
+                        dtype=dtype or header["dtype"], seed=header.get("seed", 0),
+                        **{k: header[k] for k in ("hessian", "gamma", "hessian_noise", "hessian_copies") if k in header})
         except (KeyError, TypeError) as e:
             raise ValueError(f"{path!r} is not a valid cae-scratch model file (bad header: {e})") from None
         model.params = {k: model.asarray(v) for k, v in host.items()}
@@ -219,10 +225,6 @@ class ContractiveAutoencoder:
         return (f"ContractiveAutoencoder({self.n_visible}, {self.n_hidden}, activation={s.activation!r}, "
                 f"decoder_activation={s.decoder_activation!r}, loss={s.loss!r}, tied={s.tied}, "
                 f"lam={s.lam}, " + (f"corruption={self.corruption!r}, noise={self.noise}, " if self.corruption != "none" else "")
+                + (f"hessian={s.hessian!r}, gamma={s.gamma}, " if s.hessian != "none" else "")
                 + f"backend={self.backend!r}, dtype={self.dtype_name!r})")
 
-
-
-def check_model_gradients(model, X, term="total", step="fused", h=1e-6, max_entries=64, seed=0):
-    """``model.check_gradients(X, term, step, ...)`` as a function."""
-    return model.check_gradients(X, term, step, h=h, max_entries=max_entries, seed=seed)
