@@ -8,9 +8,9 @@ of its own seed, fresh every step; a caller may pass eps to fix the noise.
 from __future__ import annotations
 
 from . import backend, validation as check
+from .core.hessian import KINDS
 
 HESSIAN_STREAM = 3       # of ``backend.spawn(seed, 4)``: 0 init, 1 shuffling, 2 the DAE's corruption
-KINDS = ("none", "exact", "stochastic")
 
 
 def hessian_settings(hessian, gamma, hessian_noise, hessian_copies):
