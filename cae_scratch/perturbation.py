@@ -26,7 +26,8 @@ def hessian_settings(hessian, gamma, hessian_noise, hessian_copies):
 def hessian_eps(gen, spec, B, n_visible, like):
     """eps: (spec.hessian_copies, B, n_visible), std spec.hessian_noise, drawn by ``gen`` (a host
     ``numpy.random.Generator``) and moved to ``like``'s backend, dtype and device."""
-    host = gen.standard_normal((spec.hessian_copies, B, n_visible)) * spec.hessian_noise
+    host = gen.standard_normal((spec.hessian_copies, B, n_visible))
+    host *= spec.hessian_noise                         # in place: no second (C, B, n_visible) array
     return backend.asarray(host, backend.namespace(like), like.dtype, backend.device_of(like))
 
 
