@@ -63,7 +63,7 @@ class ContractiveAutoencoder:
         self.dtype = getattr(self.xp, dtype)
         self.device = device if device is not None else backends.default_device(self.xp)
         self.seed = check.seed(seed)
-        self._noise = backends.rng(backends.spawn(seed, 4)[perturbation.HESSIAN_STREAM])   # the Hessian term's eps
+        self._noise = perturbation.NoiseSource(seed)   # the stochastic Hessian term's eps
         self._params = network.init_params(self.n_visible, self.n_hidden, self.spec, self.xp,
                                            self.dtype, self.device, seed)
         self._step = fused.FusedStep()          # buffers for loss_and_grads, kept between calls
@@ -114,12 +114,7 @@ class ContractiveAutoencoder:
     # ---- math -------------------------------------------------------------------------
     def _eps(self, eps, B):
         """eps: (hessian_copies, B, n_visible), used as given (already scaled), or None: drawn from stream 3."""
-        if eps is not None:
-            return perturbation.checked_eps(eps, self.spec, B, self.n_visible, self.xp, self.dtype, self.device)
-        if self.spec.hessian == "stochastic":
-            with self._step_lock:                      # one generator, two threads
-                return perturbation.hessian_eps(self._noise, self.spec, B, self.n_visible, self._params["W"])
-        return None
+        return self._noise(eps, self.spec, B, self.n_visible, self.xp, self.dtype, self.device)
 
     def loss_and_grads(self, X, eps=None):
         """(loss: float, grads: dict like params) for X: (B, n_visible); the fused step of ``core.fused``.

@@ -7,6 +7,8 @@ of its own seed, fresh every step; a caller may pass eps to fix the noise.
 """
 from __future__ import annotations
 
+import threading
+
 from . import backend, validation as check
 from .core.hessian import KINDS
 
@@ -42,3 +44,22 @@ def checked_eps(eps, spec, B, n_visible, xp, dtype, device):
         raise ValueError(f"eps must be finite with shape (hessian_copies, B, n_visible) = {shape}, "
                          f"got shape {tuple(eps.shape)}; it is used as given (already scaled)")
     return eps
+
+
+class NoiseSource:
+    """A model's eps: ``source(eps, spec, B, n_visible, xp, dtype, device)`` checks a caller's eps, or draws
+    one from stream 3 of ``seed`` when eps is None and the term is stochastic (else None). Thread-safe."""
+
+    def __init__(self, seed):
+        self.gen = backend.rng(backend.spawn(seed, 4)[HESSIAN_STREAM])
+        self.lock = threading.Lock()
+
+    def __call__(self, eps, spec, B, n_visible, xp, dtype, device):
+        if eps is not None:
+            return checked_eps(eps, spec, B, n_visible, xp, dtype, device)
+        if spec.hessian != "stochastic":
+            return None
+        with self.lock:
+            host = self.gen.standard_normal((spec.hessian_copies, B, n_visible))
+        host *= spec.hessian_noise
+        return backend.asarray(host, xp, dtype, device)
