@@ -2,12 +2,13 @@
 finite differences on every backend, negative controls, the sigma -> 0 limit, and the model's API."""
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 import cae_scratch as cs
 from cae_scratch import backend, gradcheck, train
-from cae_scratch.core import hessian, layers, network
+from cae_scratch.core import fused, hessian, layers, network
 from cae_scratch.core.activations import get_activation
-from _helpers import ACTS, SMOOTH_ACTS, assert_close, away_from_relu_kinks, on
+from _helpers import ACTS, SMOOTH_ACTS, assert_close, away_from_relu_kinks, cae_cases, on
 
 KINDS = ("exact", "stochastic")
 CURVED = [a for a in SMOOTH_ACTS if a != "linear"]                      # s'' != 0: a Hessian term to get wrong
@@ -244,3 +245,18 @@ def test_training_with_the_exact_term_lowers_the_hessian_penalty(digits):
     for m in (plain, cae_h):
         m.fit(X, epochs=5, batch_size=32, lr=3e-3, progress=False)
     assert cae_h.hessian_penalty(X) < 0.8 * plain.hessian_penalty(X)
+
+
+@given(case=cae_cases(), kind=st.sampled_from(KINDS), copies=st.integers(1, 3), gamma=st.sampled_from([0.0, 0.4]))
+def test_drawn_cases_fused_equals_reference_and_the_term_equals_finite_differences(case, kind, copies, gamma):
+    kw, X = case
+    model = cs.ContractiveAutoencoder(**kw, hessian=kind, gamma=gamma, hessian_copies=copies, hessian_noise=0.2)
+    away_from_relu_kinks(model, X)
+    eps = np.random.default_rng(kw["seed"]).standard_normal((copies,) + X.shape) * 0.2 if kind == "stochastic" else None
+    got, want = fused.loss_and_grads(model.params, X, model.spec, eps=eps), network.loss_and_grads(model.params, X, model.spec, eps=eps)
+    for k in want[0]:
+        np.testing.assert_allclose(float(got[0][k]), float(want[0][k]), rtol=1e-10, atol=1e-300)
+    for k in want[1]:
+        assert_close(got[1][k], want[1][k], rtol=1e-10, atol=1e-12)
+    if kw["activation"] != "relu":          # a perturbed copy of a relu unit may sit on its kink
+        gradcheck.assert_gradients_close(model.check_gradients(X, term="hessian", eps=eps), tol=1e-7)
