@@ -11,14 +11,12 @@ from __future__ import annotations
 import dataclasses
 import threading
 
-from . import backend as backends, gradcheck, serialize, settings, train, validation as check
-from .core import fused, network, penalty
+from . import backend as backends, model_checks, perturbation, serialize, settings, train, validation as check
+from .core import fused, hessian, layers, network, penalty
 from .core.activations import get_activation
+from .model_checks import check_model_gradients  # noqa: F401  (re-exported)
 from .optim import OPTIMIZERS
 from .settings import REQUIRED_SETTINGS, SETTINGS, param_shapes_in
-
-TERMS = ("total", "reconstruction", "contractive")
-STEPS = ("fused", "reference")
 
 
 class ContractiveAutoencoder:
@@ -35,14 +33,16 @@ class ContractiveAutoencoder:
 
     def __init__(self, n_visible, n_hidden, *, activation="sigmoid", decoder_activation="sigmoid",
                  loss="bce", tied=True, lam=0.1, corruption="none", noise=0.0, backend="numpy", device=None,
-                 dtype="float64", seed=0):
+                 dtype="float64", seed=0, hessian="none", gamma=0.0, hessian_noise=0.1, hessian_copies=4):
         self.n_visible = check.positive_int("n_visible", n_visible)
         self.n_hidden = check.positive_int("n_hidden", n_hidden)
-        self.spec, self.corruption, self.noise = settings.checked(activation, decoder_activation, loss, tied, lam,
-                                                                  corruption, noise)
+        self.spec, self.corruption, self.noise = settings.checked(
+            activation, decoder_activation, loss, tied, lam, corruption, noise,
+            hessian=hessian, gamma=gamma, hessian_noise=hessian_noise, hessian_copies=hessian_copies)
         self.dtype_name = check.choice("dtype", dtype, backends.DTYPES)
         self.backend, self.seed = backend, check.seed(seed)
         self.xp, self.device, self.dtype = backends.placement(backend, device, dtype)
+        self._noise = perturbation.NoiseSource(seed)   # the stochastic Hessian term's eps
         self._params = network.init_params(self.n_visible, self.n_hidden, self.spec, self.xp,
                                            self.dtype, self.device, seed)
         self._step = fused.FusedStep()          # buffers for loss_and_grads, kept between calls
@@ -84,22 +84,28 @@ class ContractiveAutoencoder:
                            unit_interval=self.spec.loss == "bce")
 
     # ---- math -------------------------------------------------------------------------
-    def loss_and_grads(self, X):
+    def _eps(self, eps, B):
+        """eps: (hessian_copies, B, n_visible), used as given (already scaled), or None: drawn from stream 3."""
+        return self._noise(eps, self.spec, B, self.n_visible, self.xp, self.dtype, self.device)
+
+    def loss_and_grads(self, X, eps=None):
         """(loss: float, grads: dict like params) for X: (B, n_visible); the fused step of ``core.fused``.
 
-        The step's buffers are kept between calls (fresh ones page-fault in
-        every call) behind a lock, so two threads may call this at once; the
-        grads returned are copies, so they stay the caller's.
+        ``eps``: the stochastic Hessian term's perturbations (``_eps``). The step's buffers are kept
+        between calls (fresh ones page-fault in every call) behind a lock, so two threads may call
+        this at once; the grads returned are copies, so they stay the caller's.
         """
         X = self._check_X(X)
+        eps = self._eps(eps, X.shape[0])
         with self._step_lock:
-            terms, grads = self._step(self._params, X, self.spec)
+            terms, grads = self._step(self._params, X, self.spec, eps=eps)
             grads = {k: self.xp.asarray(g, copy=True) for k, g in grads.items()}
             return float(terms["total"]), grads
 
-    def loss_terms(self, X):
-        """{"reconstruction", "contractive" (mean ||J||_F^2, without lam), "total"} as floats."""
-        return {k: float(v) for k, v in network.loss_terms(self._params, self._check_X(X), self.spec).items()}
+    def loss_terms(self, X, eps=None):
+        """{"reconstruction", "contractive" (mean ||J||_F^2, without lam), ["hessian" (without gamma),] "total"}."""
+        X = self._check_X(X)
+        return {k: float(v) for k, v in network.loss_terms(self._params, X, self.spec, self._eps(eps, X.shape[0])).items()}
 
     def encode(self, X):
         """H: (B, n_hidden)."""
@@ -120,33 +126,25 @@ class ContractiveAutoencoder:
         return penalty.explicit_jacobian(self._params["W"], self._params["b_h"], self._check_X(X),
                                          get_activation(self.spec.activation), max_bytes)
 
+    def _closed_form(self, forward, X):
+        act = get_activation(self.spec.activation)
+        _, enc = layers.encoder_forward(self._params["W"], self._params["b_h"], self._check_X(X), act)
+        return float(forward(self._params["W"], enc, act)[0])
+
     def contractive_penalty(self, X):
         """mean_b ||J(x_b)||_F^2 (without lam), by the closed form."""
-        return float(penalty.contractive_penalty(self._params["W"], self._params["b_h"], self._check_X(X),
-                                                 get_activation(self.spec.activation)))
+        return self._closed_form(penalty.contractive_forward, X)
 
-    def check_gradients(self, X, term="total", step="fused", h=1e-6, max_entries=64, seed=0):
-        """Per-parameter finite-difference report ({name: gradcheck.ParamReport}) of one loss term.
+    def hessian_penalty(self, X):
+        """mean_b ||d^2 h / dx^2 (x_b)||_F^2 (without gamma), exact for one layer: mean_b sum_k s''(a_bk)^2 q_k^2."""
+        return self._closed_form(hessian.exact_forward, X)
 
-        term: "total", "reconstruction" (as if lam = 0) or "contractive" (the penalty
-        alone, without lam: W and b_h). step: "fused" (the step ``fit`` trains with) or
-        "reference" (``network.loss_and_grads``); the penalty alone has one implementation,
-        ``penalty.penalty_and_grads``. The numbers are central differences of ``network``'s forward.
-        """
+    def check_gradients(self, X, term="total", step="fused", h=1e-6, max_entries=64, seed=0, eps=None):
+        """{name: gradcheck.ParamReport} of one term, "total" | "reconstruction" | "contractive" | "hessian",
+        of the "fused" or "reference" step (``model_checks.term_and_grads``); one eps in loss and gradient."""
         X = self._check_X(X)
-        check.choice("term", term, TERMS)
-        check.choice("step", step, STEPS)
-        spec = dataclasses.replace(self.spec, lam=0.0) if term == "reconstruction" else self.spec
-        if term == "contractive":
-            act = get_activation(spec.activation)
-            def f(p):
-                return penalty.contractive_penalty(p["W"], p["b_h"], X, act)
-            _, grads = penalty.penalty_and_grads(self._params["W"], self._params["b_h"], X, act)
-        else:
-            def f(p):
-                return network.loss_terms(p, X, spec)[term]
-            _, grads = (fused.loss_and_grads if step == "fused" else network.loss_and_grads)(self._params, X, spec)
-        return gradcheck.check_gradients(f, self._params, grads, h=h, max_entries=max_entries, seed=seed)
+        return model_checks.check_term(self._params, X, self.spec, term, step, h, max_entries, seed,
+                                       self._eps(eps, X.shape[0]))
 
     def tangents(self, X, k):
         """(B, k, n_visible): the top-k right singular vectors of J(x_b), orthonormal rows (``analysis.tangents``)."""
@@ -210,6 +208,7 @@ class ContractiveAutoencoder:
         return (f"ContractiveAutoencoder({self.n_visible}, {self.n_hidden}, activation={s.activation!r}, "
                 f"decoder_activation={s.decoder_activation!r}, loss={s.loss!r}, tied={s.tied}, "
                 f"lam={s.lam}, " + (f"corruption={self.corruption!r}, noise={self.noise}, " if self.corruption != "none" else "")
+                + (f"hessian={s.hessian!r}, gamma={s.gamma}, " if s.hessian != "none" else "")
                 + f"backend={self.backend!r}, dtype={self.dtype_name!r})")
 
 
@@ -217,8 +216,3 @@ def model_kwargs(name):
     """The constructor's backend= (and device=) keywords for a backend name such as "array_api_strict:device1"."""
     backend, device = backends.parse_name(name)
     return {"backend": backend} if device is None else {"backend": backend, "device": device}
-
-
-def check_model_gradients(model, X, term="total", step="fused", h=1e-6, max_entries=64, seed=0):
-    """``model.check_gradients(X, term, step, ...)`` as a function."""
-    return model.check_gradients(X, term, step, h=h, max_entries=max_entries, seed=seed)

@@ -2,18 +2,22 @@
 from a file's header (whose settings are the constructor's keywords)."""
 from __future__ import annotations
 
-from . import serialize, validation as check
+from . import perturbation, serialize, validation as check
 from .core import network
 from .core.activations import ACTIVATIONS, DECODER_ACTIVATIONS
 from .core.losses import LOSSES
 from .corruption import CORRUPTIONS
 
 REQUIRED_SETTINGS = ("activation", "decoder_activation", "loss", "tied", "lam")
-SETTINGS = REQUIRED_SETTINGS + ("corruption", "noise", "seed")     # saved in a file's header
+SETTINGS = REQUIRED_SETTINGS + ("corruption", "noise", "seed",      # saved in a file's header
+                                 "hessian", "gamma", "hessian_noise", "hessian_copies")
 
 
-def checked(activation, decoder_activation, loss, tied, lam, corruption, noise):
-    """(Spec, corruption, noise) from the constructor's settings, or a ValueError/TypeError saying what to do."""
+def checked(activation, decoder_activation, loss, tied, lam, corruption, noise, **hessian):
+    """(Spec, corruption, noise) from the constructor's settings, or a ValueError/TypeError saying what to do.
+
+    ``hessian``: hessian, gamma, hessian_noise, hessian_copies (``perturbation.hessian_settings``).
+    """
     check.choice("activation", activation, sorted(ACTIVATIONS))
     check.choice("decoder_activation", decoder_activation, DECODER_ACTIVATIONS)
     check.choice("loss", loss, LOSSES)
@@ -29,7 +33,8 @@ def checked(activation, decoder_activation, loss, tied, lam, corruption, noise):
                          "give noise > 0 (gaussian: its std; masking: the fraction zeroed) or corruption='none'")
     if corruption == "masking" and noise >= 1.0:
         raise ValueError(f"masking noise is the fraction of inputs zeroed and must be < 1, got {noise}")
-    spec = network.Spec(activation, decoder_activation, loss, tied, check.non_negative_float("lam", lam))
+    spec = network.Spec(activation, decoder_activation, loss, tied, check.non_negative_float("lam", lam),
+                        *perturbation.hessian_settings(**hessian))
     return spec, corruption, noise
 
 

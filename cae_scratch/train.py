@@ -1,7 +1,8 @@
 """Minibatch training: ``fit(params, X, spec, ...) -> history``, updating params in place.
 
 Shuffling uses a host-side permutation from the seed's stream 1 (stream 0
-initialises the weights, stream 2 draws the DAE's input corruption), moved
+initialises the weights, stream 2 draws the DAE's input corruption, stream 3
+the stochastic Hessian term's perturbations, fresh every step), moved
 to the device once per epoch; batches are ``xp.take`` rows on the device,
 gathered into one reused array per batch size (a step allocates no batch
 and, without corruption, copies nothing between host and device). Loss
@@ -21,6 +22,7 @@ from . import backend
 from .corruption import corrupt
 from .core.fused import FusedStep
 from .optim import make_optimizer
+from .perturbation import hessian_eps
 
 TERMS = ("total", "reconstruction", "contractive")
 
@@ -42,22 +44,24 @@ def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, pr
 
     history: {"total", "reconstruction", "contractive", "epoch"}, each term the
     mean over the epoch's examples of the per-batch value ("contractive" is
-    mean ||J||_F^2 without lam, measured at lam == 0 too).
+    mean ||J||_F^2 without lam, measured at lam == 0 too; "hessian", without
+    gamma, when the spec has a Hessian term).
 
     ``corruption``/``noise`` make it a denoising autoencoder (``corruption.corrupt``):
     the step sees corrupted inputs and reconstructs the clean ones.
-    ``step(params, X, spec, target=None) -> (terms, grads)`` computes one
-    batch; the default is a ``core.fused.FusedStep`` (the numbers of
+    ``step(params, X, spec, target=None[, eps=...]) -> (terms, grads)`` computes one
+    batch (eps only for the stochastic Hessian term, fresh from stream 3 every step); the default is a ``core.fused.FusedStep`` (the numbers of
     ``core.network.loss_and_grads``, in buffers reused from batch to batch).
     """
     xp = backend.namespace(X, params["W"])
     step = FusedStep() if step is None else step
     device = backend.device_of(X)
     opt = make_optimizer(optimizer, params, lr)
-    _, shuffle_stream, noise_stream = backend.spawn(seed, 3)     # stream 0 is the weights
-    gen, noise_gen = backend.rng(shuffle_stream), backend.rng(noise_stream)
+    _, shuffle_stream, noise_stream, hessian_stream = backend.spawn(seed, 4)     # stream 0 is the weights
+    gen, noise_gen, hessian_gen = backend.rng(shuffle_stream), backend.rng(noise_stream), backend.rng(hessian_stream)
     n = X.shape[0]
-    history = {"epoch": [], **{t: [] for t in TERMS}}
+    terms_logged = TERMS + (("hessian",) if spec.hessian != "none" else ())
+    history = {"epoch": [], **{t: [] for t in terms_logged}}
     last_finite = {k: xp.asarray(p, copy=True) for k, p in params.items()}
     n_batches = math.ceil(n / batch_size)
     batch_buffers = {}                     # rows -> one (rows, n_visible) array, refilled by every batch
@@ -65,7 +69,7 @@ def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, pr
               desc="fit", leave=False) as bar, warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)   # divergence is reported below, once per epoch
         for epoch in range(epochs):
-            sums = {t: 0.0 for t in TERMS}
+            sums = {t: 0.0 for t in terms_logged}
             perm = xp.asarray(gen.permutation(n), device=device)   # one host-to-device copy an epoch
             for start in range(0, n, batch_size):
                 idx = perm[start:min(start + batch_size, n)]
@@ -73,15 +77,16 @@ def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, pr
                 if rows not in batch_buffers:
                     batch_buffers[rows] = xp.empty((rows, X.shape[1]), dtype=X.dtype, device=device)
                 Xb = backend.into(batch_buffers[rows], xp.take, X, idx, axis=0)
+                kw = {"eps": hessian_eps(hessian_gen, spec, rows, X.shape[1], Xb)} if spec.hessian == "stochastic" else {}
                 if corruption == "none":
-                    terms, grads = step(params, Xb, spec)
+                    terms, grads = step(params, Xb, spec, **kw)
                 else:
-                    terms, grads = step(params, corrupt(Xb, corruption, noise, noise_gen), spec, target=Xb)
+                    terms, grads = step(params, corrupt(Xb, corruption, noise, noise_gen), spec, target=Xb, **kw)
                 opt.step(params, grads)
-                for t in TERMS:                            # stays on the device until the epoch ends
+                for t in terms_logged:                     # stays on the device until the epoch ends
                     sums[t] = terms[t] * float(rows) + sums[t]
                 bar.update(1)
-            epoch_terms = {t: float(sums[t]) / n for t in TERMS}
+            epoch_terms = {t: float(sums[t]) / n for t in terms_logged}
             bad = [k for k, p in params.items() if not bool(xp.all(xp.isfinite(p)))]
             if not math.isfinite(epoch_terms["total"]) or bad:
                 for k, p in last_finite.items():
@@ -93,7 +98,7 @@ def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, pr
                     history)
             last_finite = {k: xp.asarray(p, copy=True) for k, p in params.items()}
             history["epoch"].append(epoch + 1)
-            for t in TERMS:
+            for t in terms_logged:
                 history[t].append(epoch_terms[t])
             bar.set_postfix(loss=f"{epoch_terms['total']:.4g}")
     return history

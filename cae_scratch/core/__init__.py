@@ -2,13 +2,16 @@
 
 Reading order:
 
-1. ``activations`` -- s, s', s'' of each activation (the penalty needs the second derivative).
+1. ``activations`` -- s, s', s'', s''' of each activation (the penalty needs s'', CAE+H s''').
 2. ``layers``      -- the encoder's and decoder's dense layers as forward/backward pairs; tied weights.
 3. ``losses``      -- bce (stable, from the logits) and mse as forward/backward pairs.
 4. ``penalty``     -- the contractive penalty's closed form as a forward/backward pair, and the
                       explicit Jacobian (in bounded chunks) that proves it.
-5. ``network``     -- Spec, init_params, and ``loss_and_grads``: the pairs composed top to bottom,
+5. ``hessian``     -- CAE+H: the exact and stochastic Hessian terms as forward/backward pairs, and
+                      the explicit Hessian (in bounded chunks) that proves the closed form.
+6. ``network``     -- Spec, init_params, and ``loss_and_grads``: the pairs composed top to bottom,
                       the reference step, for reading and for proving.
-6. ``fused``       -- the fast twin of ``network.loss_and_grads``: the same stages in the same order,
-                      in place, in reused buffers; tests hold the two equal.
+7. ``fused``       -- the fast twin of ``network.loss_and_grads``: the same stages in the same order,
+                      in place, in reused buffers (``inplace``: its kernels; ``fused_hessian``: its
+                      CAE+H stages); tests hold the two equal.
 """

@@ -1,9 +1,10 @@
-"""In-place element-wise kernels of the fused step's encoder: s(A) and s'(A), and the penalty's s''(A) share.
+"""In-place element-wise kernels of the fused step's encoder: s(A) and s'(A), the penalty's s''(A) share,
+and the Hessian terms' s''(A) and s'''(A).
 
 Each writes into buffers the step owns (``backend.into``), using its
 function's algebra: a sigmoid is exp, +1, 1/x on one buffer, and s'(a) = h(1-h);
 tanh gives s' = 1 - h^2 and s'' = -2 h s'. Other activations go through their
-own (allocating) functions in ``activations``.
+own (allocating) functions in ``activations``, with A kept in the step's S buffer.
 """
 from __future__ import annotations
 
@@ -68,3 +69,54 @@ def encoder_for(name):
     def d2_any(xp, S, H, D, cq):
         into(S, xp.multiply, act.d2(S, H, D), cq)     # S holds A
     return (lambda *args: encode_any(act, *args)), d2_any
+
+
+# ---- the Hessian terms' s''(A) and s'''(A) into ``out`` (twins: the activations' d2 and d3) --------------
+# ``out`` may be H itself (the perturbed copies' s''(a~) overwrites s(a~)); A is read only by the
+# allocating fallback (where the encoder kept A in S).
+
+def second_sigmoid(xp, out, A, H, D):
+    """s'' = s'(1 - 2h)."""
+    into(out, xp.multiply, H, -2.0)
+    out += 1.0
+    out *= D
+
+
+def second_tanh(xp, out, A, H, D):
+    """s'' = -2 h s'."""
+    into(out, xp.multiply, H, -2.0)
+    out *= D
+
+
+def third_sigmoid(xp, out, A, H, D, D2):
+    """s''' = s'(1 - 6h + 6h^2) = s'(1 + 6h(h - 1))."""
+    into(out, xp.subtract, H, 1.0)
+    out *= H
+    out *= 6.0
+    out += 1.0
+    out *= D
+
+
+def third_tanh(xp, out, A, H, D, D2):
+    """s''' = s'(6h^2 - 2)."""
+    into(out, xp.multiply, H, H)
+    out *= 6.0
+    out -= 2.0
+    out *= D
+
+
+HESSIAN_FAST = {"sigmoid": (second_sigmoid, third_sigmoid), "tanh": (second_tanh, third_tanh)}
+
+
+def derivatives_for(name):
+    """(second(xp, out, A, H, D), third(xp, out, A, H, D, D2)) writing s''(A), s'''(A) into out."""
+    if name in HESSIAN_FAST:
+        return HESSIAN_FAST[name]
+    act = get_activation(name)
+
+    def second(xp, out, A, H, D):
+        out[...] = act.d2(A, H, D)
+
+    def third(xp, out, A, H, D, D2):
+        out[...] = act.d3(A, H, D, D2)
+    return second, third

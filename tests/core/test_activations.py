@@ -54,3 +54,42 @@ def test_sigmoid_matches_reference(x):
 def test_unknown_name_lists_valid():
     with pytest.raises(ValueError, match="choose one of"):
         get_activation("swish")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_third_derivative_matches_finite_differences_of_the_second(name):
+    act = get_activation(name)
+    a = np.linspace(-4, 4, 41) + 0.0123          # never exactly 0: relu's kink
+
+    def d2(x):
+        h = act.f(x)
+        return act.d2(x, h, act.d1(x, h))
+    h, d1 = act.f(a), act.d1(a, act.f(a))
+    d3 = act.d3(a, h, d1, act.d2(a, h, d1))
+    fd3 = (d2(a + 1e-5) - d2(a - 1e-5)) / 2e-5
+    np.testing.assert_allclose(d3, fd3, rtol=1e-6, atol=1e-9)
+    assert np.max(np.abs(d3)) > 0.05 or name in ("relu", "linear")     # not vacuously zero
+
+
+def test_third_derivative_explicit_values():
+    """s'''(0): sigmoid 1/4 (1 - 3 + 1.5) = -1/8, tanh -2, softplus 0 (sigmoid'' is odd)."""
+    a = np.zeros(1)
+    got = {}
+    for n in ("sigmoid", "tanh", "softplus"):
+        act = get_activation(n)
+        h = act.f(a)
+        d1 = act.d1(a, h)
+        got[n] = float(act.d3(a, h, d1, act.d2(a, h, d1))[0])
+    assert got == pytest.approx({"sigmoid": -0.125, "tanh": -2.0, "softplus": 0.0}, abs=1e-15)
+
+
+def test_third_derivative_checker_rejects_a_wrong_formula():
+    """The finite-difference comparison above is not vacuous: s' (1 - 6h) for sigmoid fails it."""
+    act = get_activation("sigmoid")
+    a = np.linspace(-4, 4, 41) + 0.0123
+    h = act.f(a)
+    wrong = act.d1(a, h) * (1.0 - 6.0 * h)
+    fd3 = (act.d2(a + 1e-5, act.f(a + 1e-5), act.d1(a + 1e-5, act.f(a + 1e-5)))
+           - act.d2(a - 1e-5, act.f(a - 1e-5), act.d1(a - 1e-5, act.f(a - 1e-5)))) / 2e-5
+    with pytest.raises(AssertionError):
+        np.testing.assert_allclose(wrong, fd3, rtol=1e-6, atol=1e-9)

@@ -218,3 +218,70 @@ def test_fit_on_mnist_sized_data_stays_under_twice_data_plus_params():
     size = X.nbytes + sum(p.nbytes for p in params.values())
     peak = traced_peak(lambda: train.fit(params, X, spec, epochs=1, batch_size=256, lr=1e-3, progress=False))
     assert peak < size
+
+
+# ---- CAE+H: the Hessian stages (fused_hessian.py) against the reference, same eps ---------------
+
+@pytest.mark.parametrize("act,loss_dec,tied,lam,kind,gamma,denoise",
+                         [c for c in itertools.product(ACTS, LOSS_DECODERS, [True, False], [0.0, 0.3],
+                                                       ["exact", "stochastic"], [0.0, 0.7], [False, True])
+                          if c[6] is False or (c[3] == 0.3 and c[5] == 0.7)])
+def test_fused_hessian_step_equals_the_reference(act, loss_dec, tied, lam, kind, gamma, denoise):
+    spec = network.Spec(act, loss_dec[1], loss_dec[0], tied, lam, kind, gamma, 0.3, 3)
+    params, X, T = params_and_data(spec)
+    eps = np.random.default_rng(4).standard_normal((3,) + X.shape) * 0.3 if kind == "stochastic" else None
+    target = T if denoise else None
+    step = fused.FusedStep()
+    first = step(params, X, spec, target=target, eps=eps)
+    first = ({k: float(v) for k, v in first[0].items()}, {k: np.copy(g) for k, g in first[1].items()})
+    want = network.loss_and_grads(params, X, spec, target=target, eps=eps)
+    assert "hessian" in want[0]
+    assert_same_step(first, want)
+    assert_same_step(step(params, X, spec, target=target, eps=eps), want)     # again, in the reused buffers
+
+
+@pytest.mark.parametrize("kind", ["exact", "stochastic"])
+def test_fused_hessian_step_on_every_backend_equals_numpy(kind, backend_name):
+    kw = dict(activation="tanh", lam=0.2, seed=3, hessian=kind, gamma=0.5, hessian_copies=2, hessian_noise=0.2)
+    ref = cs.ContractiveAutoencoder(12, 7, **kw)
+    model = cs.ContractiveAutoencoder(12, 7, **kw, **model_kwargs(backend_name))
+    host = np.random.default_rng(1).random((6, 12))
+    eps = np.random.default_rng(2).standard_normal((2, 6, 12)) * 0.2
+    step = fused.FusedStep()
+    for _ in range(2):
+        terms, grads = step(model.params, model.asarray(host), model.spec,
+                            eps=model.asarray(eps) if kind == "stochastic" else None)
+    assert_same_step((terms, grads), network.loss_and_grads(ref.params, host, ref.spec, eps=eps))
+
+
+def test_fused_stochastic_step_refuses_missing_or_misshapen_eps():
+    spec = network.Spec(hessian="stochastic", gamma=0.5, hessian_copies=2)
+    params, X, _ = params_and_data(spec)
+    for eps in (None, np.zeros((3,) + X.shape)):
+        with pytest.raises(ValueError, match="needs eps of shape"):
+            fused.FusedStep()(params, X, spec, eps=eps)
+
+
+@pytest.mark.parametrize("kind,act", [("exact", "sigmoid"), ("stochastic", "sigmoid"), ("stochastic", "tanh")])
+def test_a_warmed_hessian_step_allocates_no_batch_sized_array(kind, act):
+    """No (B, n) temporary, no (C, B, n) one, and no B x n_hidden x n_visible tensor."""
+    B, n_visible, n_hidden = 256, 300, 400
+    spec = network.Spec(act, lam=0.1, hessian=kind, gamma=0.5, hessian_copies=4)
+    params, X, _ = params_and_data(spec, B, n_visible, n_hidden, np.float32)
+    eps = (np.random.default_rng(0).standard_normal((4, B, n_visible)) * 0.1).astype(np.float32) \
+        if kind == "stochastic" else None
+    step = fused.FusedStep()
+    step(params, X, spec, eps=eps)
+    assert traced_peak(lambda: step(params, X, spec, eps=eps)) < B * n_visible * 4 / 4
+
+
+def test_float32_hessian_step_stays_float32_on_array_api_strict():
+    import array_api_strict
+    for kind in ("exact", "stochastic"):
+        model = cs.ContractiveAutoencoder(9, 5, activation="softplus", lam=0.3, hessian=kind, gamma=0.5,
+                                          hessian_copies=2, backend="array_api_strict",
+                                          device=array_api_strict.Device("device1"), dtype="float32")
+        X = model.asarray(np.random.default_rng(0).random((4, 9)))
+        eps = model.asarray(np.random.default_rng(1).standard_normal((2, 4, 9)) * 0.1) if kind == "stochastic" else None
+        terms, grads = fused.FusedStep()(model.params, X, model.spec, eps=eps)
+        assert {backend.dtype_name(v) for v in [*terms.values(), *grads.values()]} == {"float32"}

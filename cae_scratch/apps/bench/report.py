@@ -7,6 +7,7 @@ import platform
 import numpy as np
 
 from ... import backend
+from .hessian import hessian_line
 from .torch_peer import torch_version
 
 COLUMNS = (  # header, width, how to show a row
@@ -20,6 +21,7 @@ COLUMNS = (  # header, width, how to show a row
     ("lam0 ms", 9, lambda r: f"{r['step_lam0'] * 1e3:.2f}"),
     ("/lam0", 7, lambda r: f"{r['lam/lam0']:.3f}"),
     ("ref/floor", 9, lambda r: f"{r['reference/floor']:.2f}"),
+    ("CAE+H/floor", 11, lambda r: f"{r['hessian_step/floor']:.3f}" if "hessian_step" in r else "-"),
     ("epoch/steps", 11, lambda r: f"{r['fit']['epoch/steps']:.3f}" if "fit" in r else "-"),
     ("(sgd)", 6, lambda r: f"{r['fit_sgd']['epoch/steps']:.3f}" if "fit_sgd" in r else "-"),
 )
@@ -44,6 +46,8 @@ def ratio_lines(rows):
         host = by.get(("numpy", dtype, size))
         if name == "cupy" and host:
             lines.append(f"{dtype} {size}: NumPy step / CuPy step = {host['step'] / r['step']:.1f}x")
+        if "hessian_step" in r:
+            lines.append(hessian_line(r))
         if r.get("torch"):
             lines.append(f"{name} {dtype} {size}: PyTorch autograd step {r['torch'] * 1e3:.2f} ms "
                          f"({'cuda' if name == 'cupy' else 'cpu'}), fused step beside it "

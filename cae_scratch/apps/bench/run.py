@@ -9,6 +9,7 @@ in one process, this measures (medians of many calls, each timed alone,
     step         the fused step (``core.fused.FusedStep``) at lam = 0.1 and at lam = 0
     reference    the reference ``core.network.loss_and_grads``
     epoch        ``train.fit`` (adam, and sgd) against the sum of its steps, in the same run
+    CAE+H        a stochastic-Hessian step with C copies against its 2 (C + 1) + 3 products (``hessian``)
     torch        with --torch: the same step by PyTorch autograd (closed-form penalty),
                  timed in blocks that alternate with the fused step's (``library_blocks``)
 
@@ -29,6 +30,7 @@ import numpy as np
 from ... import backend, train
 from ...core import fused, network
 from ...timing import median_seconds
+from .hessian import COPIES, measure_hessian
 from .report import format_table, machine_info, ratio_lines
 from .torch_peer import torch_step
 
@@ -154,7 +156,7 @@ def compare_torch(row, repeats, seed=0):
 
 
 def run(sizes=DEFAULT_SIZES, backends=("numpy",), dtypes=("float32", "float64"), repeats=30,
-        fit_rows=10_000, torch=False, progress=print):
+        fit_rows=10_000, torch=False, progress=print, hessian_copies=COPIES):
     """Every measurement, as a JSON-ready dict: {"machine", "results": [one dict per case]}."""
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None   # before our own threads run
     results = []
@@ -165,6 +167,8 @@ def run(sizes=DEFAULT_SIZES, backends=("numpy",), dtypes=("float32", "float64"),
             for size in sizes:
                 row = {"backend": name, "dtype": dtype, "B": size[0], "n_visible": size[1], "n_hidden": size[2]}
                 row.update(measure_size(xp, device, getattr(xp, dtype), size, repeats))
+                if hessian_copies:
+                    row.update(measure_hessian(xp, device, getattr(xp, dtype), size, repeats, hessian_copies))
                 if fit_rows:
                     row["fit"] = measure_epoch(xp, device, getattr(xp, dtype), size, fit_rows)
                     row["fit_sgd"] = measure_epoch(xp, device, getattr(xp, dtype), size, fit_rows, "sgd")
