@@ -6,6 +6,8 @@ This is the only module that knows the names ``numpy``, ``cupy`` and
     xp = namespace(X, W)          # array-api-compat's array_namespace
 
 and writes to the Python array API standard (functions, not methods).
+A module whose functions take a ``backend=`` argument imports this module as
+``backends``; every other module imports it as ``backend``.
 
 Randomness lives on the host: one seeded ``numpy.random.Generator`` per
 stream, values drawn in float64, cast, then moved to the device with

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 
-from .. import backend as backends
+from .. import backend
 from ..core.activations import ACTIVATIONS
 from ..optim import OPTIMIZERS
 
@@ -118,7 +118,7 @@ def add_bench(sub):
     p.add_argument("--sizes", nargs="+", default=default_sizes, help="sizes BxVxH (batch x n_visible x n_hidden)")
     p.add_argument("--backend", default="numpy", choices=["numpy", "cupy"],
                    help="cupy also measures numpy, for the speedup")
-    p.add_argument("--dtype", choices=list(backends.DTYPES), help="one dtype (default: both)")
+    p.add_argument("--dtype", choices=list(backend.DTYPES), help="one dtype (default: both)")
     p.add_argument("--repeats", type=positive_int, default=30, help="timed calls per function")
     p.add_argument("--fit-rows", type=non_negative_int, default=10_000,
                    help="rows of the fit-epoch measurement (0 skips it)")
@@ -134,7 +134,7 @@ def check_bench(args):
     if args.json is not None:
         writable_file(args.json, "--json")
     if args.backend == "cupy":
-        backends.get_namespace("cupy")                 # a clear error when CuPy is not usable
+        backend.get_namespace("cupy")                 # a clear error when CuPy is not usable
     if args.torch and torch_version() is None:
         print("note: --torch asked for PyTorch, which is not importable here; timing without it "
               "(pip install torch to compare)", file=sys.stderr)

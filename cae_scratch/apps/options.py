@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from .. import backend as backends
+from .. import backend
 from ..validation import number
 
 
@@ -64,7 +64,7 @@ def add_shared(p, out_default, progress=True):
     """--backend, --dtype, --seed, --out (and --no-progress): defined once, used by every command."""
     p.add_argument("--backend", default="numpy",
                    help="numpy | cupy | array_api_strict | array_api_strict:device1")
-    p.add_argument("--dtype", default="float64", choices=backends.DTYPES)
+    p.add_argument("--dtype", default="float64", choices=backend.DTYPES)
     p.add_argument("--seed", type=int, default=0, help="seed of the weights, the shuffling and the noise")
     if progress:
         p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
@@ -82,5 +82,5 @@ def backend_kwargs(args):
     """{"backend", "device"} from --backend, checked (a clear message when CuPy is not usable)."""
     from ..model import model_kwargs
     kwargs = model_kwargs(args.backend)
-    backends.get_namespace(kwargs["backend"])
+    backend.get_namespace(kwargs["backend"])
     return kwargs

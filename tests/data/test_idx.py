@@ -158,7 +158,18 @@ def test_download_on_load_fetches_only_the_asked_split(tmp_path, fake_server, mo
 
 
 def test_real_checksum_table_is_complete():
+    """Every standard file has a well-formed, distinct MD5 (a typo'd or pasted-twice checksum fails here), and
+    the table agrees with the published values of MNIST's training images (an independent record)."""
+    published = {"mnist": {"train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873"},
+                 "fashion-mnist": {"train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d"}}
+    every = []
     for name, source in mnist.SOURCES.items():
         expected = {stem + ".gz" for stems in mnist.SPLITS.values() for stem in stems}
-        assert set(source["md5"]) == expected and all(len(v) == 32 for v in source["md5"].values())
-        assert all(m.endswith("/") for m in source["mirrors"])
+        assert set(source["md5"]) == expected
+        for digest in source["md5"].values():
+            assert len(digest) == 32 and set(digest) <= set("0123456789abcdef"), digest
+        every += list(source["md5"].values())
+        assert all(m.endswith("/") for m in source["mirrors"]) and len(set(source["mirrors"])) >= 2
+        for f, digest in published[name].items():
+            assert source["md5"][f] == digest
+    assert len(set(every)) == len(every)                         # no checksum pasted twice
