@@ -58,7 +58,7 @@ def failed_rows(case, message):
 def as_array(value, name, shape):
     """The student's ``value`` as a plain float64 array of ``shape`` (finite), or a StudentError."""
     if isinstance(value, Bad):
-        raise StudentError(f"{name} is {value.what}, not a numpy array"
+        raise StudentError(f"{name} is {value.what}" + ("" if "ndarray" in value.what else ", not a numpy array")
                            + (": did you forget the `return`?" if value.what == "None" else ""))
     if not isinstance(value, np.ndarray):
         raise StudentError(f"{name} is missing or malformed")
@@ -143,7 +143,8 @@ def diagnose(s, n, candidates, B):
             for value, hint in scale_hints(B):
                 if abs(c - value) < 1e-3 * abs(value):
                     return hint
-            return f"the true value times {c:.4g}: a constant factor is wrong"
+            if s.size > 1:                     # (any single number is a multiple of another)
+                return f"the true value times {c:.4g}: a constant factor is wrong"
     if s.ndim == 2 and s.shape[0] == s.shape[1] and rel_error(s.T, n) < MATCH:
         return "transposed: e.g. X.T @ dA instead of dA.T @ X"
     return ""

@@ -42,6 +42,12 @@ def penalty_value(W_a, b_h, W_q, X, act):
     return float(penalty.contractive_penalty(D1, penalty.row_norms_sq(W_q)))
 
 
+def summed_then_squared_value(W, b_h, X, act):
+    """mean_b sum_k s'(a_bk)^2 (sum_j W[k, j])^2: the 'weights summed then squared' bug's penalty."""
+    D1 = penalty.encoder_derivatives(W, b_h, X, act)[2]
+    return float(np.sum((D1 * D1) @ np.sum(W, axis=1) ** 2)) / X.shape[0]
+
+
 def jT1_value(W, b_h, X, act):
     """mean_b ||J(x_b)^T 1||^2: what penalising autograd's grad(h, x, ones) computes instead of ||J||_F^2."""
     V = penalty.encoder_derivatives(W, b_h, X, act)[2] @ W

@@ -48,6 +48,8 @@ def cae_candidates(p, X, lam, act, tied):
                 rec[k])
         add(k, "lam ignored: the penalty's gradient is added with weight 1 -- scale it by lam", rec[k] + pen[k])
         if lam > 0:
+            add(k, f"the penalty's gradient is B = {B} times too large: the penalty is averaged differently in "
+                   "the loss (a mean over the batch) and in the gradient", rec[k] + B * lam * pen[k])
             add(k, "the penalty's gradient is half what it should be: a factor 2 is missing in both paths "
                    "(d s'^2 = 2 s' s'' da, d W^2 = 2 W dW)", rec[k] + 0.5 * lam * pen[k])
     if lam > 0:

@@ -35,7 +35,8 @@ def penalty_pieces(W, b_h, X, act):
     pieces = {"true": numeric(lambda p: forward.penalty_value(p["W"], p["b_h"], p["W"], X, act), params),
               "a path": numeric(lambda p: forward.penalty_value(p["W"], p["b_h"], W, X, act), params),
               "q path": numeric(lambda p: forward.penalty_value(W, p["b_h"], p["W"], X, act), params),
-              "J^T 1": numeric(lambda p: forward.jT1_value(p["W"], p["b_h"], X, act), params)}
+              "J^T 1": numeric(lambda p: forward.jT1_value(p["W"], p["b_h"], X, act), params),
+              "summed": numeric(lambda p: forward.summed_then_squared_value(p["W"], p["b_h"], X, act), params)}
     if act.name != "sigmoid":
         sig = ACTIVATIONS["sigmoid"]
         pieces["sigmoid"] = numeric(lambda p: forward.penalty_value(p["W"], p["b_h"], p["W"], X, sig), params)
@@ -63,7 +64,8 @@ def penalty_candidates(pieces, name, rec=None, lam=1.0):
              mix(k, q=0.5)),
             ("s' used where s'' belongs: d s'(a)^2 / da = 2 s'(a) s''(a)", mix(k, piece="s' for s''")),
             ("the gradient of ||J^T 1||^2 (autograd's grad(h, x, ones) = J^T 1), not of ||J||_F^2 = "
-             "sum_kj J[k, j]^2", mix(k, piece="J^T 1"))]
+             "sum_kj J[k, j]^2", mix(k, piece="J^T 1")),
+            ("weights summed then squared: q_k = sum_j W[k, j]^2, not (sum_j W[k, j])^2", mix(k, piece="summed"))]
         if "sigmoid" in pieces:
             hints[k].append((SIGMOID_HINT.format(name=name), mix(k, piece="sigmoid")))
     return hints

@@ -38,6 +38,8 @@ class Exercise:
     derive_first: str                    # one paragraph: what to derive on paper before writing code
     cases: Callable = field(repr=False)  # () -> list[diagnosis.Case], drawn afresh for every run
     notes: Callable = field(default=None, repr=False)   # (rows) -> extra hint lines
+    graded_by: str = (f"central finite differences of the loss (h = {STEP:g}, float64); pass: relative error "
+                      f"< {TOLERANCE:g}")
 
     @property
     def template(self):
@@ -48,9 +50,10 @@ class Exercise:
         return os.path.join(SOLUTION_DIR, self.filename)
 
 
-def _ex(number, function, title, derive_first, cases, notes=None):
+def _ex(number, function, title, derive_first, cases, notes=None, graded_by=None):
+    extra = {"graded_by": graded_by} if graded_by else {}
     return Exercise(number, function, f"ex{number}_{function}.py", title, " ".join(derive_first.split()), cases,
-                    notes)
+                    notes, **extra)
 
 
 EXERCISES = {e.number: e for e in [
@@ -72,18 +75,23 @@ EXERCISES = {e.number: e for e in [
     _ex(5, "central_difference", "a central-difference gradient checker", """
         The Taylor expansions of f(x + h e_i) and f(x - h e_i): why (f(x + h e_i) - f(x - h e_i)) / 2h has an
         error of order h^2 while (f(x + h e_i) - f(x)) / h has one of order h, and what rounding adds (~eps/h).""",
-        grade_checker.cases_central_difference),
+        grade_checker.cases_central_difference, graded_by="the exact gradients of three functions, at h = 1e-2 "
+        "and 5e-3; pass: relative error < 1e-3 and a measured order of 2 +- 0.3"),
     _ex(6, "encoder_jacobian", "the encoder's Jacobian J = diag(s'(a)) W", """
         dh_k/dx_j for h = s(W x + b_h): one term of the chain rule per entry, so J = diag(s'(a)) W, shape
         (n_hidden, n_visible); then the same for a batch, one J per example.""",
-        grade_penalty.cases_encoder_jacobian),
+        grade_penalty.cases_encoder_jacobian, graded_by=f"central finite differences of the encoder (h = {STEP:g}, "
+        f"float64); pass: relative error < {TOLERANCE:g}"),
     _ex(7, "contractive_penalty", "the contractive penalty's value, in closed form", """
         ||J(x)||_F^2 = sum_kj (s'(a_k) W_kj)^2 = sum_k s'(a_k)^2 q_k with q_k = sum_j W_kj^2: why no Jacobian
-        needs to be built; then the mean over the batch.""", grade_penalty.cases_contractive_penalty),
+        needs to be built; then the mean over the batch.""", grade_penalty.cases_contractive_penalty,
+        graded_by=f"the squared norm of a Jacobian built by central finite differences; pass: relative error "
+        f"< {TOLERANCE:g}"),
     _ex(8, "bce_from_logits", "the bce loss computed stably from z", """
         log sigmoid(z) and log(1 - sigmoid(z)) in terms of z with softplus(t) = log(1 + e^t); then a way to
         evaluate softplus that never overflows and never loses the small term for large |t|.""",
-        grade_elementwise.cases_bce_from_logits),
+        grade_elementwise.cases_bce_from_logits, graded_by="the definition evaluated with 60-digit decimals; "
+        "pass: relative error < 1e-10"),
     _ex(9, "untied_cae_backward", "the untied CAE backward: separate decoder weights W_r", """
         The chain rule for Z = H W_r^T + b_r with its own W_r: dW_r from the decoder, dW from the encoder and
         the penalty only (no decoder term now), and why the penalty does not touch W_r.""",
@@ -134,8 +142,7 @@ class Result:
     def report(self, reveal=False):
         ex = EXERCISES[self.number]
         lines = [f"exercise {ex.number}: {ex.function} -- {ex.title}",
-                 f"graded in a separate process (time limit {self.timeout:g} s) by central finite differences "
-                 f"(h = {STEP:g}, float64); pass: relative error < {TOLERANCE:g}"]
+                 f"graded in a separate process (time limit {self.timeout:g} s) against {ex.graded_by}"]
         if self.problem:
             lines.append(f"FAIL: {self.problem}")
         else:

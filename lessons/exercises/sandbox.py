@@ -81,7 +81,7 @@ def encode(obj, arrays, depth=0):
         arrays.append(obj)
         return {"$array": len(arrays) - 1}
     if isinstance(obj, np.ndarray):
-        return {"$bad": f"an ndarray subclass ({t.__module__}.{t.__qualname__}); return a plain numpy array"}
+        return {"$bad": f"an ndarray subclass ({t.__module__}.{t.__qualname__}): return a plain numpy array"}
     if t in (float, int, np.float64, np.float32, np.int64, np.int32):
         arrays.append(np.asarray(obj))
         return {"$array": len(arrays) - 1}
@@ -234,7 +234,7 @@ def explain_product(tree, source_lines, lineno, frame):
     return ""
 
 
-def describe(exc, path, source, tree, fname):
+def describe(exc, path, source, tree, fname, who=None):
     """One clear sentence for an exception from the student's code: type, line, what went wrong."""
     if isinstance(exc, SystemExit):
         return (f"your file called sys.exit({exc.code!r}); a graded file only defines {fname} "
@@ -252,10 +252,22 @@ def describe(exc, path, source, tree, fname):
     detail = str(exc)
     if frame is not None and isinstance(exc, (ValueError, TypeError)) and tree is not None:
         detail = explain_product(tree, lines, where, frame) or detail
-    return f"{fname} raised {type(exc).__name__}{at}: {detail}"[:1500]
+    return f"{who or fname} raised {type(exc).__name__}{at}: {detail}"[:1500]
+
+
+def limit_output():
+    """At most 8 MiB of printed output (a print in a loop must not fill the disk)."""
+    try:
+        import resource
+        import signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (8 * 2**20, 8 * 2**20))
+    except (ImportError, OSError, ValueError, AttributeError):
+        pass
 
 
 def main(argv):
+    limit_output()
     rfd, wfd, path, fname, forbidden = int(argv[1]), int(argv[2]), argv[3], argv[4], json.loads(argv[5])
     channel = _Channel(rfd, wfd)
     with open(path, encoding="utf-8", errors="replace") as f:      # read before the guards forbid it
@@ -272,7 +284,7 @@ def main(argv):
         exec(compile(tree, path, "exec"), namespace)
     except BaseException as e:                                    # SystemExit and KeyboardInterrupt too
         channel.send({"type": "error", "stage": "import",
-                      "message": "while importing your file: " + describe(e, path, source, tree, fname)})
+                      "message": describe(e, path, source, tree, fname, "importing your file")})
         return
     fn = namespace.get(fname)
     if not callable(fn):
