@@ -10,6 +10,7 @@ How it fits together (INSTRUCTORS.md says more):
     grader.py       the registry EXERCISES and the verdict (Result); reads in this order:
     runner.py       the parent side: starts the student's process, serves and counts helper calls, time limit
     sandbox.py      the student's process (python -I): guards, then the student's file; returns arrays only
+    guards.py       its audit hook (imports, files, processes);  explain.py  its error messages (no tracebacks)
     diagnosis.py    cases, rows, finite differences, and the hints (pieces of the loss, rescalings)
     forward.py      the forward functions the grader differentiates, and the "unknown" activation
     grade_*.py      the cases and grading of each exercise

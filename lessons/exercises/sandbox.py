@@ -2,12 +2,12 @@
 
 The grader (``runner.py``, in the parent process) starts this file as
 ``python -I sandbox.py READ_FD WRITE_FD FILE FUNCTION FORBIDDEN_JSON``. It is
-self-contained (numpy and the standard library only) and never imports
-cae_scratch or lessons, so there is nothing here worth stealing: the loss, the
+self-contained with its two helpers guards.py and explain.py (numpy and the
+standard library only) and never imports cae_scratch or lessons, so there is nothing here worth stealing: the loss, the
 activations' formulas and every grading decision live in the parent.
 
-Guards, installed before the student's file runs (an audit hook cannot be
-removed once added): imports other than numpy and math are refused, and so
+Guards (guards.py), installed before the student's file runs (an audit hook
+cannot be removed once added): imports other than numpy and math are refused, and so
 are reading the library's or the solutions' files, writing any file, starting
 processes, signals and ctypes. They make honest mistakes fail clearly; the
 parent does not rely on them, it trusts only the arrays that come back.
@@ -29,15 +29,7 @@ import numpy as np
 
 DTYPES = ("<f8", "<f4", "<f2", "<i8", "<i4", "<i2", "|i1", "<u8", "<u4", "<u2", "|u1", "|b1", "<c16", "<c8")
 MAX_HEADER = 1 << 20
-ALLOWED_IMPORTS = {"numpy", "math", "__future__", "typing"}
-BLOCKED_EVENTS = {
-    "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
-    "os.kill", "os.killpg", "signal.pthread_kill", "socket.__new__", "socket.connect", "os.remove", "os.rename",
-    "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.truncate", "os.link", "os.symlink", "os.utime",
-    "shutil.rmtree", "os.putenv", "os.unsetenv", "resource.setrlimit", "ctypes.dlopen", "ctypes.dlsym",
-    "ctypes.dlsym/handle", "ctypes.call_function", "ctypes.cdata", "ctypes.cdata/buffer", "ctypes.addressof",
-    "ctypes.string_at", "ctypes.wstring_at", "ctypes.PyObj_FromPtr", "sys.addaudithook", "builtins.input"}
-WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
 
 
 # ---- framing (the parent imports these too) --------------------------------------------------------
@@ -176,85 +168,6 @@ def decode(obj, arrays, channel):
     return obj
 
 
-def install_guards(forbidden):
-    roots = [os.path.realpath(r) for r in forbidden]
-
-    def guard(event, args):
-        if event == "import":
-            top = str(args[0]).partition(".")[0]
-            if top in ("cae_scratch", "lessons"):
-                raise ImportError(f"import of {args[0]!r} refused: a graded file may not use the library or the "
-                                  "solutions -- the point is your own derivation (numpy and math only)")
-            if top not in ALLOWED_IMPORTS:
-                raise ImportError(f"import of {args[0]!r} refused: a graded file may import numpy and math only")
-        elif event == "open":
-            path, mode, flags = (tuple(args) + (None, None))[:3]
-            if isinstance(path, (str, bytes)):
-                real = os.path.realpath(os.fsdecode(path))
-                if any(real == r or real.startswith(r + os.sep) for r in roots):
-                    raise PermissionError(f"reading {os.fsdecode(path)} refused: a graded file may not read the "
-                                          "library or the solutions")
-            if (isinstance(mode, str) and any(c in mode for c in "wax+")) or (isinstance(flags, int)
-                                                                                and flags & WRITE_FLAGS):
-                raise PermissionError("a graded file may not write files")
-        elif event in BLOCKED_EVENTS:
-            raise PermissionError(f"{event} is not allowed in a graded file (numpy and math only)")
-    sys.addaudithook(guard)
-
-
-def _safe(node):
-    """True for an expression made of names, attributes, constants and subscripts only (no calls)."""
-    return all(isinstance(n, (ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Slice, ast.Tuple,
-                              ast.Load, ast.UnaryOp, ast.USub)) for n in ast.walk(node))
-
-
-def explain_product(tree, source_lines, lineno, frame):
-    """For a shape error on ``lineno``: which product, with which operand shapes (or '')."""
-    for node in ast.walk(tree):
-        if getattr(node, "lineno", 0) > lineno or getattr(node, "end_lineno", 0) < lineno:
-            continue
-        pair = None
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
-            pair = node.left, node.right
-        elif isinstance(node, ast.Call) and len(node.args) == 2 and getattr(node.func, "attr", None) in ("dot",
-                                                                                                          "matmul"):
-            pair = tuple(node.args)
-        if not pair or not all(_safe(p) for p in pair):
-            continue
-        try:
-            a, b = (eval(compile(ast.Expression(p), "<shape>", "eval"), frame.f_globals, frame.f_locals)
-                    for p in pair)
-            sa, sb = np.shape(a), np.shape(b)
-        except Exception:
-            continue
-        if len(sa) >= 1 and len(sb) >= 1 and sa[-1] != sb[-2 if len(sb) >= 2 else 0]:
-            text = ast.get_source_segment("\n".join(source_lines), node) or "the product"
-            return (f"the product `{text}` multiplies shapes {sa} and {sb}: the inner dimensions "
-                    f"{sa[-1]} and {sb[-2 if len(sb) >= 2 else 0]} differ (a transpose missing or extra?)")
-    return ""
-
-
-def describe(exc, path, source, tree, fname, who=None):
-    """One clear sentence for an exception from the student's code: type, line, what went wrong."""
-    if isinstance(exc, SystemExit):
-        return (f"your file called sys.exit({exc.code!r}); a graded file only defines {fname} "
-                "-- remove the exit (the grader decides pass or fail, not the exit status)")
-    if isinstance(exc, NotImplementedError):
-        return (f"{fname} still raises NotImplementedError: the body is the template's stub. Replace the "
-                "`raise` with your code (see the docstring).")
-    lines = source.splitlines()
-    tb, where, frame = exc.__traceback__, None, None
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == path:
-            where, frame = tb.tb_lineno, tb.tb_frame
-        tb = tb.tb_next
-    at = f" at line {where} (`{lines[where - 1].strip()}`)" if where and where <= len(lines) else ""
-    detail = str(exc)
-    if frame is not None and isinstance(exc, (ValueError, TypeError)) and tree is not None:
-        detail = explain_product(tree, lines, where, frame) or detail
-    return f"{who or fname} raised {type(exc).__name__}{at}: {detail}"[:1500]
-
-
 def limit_output():
     """At most 8 MiB of printed output (a print in a loop must not fill the disk)."""
     try:
@@ -278,6 +191,10 @@ def main(argv):
         channel.send({"type": "error", "stage": "import",
                       "message": f"syntax error at line {e.lineno}: {e.msg}"})
         return
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # explain.py, beside this file
+    from explain import describe
+    from guards import install_guards
+    del sys.path[0]
     install_guards(forbidden)
     namespace = {"__name__": "student", "__file__": path, "__builtins__": builtins}
     try:
