@@ -240,6 +240,29 @@ CHEATS = {
                     g[i] = ((P(W + e, b_h) - P(W - e, b_h)) if p is W else (P(W, b_h + e) - P(W, b_h - e))) / 2e-6
             return dW, db
         """), "hard-coded"),
+    "vectorised finite differences through the helpers": (3, src("""
+        def penalty_backward(X, W, b_h, activation):
+            h, n = 1e-6, W.size
+            E = np.eye(n).reshape((n,) + W.shape) * h
+            A = X @ W.T + b_h
+            Ap = np.einsum("bj,pkj->pbk", X, W + E) + b_h
+            activation.f(Ap)
+        """), "stacked, are not an answer here"),
+    "finite differences on the large case of exercise 10": (10, src("""
+        def mse_decoder_backward(H, W_r, b_r, X):
+            L = lambda H, W_r, b_r: np.sum((H @ W_r.T + b_r - X) ** 2) / X.shape[0]
+            out = {}
+            for name, p in (("W_r", W_r), ("b_r", b_r), ("H", H)):
+                g = np.zeros_like(p)
+                for i in np.ndindex(p.shape):
+                    old = p[i]
+                    p[i] = old + 1e-6; up = L(H, W_r, b_r)
+                    p[i] = old - 1e-6; down = L(H, W_r, b_r)
+                    p[i] = old
+                    g[i] = (up - down) / 2e-6
+                out[name] = g
+            return out
+        """), "timed out after 3 s"),
     "patching the grader from inside": (3, src("""
         import sys
         for mod in list(sys.modules.values()):
@@ -270,7 +293,8 @@ CHEATS = {
     "KeyboardInterrupt": (1, "def sigmoid_backward(dH, H):\n    raise KeyboardInterrupt\n", "KeyboardInterrupt"),
     "writing a file": (1, "open('x.txt', 'w')\n", "may not write files"),
 }
-SHORT = {"an infinite loop": 1.5, "patching the grader from inside": 1.5}
+SHORT = {"an infinite loop": 1.5, "patching the grader from inside": 1.5,
+         "finite differences on the large case of exercise 10": 3}
 
 
 @pytest.fixture(scope="module")

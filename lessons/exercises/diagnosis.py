@@ -98,8 +98,12 @@ def activation_helper(act, *shapes):
             if len(args) != count:
                 return f"activation.{what} takes {count} arrays"
             bad = [a.shape for a in args if a.shape not in shapes]
-            return (f"activation.{what} expects arrays of shape {shapes[0]} (A = X W^T + b_h for the whole "
-                    f"input), got {bad[0]}") if bad else ""
+            if not bad:
+                return ""
+            more = np.prod(bad[0]) > max(np.prod(s) for s in shapes)     # many inputs stacked into one call
+            return (f"activation.{what} expects arrays of shape {shapes[0]} (A = X W^T + b_h for the whole input), "
+                    f"got {bad[0]}" + (": finite differences of the forward, stacked, are not an answer here -- "
+                                       "the point of this exercise is the derivation" if more else ""))
         return inner
     return Helper("activation", act.name, {"f": (check(1, "f"), act.f), "d1": (check(2, "d1"), act.d1),
                                            "d2": (check(3, "d2"), act.d2)})

@@ -128,7 +128,7 @@ def run_calls(path, function, calls, timeout=DEFAULT_TIMEOUT):
             open(os.path.join(work, "output.txt"), "w+b") as output:
         proc = subprocess.Popen(
             [sys.executable, "-I", SANDBOX, str(p2c_r), str(c2p_w), os.path.abspath(path), function,
-             json.dumps(_forbidden_roots())],
+             json.dumps(_forbidden_roots()), os.path.dirname(os.path.dirname(os.path.abspath(np.__file__)))],
             pass_fds=(p2c_r, c2p_w), stdin=subprocess.DEVNULL, stdout=output, stderr=output, cwd=work,
             env=_child_env(), start_new_session=True)       # no preexec_fn: unsafe with threads (grade --jobs)
         os.close(p2c_r)
@@ -205,6 +205,8 @@ def _ended(proc, output, error):
     output.seek(max(0, size - 600))
     tail = output.read().decode("utf-8", "replace").strip()
     said = f"; its last output: {tail[-400:]!r}" if tail else ""
+    if code is None and isinstance(error, ValueError):
+        return f"the process sent a malformed or oversized answer ({error}){said}"
     if code is None:
         return f"the process stopped answering ({type(error).__name__}){said}"
     if code < 0:

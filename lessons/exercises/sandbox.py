@@ -1,7 +1,7 @@
 """The student's process: load one file under guard, call its function on what the grader sends, return arrays.
 
 The grader (``runner.py``, in the parent process) starts this file as
-``python -I sandbox.py READ_FD WRITE_FD FILE FUNCTION FORBIDDEN_JSON``. It is
+``python -I sandbox.py READ_FD WRITE_FD FILE FUNCTION FORBIDDEN_JSON NUMPY_DIR``. It is
 self-contained with its two helpers guards.py and explain.py (numpy and the
 standard library only) and never imports cae_scratch or lessons, so there is nothing here worth stealing: the loss, the
 activations' formulas and every grading decision live in the parent.
@@ -25,7 +25,9 @@ import os
 import struct
 import sys
 
-import numpy as np
+if __name__ == "__main__" and len(sys.argv) > 6:
+    sys.path.append(sys.argv[6])                # where the parent found numpy (python -I skips the user site)
+import numpy as np  # noqa: E402
 
 DTYPES = ("<f8", "<f4", "<f2", "<i8", "<i4", "<i2", "|i1", "<u8", "<u4", "<u2", "|u1", "|b1", "<c16", "<c8")
 MAX_HEADER = 1 << 20
