@@ -292,6 +292,7 @@ CHEATS = {
                 "dtype float32"),
     "KeyboardInterrupt": (1, "def sigmoid_backward(dH, H):\n    raise KeyboardInterrupt\n", "KeyboardInterrupt"),
     "writing a file": (1, "open('x.txt', 'w')\n", "may not write files"),
+    "a syntax error": (1, "def sigmoid_backward(dH, H:\n", "not valid Python at line 1"),
     "starting a process": (1, "import os\nos.system('python -c 1')\n", "os.system is not allowed"),
 }
 SHORT = {"an infinite loop": 1.5, "patching the grader from inside": 1.5,

@@ -189,9 +189,9 @@ def main(argv):
         source = f.read()
     try:
         tree = ast.parse(source)
-    except SyntaxError as e:
-        channel.send({"type": "error", "stage": "import",
-                      "message": f"syntax error at line {e.lineno}: {e.msg}"})
+    except (SyntaxError, ValueError) as e:                         # ValueError: null bytes in the file
+        where = f" at line {e.lineno}: {e.msg}" if getattr(e, "lineno", None) else f": {getattr(e, 'msg', e)}"
+        channel.send({"type": "error", "stage": "import", "message": f"your file is not valid Python{where}"})
         return
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # explain.py, beside this file
     from explain import describe
