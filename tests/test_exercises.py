@@ -1,10 +1,10 @@
-"""The exercises' grader: it passes every reference solution, and fails known bugs and empty stubs clearly.
+"""The exercises' grader: every reference solution passes, every known bug and every cheat fails, clearly.
 
-The grader works by finite differences only; these tests feed it the
-reference solutions (lessons/exercises/solutions/), buggy variants written
-below, and the untouched templates, and check the verdict, the hint and the
-exit status.
+Grading runs each file in its own process, so the files below (solutions,
+buggy variants, cheats, untouched templates) are graded once, two at a time,
+in a module fixture; the tests then check each verdict and its message.
 """
+import json
 import os
 import subprocess
 import sys
@@ -12,96 +12,16 @@ import textwrap
 
 import pytest
 
-from lessons.exercises import grader
+from lessons.exercises import EXERCISES, batch, grader
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SOLUTIONS = os.path.join(ROOT, "lessons", "exercises", "solutions")
 
 
-def solution(number):
-    return os.path.join(SOLUTIONS, grader.EXERCISES[number].filename)
+def src(body):
+    return "import numpy as np\n\n" + textwrap.dedent(body)
 
 
-def write(tmp_path, body, name="student.py"):
-    path = tmp_path / name
-    path.write_text("import numpy as np\n\n" + textwrap.dedent(body))
-    return str(path)
-
-
-# ---- correct code passes --------------------------------------------------------------------------
-@pytest.mark.parametrize("number", sorted(grader.EXERCISES))
-def test_reference_solution_passes(number):
-    status, report = grader.check_file(number, solution(number))
-    assert status == 0, report
-    assert "RESULT: PASS" in report and "FAIL" not in report
-
-
-def test_every_exercise_has_a_template_and_a_solution():
-    for ex in grader.EXERCISES.values():
-        template = os.path.join(grader.TEMPLATE_DIR, ex.filename)
-        assert os.path.isfile(template) and os.path.isfile(solution(ex.number))
-        assert "NotImplementedError" in open(template).read()
-
-
-# ---- empty stubs and unusable answers get a clear message ----------------------------------------
-@pytest.mark.parametrize("number", sorted(grader.EXERCISES))
-def test_untouched_template_fails_with_a_clear_message(number):
-    status, report = grader.check_file(number, os.path.join(grader.TEMPLATE_DIR, grader.EXERCISES[number].filename))
-    assert status == 1
-    assert "NotImplementedError" in report and "stub" in report
-
-
-@pytest.mark.parametrize("body, message", [
-    ("def sigmoid_backward(dH, H):\n    dA = dH * H * (1 - H)\n", "returned None"),
-    ("def sigmoid_backward(dH, H):\n    return (dH * H * (1 - H)).T\n", "transposed?"),
-    ("def sigmoid_backward(dH, H):\n    return np.sum(dH * H * (1 - H))\n", "expected (3, 5)"),
-    ("def sigmoid_backward(dH, H):\n    return dH @ H\n", "raised ValueError"),
-    ("def sigmoid_backward(dH, H):\n    dH *= H * (1 - H)\n    return dH.copy()\n", "modified its input"),
-    ("def sigmoid_backward(dH, H):\n    H *= 1 - H\n    return dH * H\n", "modified its input"),
-])
-def test_unusable_answers_fail_with_a_clear_message(tmp_path, body, message):
-    status, report = grader.check_file(1, write(tmp_path, body))
-    assert status == 1 and message in report, report
-
-
-def test_missing_file_or_function_cannot_be_graded(tmp_path):
-    status, report = grader.check_file(1, str(tmp_path / "nope.py"))
-    assert status == 2 and "no such file" in report
-    status, report = grader.check_file(1, write(tmp_path, "def sigmoid(x):\n    return x\n"))
-    assert status == 2 and "no function named 'sigmoid_backward'" in report
-    status, report = grader.check_file(9, solution(1))
-    assert status == 2 and "no exercise 9" in report
-
-
-# ---- known bugs fail, with the hint that names them --------------------------------------------
-BUGS = {
-    1: {
-        "forgot the upstream gradient": ("def sigmoid_backward(dH, H):\n    return H * (1 - H)\n", "upstream gradient dH"),
-        "tanh's derivative": ("def sigmoid_backward(dH, H):\n    return dH * (1 - H * H)\n", "tanh's derivative"),
-        "sign flipped": ("def sigmoid_backward(dH, H):\n    return -dH * H * (1 - H)\n", "sign is flipped"),
-    },
-    2: {
-        "extra r(1-r)": ("""
-            def bce_sigmoid_backward(X, Z):
-                R = 1 / (1 + np.exp(-Z))
-                return (R - X) * R * (1 - R) / X.shape[0]
-            """, "extra r(1-r)"),
-        "no mean over the batch": ("""
-            def bce_sigmoid_backward(X, Z):
-                return 1 / (1 + np.exp(-Z)) - X
-            """, "divide by B"),
-        "x - r": ("""
-            def bce_sigmoid_backward(X, Z):
-                return (X - 1 / (1 + np.exp(-Z))) / X.shape[0]
-            """, "sign is flipped"),
-        "dL/dr instead of dL/dz": ("""
-            def bce_sigmoid_backward(X, Z):
-                R = 1 / (1 + np.exp(-Z))
-                return (R - X) / (R * (1 - R)) / X.shape[0]
-            """, "dL/dr, not dL/dz"),
-    },
-}
-
+# ---- known bugs: (exercise, source, a phrase its hint must contain) --------------------------------
 PENALTY = """
 def penalty_backward(X, W, b_h, activation):
     B = X.shape[0]
@@ -111,37 +31,16 @@ def penalty_backward(X, W, b_h, activation):
     D2 = activation.d2(A, H, D1)
     {derivatives}
     q = np.sum(W * W, axis=1)
-    dA = {two} / B * D1 * D2 * q
-    dW_q = {two} * np.mean(D1 * D1, axis=0)[:, None] * W
+    dA = {two} / B * D1 * {D2} * q
+    dW_q = {two_q} * np.mean(D1 * D1, axis=0)[:, None] * W
     {bug}
     return {dW}, np.sum(dA, axis=0)
 """
 
 
-def penalty_variant(derivatives="", two="2.0", bug="", dW="dA.T @ X + dW_q"):
-    return PENALTY.format(derivatives=derivatives, two=two, bug=bug, dW=dW)
+def penalty(derivatives="", two="2.0", two_q=None, D2="D2", bug="", dW="dA.T @ X + dW_q"):
+    return src(PENALTY.format(derivatives=derivatives, two=two, two_q=two_q or two, D2=D2, bug=bug, dW=dW))
 
-
-BUGS[3] = {
-    "missing factor 2": (penalty_variant(two="1.0"), "factor 2 is"),
-    "stale W (no q path)": (penalty_variant(dW="dA.T @ X"), "stale W"),
-    "no path through a": (penalty_variant(dW="dW_q + 0 * dA.T @ X", bug="dA = 0 * dA"), "only the path through q_k"),
-    "sigmoid derivative hard-coded": (penalty_variant(derivatives="D1 = H * (1 - H); D2 = D1 * (1 - 2 * H)"),
-                                      "h(1-h) hard-coded"),
-    "sum instead of mean": (penalty_variant(bug="dA = dA * B; dW_q = dW_q * B"), "divide by B"),
-    "transposed": (penalty_variant(dW="X.T @ dA + dW_q.T"), "transposed?"),
-    "J^T 1 mistaken for J": ("""
-        def penalty_backward(X, W, b_h, activation):
-            B = X.shape[0]
-            A = X @ W.T + b_h
-            H = activation.f(A)
-            D1 = activation.d1(A, H)
-            V = D1 @ W
-            dV = 2 * V / B
-            dA = (dV @ W.T) * activation.d2(A, H, D1)
-            return dA.T @ X + D1.T @ dV, np.sum(dA, axis=0)
-        """, "||J^T 1||^2"),
-}
 
 CAE = """
 def cae_backward(params, X, lam, activation):
@@ -152,25 +51,72 @@ def cae_backward(params, X, lam, activation):
     D1 = activation.d1(A, H)
     {derivative}
     Z = H @ W + b_r
-    R = 1 / (1 + np.exp(-Z))
+    R = 1 / (1 + np.exp(-Z)) {squash}
     dZ = (R - X) / B {extra}
     dA = (dZ @ W.T) * D1
-    q = np.sum(W * W, axis=1)
-    dA = dA + {lam} * ({two} / B) * D1 * activation.d2(A, H, D1) * q
-    dW = dA.T @ X {decoder} + {lam} * {two} * np.mean(D1 * D1, axis=0)[:, None] * W {q_path}
+    q = {q}
+    dA = dA + {lam} * ({two} / {B}) * D1 * {D2} * q
+    dW = dA.T @ X {decoder} + {lam} * {two_q} * np.mean(D1 * D1, axis=0)[:, None] * {Wq} {q_path}
     return {{"W": dW, "b_h": np.sum(dA, axis=0), "b_r": np.sum(dZ, axis=0)}}
 """
 
 
-def cae_variant(derivative="", extra="", lam="lam", two="2.0", decoder="+ H.T @ dZ", q_path=""):
-    return CAE.format(derivative=derivative, extra=extra, lam=lam, two=two, decoder=decoder, q_path=q_path)
+def cae(derivative="", squash="", extra="", q="np.sum(W * W, axis=1)", lam="lam", two="2.0", B="B", D2=None,
+        two_q=None, decoder="+ H.T @ dZ", Wq="W", q_path=""):
+    return src(CAE.format(derivative=derivative, squash=squash, extra=extra, q=q, lam=lam, two=two, B=B,
+                          D2=D2 or "activation.d2(A, H, D1)", two_q=two_q or two, decoder=decoder, Wq=Wq,
+                          q_path=q_path))
 
 
-BUGS[4] = {
-    "penalty forgotten": (cae_variant(lam="0.0"), "only the reconstruction's gradient"),
-    "penalty's factor 2 missing": (cae_variant(two="1.0"), "factor 2 is missing"),
-    "no q path": (cae_variant(q_path="- lam * 2.0 * np.mean(D1 * D1, axis=0)[:, None] * W"), "stale W"),
-    "J^T 1 in the penalty": ("""
+SOLUTION_9 = open(EXERCISES[9].solution).read()
+SOLUTION_10 = open(EXERCISES[10].solution).read()
+SOLUTION_5 = open(EXERCISES[5].solution).read()
+
+BUGS = {
+    (1, "upstream gradient forgotten"): ("def sigmoid_backward(dH, H):\n    return H * (1 - H)\n", "upstream gradient dH"),
+    (1, "tanh's derivative"): ("def sigmoid_backward(dH, H):\n    return dH * (1 - H * H)\n", "tanh's derivative"),
+    (1, "sign flipped"): ("def sigmoid_backward(dH, H):\n    return -dH * H * (1 - H)\n", "sign is flipped"),
+    (1, "sigmoid applied twice"): ("def sigmoid_backward(dH, H):\n    S = 1 / (1 + np.exp(-H))\n"
+                                   "    return dH * S * (1 - S)\n", "applied twice"),
+    (2, "extra r(1-r)"): ("def bce_sigmoid_backward(X, Z):\n    R = 1 / (1 + np.exp(-Z))\n"
+                          "    return (R - X) * R * (1 - R) / X.shape[0]\n", "extra r(1-r)"),
+    (2, "no mean over the batch"): ("def bce_sigmoid_backward(X, Z):\n    return 1 / (1 + np.exp(-Z)) - X\n",
+                                    "divide by B"),
+    (2, "dL/dr instead of dL/dz"): ("def bce_sigmoid_backward(X, Z):\n    R = 1 / (1 + np.exp(-Z))\n"
+                                    "    return (R - X) / (R * (1 - R)) / X.shape[0]\n", "dL/dr, not dL/dz"),
+    (2, "sigmoid applied twice"): ("def bce_sigmoid_backward(X, Z):\n    R = 1 / (1 + np.exp(-Z))\n"
+                                   "    return (1 / (1 + np.exp(-R)) - X) / X.shape[0]\n", "applied twice"),
+    (3, "missing factor 2 (public bug)"): (penalty(two="1.0"), "factor 2 is missing -- d(u^2)"),
+    (3, "stale W, no q path (public bug)"): (penalty(dW="dA.T @ X"), "stale W"),
+    (3, "sigmoid derivative for tanh (public bug)"): (penalty(derivatives="D1 = H * (1 - H); D2 = D1 * (1 - 2 * H)"),
+                                                      "h(1-h) hard-coded"),
+    (3, "J^T 1 mistaken for J (public bug)"): (src("""
+        def penalty_backward(X, W, b_h, activation):
+            B = X.shape[0]
+            A = X @ W.T + b_h
+            H = activation.f(A)
+            D1 = activation.d1(A, H)
+            V = D1 @ W
+            dV = 2 * V / B
+            dA = (dV @ W.T) * activation.d2(A, H, D1)
+            return dA.T @ X + D1.T @ dV, np.sum(dA, axis=0)
+        """), "||J^T 1||^2"),
+    (3, "averaged differently (public bug)"): (penalty(bug="dA = dA * B; dW_q = dW_q * B"), "divide by B"),
+    (3, "weights summed then squared (public bug)"): (penalty(bug="q = np.sum(W, axis=1) ** 2; dA = 2.0 / B * D1 * D2 "
+                                                      "* q; dW_q = 2.0 * np.mean(D1 * D1, axis=0)[:, None] * "
+                                                      "np.sum(W, axis=1)[:, None]"), "summed then squared"),
+    (3, "no path through a"): (penalty(bug="dA = 0 * dA"), "only the path through q_k"),
+    (3, "factor 2 missing in the a path only"): (penalty(two="1.0", two_q="2.0"), "path through a is half"),
+    (3, "factor 2 missing in the q path only"): (penalty(two="2.0", two_q="1.0"), "path through q_k is half"),
+    (3, "s' where s'' belongs"): (penalty(D2="D1"), "s' used where s'' belongs"),
+    (3, "db_h right, dW's q path wrong"): (penalty(bug="dW_q = dW_q * W"), "db_h is right"),
+    (4, "penalty forgotten"): (cae(lam="0.0"), "penalty's is missing"),
+    (4, "lam ignored"): (cae(lam="1.0"), "lam ignored"),
+    (4, "missing factor 2 (public bug)"): (cae(two="1.0"), "factor 2 is missing in both paths"),
+    (4, "stale W, no q path (public bug)"): (cae(q_path="- lam * 2.0 * np.mean(D1 * D1, axis=0)[:, None] * W"),
+                                             "stale W"),
+    (4, "sigmoid derivative for tanh (public bug)"): (cae(derivative="D1 = H * (1 - H)"), "hard-coded"),
+    (4, "J^T 1 mistaken for J (public bug)"): (src("""
         def cae_backward(params, X, lam, activation):
             W, b_h, b_r = params["W"], params["b_h"], params["b_r"]
             B = X.shape[0]
@@ -179,60 +125,311 @@ BUGS[4] = {
             D1 = activation.d1(A, H)
             R = 1 / (1 + np.exp(-(H @ W + b_r)))
             dZ = (R - X) / B
-            V = D1 @ W                          # J^T 1 per example, penalised instead of J
+            V = D1 @ W
             dV = 2 * V / B
             dA = (dZ @ W.T) * D1 + lam * (dV @ W.T) * activation.d2(A, H, D1)
             dW = dA.T @ X + H.T @ dZ + lam * D1.T @ dV
             return {"W": dW, "b_h": np.sum(dA, axis=0), "b_r": np.sum(dZ, axis=0)}
-        """, "||J^T 1||^2"),
-    "decoder's use of W forgotten": (cae_variant(decoder=""), "add the decoder's, H^T dZ"),
-    "extra r(1-r)": (cae_variant(extra="* R * (1 - R)"), "the lam = 0 case fails"),
-    "sigmoid derivative hard-coded": (cae_variant(derivative="D1 = H * (1 - H)"), "h(1-h) hard-coded"),
+        """), "||J^T 1||^2"),
+    (4, "averaged differently (public bug)"): (cae(B="1.0", two_q="2.0 * B"), "averaged differently"),
+    (4, "weights summed then squared (public bug)"): (cae(q="np.sum(W, axis=1) ** 2", Wq="np.sum(W, axis=1)[:, None]"),
+                                                      "summed then squared"),
+    (4, "decoder's use of W forgotten"): (cae(decoder=""), "the decoder's use is missing"),
+    (4, "extra r(1-r)"): (cae(extra="* R * (1 - R)"), "extra r(1-r)"),
+    (4, "sigmoid applied twice"): (cae(squash="; R = 1 / (1 + np.exp(-R))"), "applied twice"),
+    (4, "factor 2 missing in the q path only"): (cae(two_q="1.0"), "path through q_k is half"),
+    (4, "s' where s'' belongs"): (cae(D2="D1"), "s' used where s'' belongs"),
+    (5, "forward difference"): (src("""
+        def central_difference(f, x, h):
+            g = np.empty_like(x)
+            for i in np.ndindex(x.shape):
+                xp = x.copy(); xp[i] += h
+                g[i] = (f(xp) - f(x)) / h
+            return g
+        """), "first order"),
+    (5, "divided by h, not 2h"): (SOLUTION_5.replace("(2.0 * h)", "h"), "twice the true"),
+    (6, "W alone"): ("def encoder_jacobian(x, W, b_h, activation):\n    A = x @ W.T + b_h\n"
+                     "    return np.broadcast_to(W, A.shape + W.shape[1:]).copy() if A.ndim == 2 else W.copy()\n",
+                     "W alone"),
+    (6, "sigmoid hard-coded"): (src("""
+        def encoder_jacobian(x, W, b_h, activation):
+            H = activation.f(x @ W.T + b_h)
+            return (H * (1 - H))[..., :, None] * W
+        """), "hard-coded"),
+    (7, "weights summed then squared (public bug)"): (src("""
+        def contractive_penalty(X, W, b_h, activation):
+            A = X @ W.T + b_h
+            D1 = activation.d1(A, activation.f(A))
+            return float(np.sum((D1 * D1) @ np.sum(W, axis=1) ** 2)) / X.shape[0]
+        """), "summed then squared"),
+    (7, "sum over the batch"): (src("""
+        def contractive_penalty(X, W, b_h, activation):
+            A = X @ W.T + b_h
+            D1 = activation.d1(A, activation.f(A))
+            return float(np.sum((D1 * D1) @ np.sum(W * W, axis=1)))
+        """), "divide by B"),
+    (7, "s' not squared"): (src("""
+        def contractive_penalty(X, W, b_h, activation):
+            A = X @ W.T + b_h
+            D1 = activation.d1(A, activation.f(A))
+            return float(np.sum(D1 @ np.sum(W * W, axis=1))) / X.shape[0]
+        """), "not squared"),
+    (8, "the naive form"): (src("""
+        def bce_from_logits(X, Z):
+            R = 1 / (1 + np.exp(-Z))
+            return float(np.sum(-(X * np.log(R) + (1 - X) * np.log(1 - R)))) / X.shape[0]
+        """), "inf or NaN for large |z|"),
+    (8, "clipped"): (src("""
+        def bce_from_logits(X, Z):
+            R = np.clip(1 / (1 + np.exp(-np.clip(Z, -500, 500))), 1e-12, 1 - 1e-12)
+            return float(np.sum(-(X * np.log(R) + (1 - X) * np.log(1 - R)))) / X.shape[0]
+        """), "clipping r"),
+    (9, "decoder term in dW (as if tied)"): (SOLUTION_9.replace("# encoder + q path; no decoder term", "+ (dZ.T @ H).T"),
+                                             "its own W_r"),
+    (9, "dW_r transposed"): (SOLUTION_9.replace('"W_r": dZ.T @ H', '"W_r": H.T @ dZ'), "transposed?"),
+    (9, "lam ignored"): (SOLUTION_9.replace("lam *", "1.0 *"), "lam ignored"),
+    (10, "factor 2 missing"): (SOLUTION_10.replace("(2.0 /", "(1.0 /"), "factor 2 is missing"),
+    (10, "no mean over the batch"): (SOLUTION_10.replace("(2.0 / X.shape[0])", "2.0"), "divide by B"),
+    (10, "a transposed product"): (SOLUTION_10.replace('"H": dZ @ W_r', '"H": dZ @ W_r.T'),
+                                   "multiplies shapes"),
 }
 
+# ---- cheats: (exercise, source, a phrase the failure must contain, time limit) ---------------------
+CHEATS = {
+    "sys.exit(0) in the function": (3, "import sys\ndef penalty_backward(X, W, b_h, activation):\n    sys.exit(0)\n",
+                                    "sys.exit(0)"),
+    "sys.exit(0) at import": (3, "import sys\nsys.exit(0)\n", "sys.exit(0)"),
+    "os._exit(0)": (3, "import os\ndef penalty_backward(X, W, b_h, activation):\n    os._exit(0)\n",
+                    "exit status 0 before returning"),
+    "importing the solution": (3, "from lessons.exercises.solutions.ex3_penalty_backward import penalty_backward\n",
+                               "may not use the library or the solutions"),
+    "reading the solution's file": (3, f"exec(open({EXERCISES[3].solution!r}).read())\n",
+                                    "may not read the library or the solutions"),
+    "calling network.loss_and_grads": (4, f"import sys\nsys.path.insert(0, {ROOT!r})\nfrom cae_scratch import network\n"
+                                       "def cae_backward(params, X, lam, activation):\n"
+                                       "    spec = network.Spec(activation=activation.name, lam=lam)\n"
+                                       "    return network.loss_and_grads(params, X, spec)[1]\n",
+                                       "import of 'cae_scratch' refused"),
+    "importing torch": (1, "import torch\n", "numpy and math only"),
+    "finite differences through the helpers": (3, src("""
+        def penalty_backward(X, W, b_h, activation):
+            def P(W, b_h):
+                A = X @ W.T + b_h
+                D1 = activation.d1(A, activation.f(A))
+                return np.sum((D1 * D1) @ np.sum(W * W, axis=1)) / X.shape[0]
+            dW, db = np.zeros_like(W), np.zeros_like(b_h)
+            for p, g in ((W, dW), (b_h, db)):
+                for i in np.ndindex(p.shape):
+                    old = p[i]
+                    p[i] = old + 1e-6; up = P(W, b_h)
+                    p[i] = old - 1e-6; down = P(W, b_h)
+                    p[i] = old
+                    g[i] = (up - down) / 2e-6
+            return dW, db
+        """), "the point of this exercise is the derivation"),
+    "finite differences with its own sigmoid": (3, src("""
+        def penalty_backward(X, W, b_h, activation):
+            s = lambda A: 1 / (1 + np.exp(-A))
+            def P(W, b_h):
+                H = s(X @ W.T + b_h)
+                return np.sum((H * (1 - H)) ** 2 @ np.sum(W * W, axis=1)) / X.shape[0]
+            dW, db = np.zeros_like(W), np.zeros_like(b_h)
+            for p, g in ((W, dW), (b_h, db)):
+                for i in np.ndindex(p.shape):
+                    e = np.zeros_like(p); e[i] = 1e-6
+                    g[i] = ((P(W + e, b_h) - P(W - e, b_h)) if p is W else (P(W, b_h + e) - P(W, b_h - e))) / 2e-6
+            return dW, db
+        """), "hard-coded"),
+    "vectorised finite differences through the helpers": (3, src("""
+        def penalty_backward(X, W, b_h, activation):
+            h, n = 1e-6, W.size
+            E = np.eye(n).reshape((n,) + W.shape) * h
+            A = X @ W.T + b_h
+            Ap = np.einsum("bj,pkj->pbk", X, W + E) + b_h
+            activation.f(Ap)
+        """), "stacked, are not an answer here"),
+    "finite differences on the large case of exercise 10": (10, src("""
+        def mse_decoder_backward(H, W_r, b_r, X):
+            L = lambda H, W_r, b_r: np.sum((H @ W_r.T + b_r - X) ** 2) / X.shape[0]
+            out = {}
+            for name, p in (("W_r", W_r), ("b_r", b_r), ("H", H)):
+                g = np.zeros_like(p)
+                for i in np.ndindex(p.shape):
+                    old = p[i]
+                    p[i] = old + 1e-6; up = L(H, W_r, b_r)
+                    p[i] = old - 1e-6; down = L(H, W_r, b_r)
+                    p[i] = old
+                    g[i] = (up - down) / 2e-6
+                out[name] = g
+            return out
+        """), "timed out after 3 s"),
+    "patching the grader from inside": (3, src("""
+        import sys
+        for mod in list(sys.modules.values()):
+            for name in ("grade", "grade_file", "check_file", "rel_error", "write_message"):
+                if hasattr(mod, name):
+                    try:
+                        setattr(mod, name, lambda *a, **k: None)
+                    except Exception:
+                        pass
+        def penalty_backward(X, W, b_h, activation):
+            return np.zeros_like(W), np.zeros_like(b_h)
+        """), "timed out"),
+    "an infinite loop": (3, "def penalty_backward(X, W, b_h, activation):\n    while True:\n        pass\n",
+                         "timed out after 1.5 s"),
+    "returning NaN": (3, src("def penalty_backward(X, W, b_h, activation):\n"
+                             "    return np.full_like(W, np.nan), np.zeros_like(b_h)\n"), "NaN or inf"),
+    "an ndarray subclass": (3, src("""
+        class Always(np.ndarray):
+            def __sub__(self, other):
+                return np.zeros_like(other)
+        def penalty_backward(X, W, b_h, activation):
+            return np.zeros_like(W).view(Always), np.zeros_like(b_h).view(Always)
+        """), "ndarray subclass"),
+    "the wrong shape": (3, src("def penalty_backward(X, W, b_h, activation):\n"
+                               "    return np.zeros_like(W.T), np.zeros_like(b_h)\n"), "transposed?"),
+    "float32": (1, src("def sigmoid_backward(dH, H):\n    return (dH * H * (1 - H)).astype(np.float32)\n"),
+                "dtype float32"),
+    "KeyboardInterrupt": (1, "def sigmoid_backward(dH, H):\n    raise KeyboardInterrupt\n", "KeyboardInterrupt"),
+    "writing a file": (1, "open('x.txt', 'w')\n", "may not write files"),
+    "a syntax error": (1, "def sigmoid_backward(dH, H:\n", "not valid Python at line 1"),
+    "starting a process": (1, "import os\nos.system('python -c 1')\n", "os.system is not allowed"),
+}
+SHORT = {"an infinite loop": 1.5, "patching the grader from inside": 1.5,
+         "finite differences on the large case of exercise 10": 3}
 
-def test_the_bug_variants_are_correct_without_their_bug(tmp_path):
-    """The templates above with no bug switched on pass: each bug below is the only change."""
-    for number, source in ((3, penalty_variant()), (4, cae_variant())):
-        status, report = grader.check_file(number, write(tmp_path, source, f"ok{number}.py"))
-        assert status == 0, report
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Every file below graded once: {(kind, name): Result}."""
+    d = tmp_path_factory.mktemp("submissions")
+    jobs = []                                        # (key, number, path, timeout)
+    for n, ex in EXERCISES.items():
+        jobs += [(("solution", n), n, ex.solution, 20), (("template", n), n, ex.template, 20)]
+    for (n, name), (source, _) in BUGS.items():
+        path = d / f"bug{len(jobs)}.py"
+        path.write_text(source if "import numpy" in source else src(source))
+        jobs.append((("bug", (n, name)), n, str(path), 20))
+    for name, (n, source, _) in CHEATS.items():
+        path = d / f"cheat{len(jobs)}.py"
+        path.write_text(source)
+        jobs.append((("cheat", name), n, str(path), SHORT.get(name, 20)))
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(2) as pool:
+        results = pool.map(lambda j: grader.grade_file(j[1], j[2], j[3]), jobs)
+        return {j[0]: r for j, r in zip(jobs, results)}
 
 
-@pytest.mark.parametrize("number, bug", [(n, b) for n in sorted(BUGS) for b in BUGS[n]])
-def test_known_bug_fails_with_its_hint(tmp_path, number, bug):
-    source, hint = BUGS[number][bug]
-    status, report = grader.check_file(number, write(tmp_path, source))
-    assert status == 1, report
-    assert "RESULT: FAIL" in report or "FAIL:" in report
-    assert hint in report, report
+def test_the_registry_has_ten_exercises_with_what_the_book_needs():
+    assert len(EXERCISES) >= 10
+    for n, ex in EXERCISES.items():
+        assert ex.number == n and ex.title and ex.function and len(ex.derive_first) > 60
+        assert os.path.isfile(ex.template) and os.path.isfile(ex.solution)
+        assert "NotImplementedError" in open(ex.template).read() and f"check {n} " in open(ex.template).read()
+    assert [EXERCISES[n].function for n in (1, 2, 3, 4)] == [
+        "sigmoid_backward", "bce_sigmoid_backward", "penalty_backward", "cae_backward"]
 
 
-def test_missing_factor_2_has_relative_error_one_third(tmp_path):
-    """The issue's example: half the gradient gives (g - g/2)/(g + g/2) = 1/3 in every row."""
-    fn = grader.load_function(write(tmp_path, BUGS[3]["missing factor 2"][0]), "penalty_backward")
-    rows = grader.EXERCISES[3].grade(fn)
-    assert all(abs(r.error - 1 / 3) < 1e-6 for r in rows)
+@pytest.mark.parametrize("number", sorted(EXERCISES))
+def test_reference_solution_passes(graded, number):
+    result = graded["solution", number]
+    assert result.passed and result.correct == result.total > 0, result.report()
+    assert "RESULT: PASS" in result.report() and "FAIL" not in result.report()
 
 
-# ---- the command line ---------------------------------------------------------------------------
+@pytest.mark.parametrize("number", sorted(EXERCISES))
+def test_untouched_template_fails_as_a_stub(graded, number):
+    result = graded["template", number]
+    assert not result.passed and result.correct == 0
+    assert "NotImplementedError" in result.first_hint and "stub" in result.first_hint
+
+
+@pytest.mark.parametrize("key", sorted(BUGS), ids=[f"{n}-{b}" for n, b in sorted(BUGS)])
+def test_known_bug_fails_with_its_hint(graded, key):
+    result = graded["bug", key]
+    assert not result.passed, result.report()
+    assert BUGS[key][1] in result.report(), result.report()
+    assert "Traceback" not in result.report()
+
+
+@pytest.mark.parametrize("name", sorted(CHEATS))
+def test_cheat_fails_with_a_clear_message(graded, name):
+    result = graded["cheat", name]
+    report = result.report()
+    assert not result.passed and result.exit_status == 1, report
+    assert CHEATS[name][2] in report, report
+    assert "Traceback" not in report
+
+
+def test_missing_factor_2_has_relative_error_one_third(graded):
+    rows = graded["bug", (3, "missing factor 2 (public bug)")].rows
+    assert len(rows) == 6 and all(abs(r.error - 1 / 3) < 1e-6 for r in rows)
+
+
+def test_lam_zero_case_is_not_blamed_when_lam_is_ignored(graded):
+    report = graded["bug", (4, "lam ignored")].report()
+    assert "reconstruction's backward is wrong" not in report
+
+
+def test_hints_never_print_the_answer_unless_revealed(graded):
+    result = graded["bug", (4, "penalty forgotten")]
+    assert "expected:" not in result.report() and "expected:" in result.report(reveal=True)
+    for r in graded["bug", (3, "stale W, no q path (public bug)")].rows:
+        assert "mean_b s'(a_b)^2) W" not in r.hint
+
+
+# ---- the command line -----------------------------------------------------------------------------
 def cli(*args, cwd=ROOT):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)}
     return subprocess.run([sys.executable, "-m", "lessons.exercises", *args], cwd=cwd, capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(
-                              p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)})
+                          text=True, env=env)
 
 
-def test_cli_exit_codes_and_commands(tmp_path):
-    ok = cli("check", "2", solution(2))
+def test_cli_check_list_and_exit_codes(tmp_path):
+    ok = cli("check", "2", EXERCISES[2].solution)
     assert ok.returncode == 0 and "RESULT: PASS" in ok.stdout
-    bad = cli("check", "3", write(tmp_path, BUGS[3]["missing factor 2"][0]))
-    assert bad.returncode == 1 and "factor 2 is" in bad.stdout
-    assert cli("check", "1", str(tmp_path / "missing.py")).returncode == 2
+    bad = tmp_path / "bad.py"
+    bad.write_text(src(BUGS[2, "no mean over the batch"][0]))
+    failed = cli("check", "2", str(bad), "--reveal")
+    assert failed.returncode == 1 and "divide by B" in failed.stdout and "expected:" in failed.stdout
     listing = cli("list")
-    assert listing.returncode == 0 and all(ex.function in listing.stdout for ex in grader.EXERCISES.values())
-    assert cli("where").stdout.strip() == grader.TEMPLATE_DIR
-    copied = cli("copy", "4", str(tmp_path / "mine"))
-    target = tmp_path / "mine" / grader.EXERCISES[4].filename
-    assert copied.returncode == 0 and target.is_file()
-    assert cli("copy", "4", str(tmp_path / "mine")).returncode == 2          # never overwrites
-    stub = cli("check", "4", str(target))
-    assert stub.returncode == 1 and "NotImplementedError" in stub.stdout
+    assert listing.returncode == 0 and all(ex.function in listing.stdout for ex in EXERCISES.values())
+    for args in (("check", "1", str(tmp_path / "missing.py")), ("check", "99", str(bad)),
+                 ("check", "1", str(bad), "--timeout", "-1"), ("grade", "1", str(tmp_path / "nowhere")),
+                 ("grade", "1", str(bad), "--json", "a.json", "--csv", "b.csv"),
+                 ("grade", "1", str(bad), "--csv", str(tmp_path / "no" / "dir.csv")), ("frobnicate",)):
+        run = cli(*args)
+        assert run.returncode == 2 and "error" in run.stderr and "Traceback" not in run.stderr, args
+
+
+def test_bundle_has_templates_and_no_solutions_and_never_overwrites(tmp_path):
+    out = tmp_path / "class"
+    made = cli("bundle", str(out))
+    assert made.returncode == 0
+    names = sorted(os.listdir(out))
+    assert names == sorted([ex.filename for ex in EXERCISES.values()] + ["README.txt"])
+    for ex in EXERCISES.values():
+        assert open(out / ex.filename).read() == open(ex.template).read()
+        assert open(out / ex.filename).read() != open(ex.solution).read()
+    again = cli("bundle", str(out))
+    assert again.returncode == 2 and "not overwriting" in again.stderr
+
+
+def test_grade_writes_one_row_per_file(tmp_path):
+    sub = tmp_path / "class"
+    (sub / "alice").mkdir(parents=True)
+    (sub / "alice" / "ex1.py").write_text(open(EXERCISES[1].solution).read())
+    (sub / "bob.py").write_text(src(BUGS[1, "tanh's derivative"][0]))
+    (sub / "carol.py").write_text("import os\nos._exit(0)\n")
+    table = cli("grade", "1", str(sub), "--json", str(tmp_path / "scores.json"))
+    assert table.returncode == 0, table.stderr
+    rows = json.loads((tmp_path / "scores.json").read_text())
+    by_name = {os.path.basename(r["file"]): r for r in rows}
+    assert list(by_name) == ["bob.py", "carol.py", "ex1.py"]
+    assert by_name["ex1.py"]["verdict"] == "PASS" and by_name["ex1.py"]["score"] == "2/2"
+    assert by_name["bob.py"]["verdict"] == "FAIL" and "tanh" in by_name["bob.py"]["first_hint"]
+    assert by_name["carol.py"]["score"] == "0/2" and "exit status 0" in by_name["carol.py"]["first_hint"]
+    csv_run = cli("grade", "1", str(sub / "bob.py"), "--csv", str(tmp_path / "s.csv"))
+    assert csv_run.returncode == 0
+    lines = (tmp_path / "s.csv").read_text().splitlines()
+    assert lines[0] == ",".join(batch.COLUMNS) and len(lines) == 2 and ",FAIL,0,2,0/2," in lines[1]

@@ -1,5 +1,9 @@
 """Exercise 4 - the whole backward pass of a tied-weight contractive autoencoder.
 
+Derive first (on paper): the chain rule from L back to W, b_h, b_r. W is used
+three times (encoder, decoder, and q_k), so dW has three terms; the penalty's
+dA joins the reconstruction's dA before the one product with X.
+
 Forward (given), for X: (B, n_visible) in [0, 1] and params
 W: (n_hidden, n_visible), b_h: (n_hidden,), b_r: (n_visible,):
 
@@ -7,14 +11,16 @@ W: (n_hidden, n_visible), b_h: (n_hidden,), b_r: (n_visible,):
     Z = H W + b_r,     R = sigmoid(Z)                 decoder, tied weights: W_r = W^T
     L = (1/B) sum_b bce(x_b, r_b) + lam * (1/B) sum_b sum_k s'(a_bk)^2 q_k,   q_k = sum_j W[k, j]^2
 
-``activation`` has activation.f(A), activation.d1(A, H) = s'(A) and
-activation.d2(A, H, D1) = s''(A) (sigmoid, tanh or softplus).
+``activation`` (computed by the grader, for arrays of A's shape (B, n_hidden)): activation.f(A),
+activation.d1(A, H) = s'(A), activation.d2(A, H, D1) = s''(A). It may be sigmoid, tanh, or one whose
+formula you cannot see: use these for everything, once each on the whole batch.
 
 Write ``cae_backward(params, X, lam, activation)``:
     params: dict with "W", "b_h", "b_r" (numpy arrays; do not modify them)
     return a dict {"W": dL/dW, "b_h": dL/db_h, "b_r": dL/db_r}, each with its parameter's shape.
-    (Exercises 1-3 are the pieces; W is used three times: encoder, decoder, and q.)
+    (Exercises 1-3 are the pieces.)
 
+Rules: numpy and math only.
 Check it:  python -m lessons.exercises check 4 path/to/this_file.py
 """
 import numpy as np

@@ -1,15 +1,19 @@
 """Exercise 2 - the backward of binary cross-entropy through a sigmoid decoder.
 
+Derive first (on paper): write log r and log(1 - r) in terms of z for
+r = sigmoid(z), differentiate the per-entry loss with respect to z, and watch
+the sigmoid's derivative cancel. Then remember the loss is a mean over B.
+
 Forward (given), for a batch X: (B, n_visible) of targets in [0, 1] and
 decoder pre-activations Z: (B, n_visible), with R = sigmoid(Z):
 
     L = (1/B) sum_b sum_j -[x_bj log r_bj + (1 - x_bj) log(1 - r_bj)]
-      = (1/B) sum_b sum_j softplus(z_bj) - x_bj z_bj          (how the library computes it)
 
 Write ``bce_sigmoid_backward(X, Z)``:
     X: (B, n_visible), Z: (B, n_visible)
-    return dZ: (B, n_visible), dL/dZ  (hint: the sigmoid's derivative cancels; mind the 1/B)
+    return dZ: (B, n_visible), dL/dZ, a float64 numpy array
 
+Rules: numpy and math only; do not modify the inputs.
 Check it:  python -m lessons.exercises check 2 path/to/this_file.py
 """
 import numpy as np

@@ -1,5 +1,9 @@
 """Exercise 3 - the backward of the contractive penalty (lesson 05).
 
+Derive first (on paper): dP/da_bk (through s'), then dP/dW_kj along both
+roads by which W enters P -- through a = W x + b_h and through
+q_k = sum_j W_kj^2 -- and dP/db_h.
+
 Forward (given), for X: (B, n_visible), W: (n_hidden, n_visible), b_h: (n_hidden,):
 
     A = X W^T + b_h                    (B, n_hidden)
@@ -7,14 +11,15 @@ Forward (given), for X: (B, n_visible), W: (n_hidden, n_visible), b_h: (n_hidden
     J_h(x_b) = diag(s'(a_b)) W         (the encoder's Jacobian for example b)
     P = (1/B) sum_b ||J_h(x_b)||_F^2 = (1/B) sum_b sum_k s'(a_bk)^2 q_k,   q_k = sum_j W[k, j]^2
 
-``activation`` has three functions (numpy in, numpy out):
+``activation`` is computed by the grader (numpy in, numpy out), for arrays of A's shape (B, n_hidden):
     activation.f(A) -> H,   activation.d1(A, H) -> s'(A),   activation.d2(A, H, D1) -> s''(A)
-It may be sigmoid, tanh or softplus: do not hard-code one of them.
+It may be sigmoid, tanh, or an activation whose formula you cannot see: use these three for everything,
+once each on the whole batch (the grader allows a few calls, far fewer than finite differences need).
 
 Write ``penalty_backward(X, W, b_h, activation)``:
     return (dW, db_h) with dW: (n_hidden, n_visible) = dP/dW and db_h: (n_hidden,) = dP/db_h.
-    W enters P twice, through A and through q: both paths belong in dW.
 
+Rules: numpy and math only; do not modify the inputs.
 Check it:  python -m lessons.exercises check 3 path/to/this_file.py
 """
 import numpy as np

@@ -1,0 +1,27 @@
+"""Exercise 9 - the backward pass of an untied contractive autoencoder.
+
+Derive first (on paper): the chain rule for a decoder with its own weights,
+Z = H W_r^T + b_r: dW_r from the decoder; dW from the encoder and the penalty
+only (no decoder term now); and why the penalty does not touch W_r.
+
+Forward (given), X: (B, n_visible) in [0, 1], params W: (n_hidden, n_visible), b_h: (n_hidden,),
+W_r: (n_visible, n_hidden), b_r: (n_visible,):
+
+    A = X W^T + b_h,     H = s(A)                     encoder, s = activation.f
+    Z = H W_r^T + b_r,   R = sigmoid(Z)               decoder, untied
+    L = (1/B) sum_b bce(x_b, r_b) + lam * (1/B) sum_b sum_k s'(a_bk)^2 q_k,   q_k = sum_j W[k, j]^2
+
+``activation`` (computed by the grader, for arrays of A's shape (B, n_hidden)): activation.f(A),
+activation.d1(A, H) = s'(A), activation.d2(A, H, D1) = s''(A); sigmoid, tanh or one you cannot see.
+
+Write ``untied_cae_backward(params, X, lam, activation)``:
+    return a dict {"W", "b_h", "W_r", "b_r"} of the gradients, each with its parameter's shape.
+
+Rules: numpy and math only; do not modify the inputs.
+Check it:  python -m lessons.exercises check 9 path/to/this_file.py
+"""
+import numpy as np
+
+
+def untied_cae_backward(params, X, lam, activation):
+    raise NotImplementedError("exercise 9: write untied_cae_backward (see the docstring)")
