@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cae_scratch import losses, penalty
-from cae_scratch.activations import ACTIVATIONS, Activation, sigmoid, softplus
+from cae_scratch.core import layers, losses, penalty
+from cae_scratch.core.activations import ACTIVATIONS, Activation, sigmoid, softplus
 
 
 def unknown_activation(seed=None):
@@ -23,8 +23,12 @@ def unknown_activation(seed=None):
     def d2(A, H, D1):
         T, S = np.tanh(v * A + w), sigmoid(A)
         return -2.0 * u * v * v * T * (1.0 - T * T) + t * S * (1.0 - S)
+
+    def d3(A, H, D1, D2):
+        T, S = np.tanh(v * A + w), sigmoid(A)
+        return -2.0 * u * v ** 3 * (1.0 - T * T) * (1.0 - 3.0 * T * T) + t * S * (1.0 - S) * (1.0 - 2.0 * S)
     return Activation("unknown", lambda A: u * np.tanh(v * A + w) + t * softplus(A),
-                      lambda A, H: u * v * (1.0 - np.tanh(v * A + w) ** 2) + t * sigmoid(A), d2)
+                      lambda A, H: u * v * (1.0 - np.tanh(v * A + w) ** 2) + t * sigmoid(A), d2, d3)
 
 
 def activation(name):
@@ -38,26 +42,26 @@ def encode(X, W, b_h, act):
 
 def penalty_value(W_a, b_h, W_q, X, act):
     """P = mean_b sum_k s'(a_bk)^2 q_k with a computed from W_a and q from W_q (freezing one isolates a path)."""
-    D1 = penalty.encoder_derivatives(W_a, b_h, X, act)[2]
-    return float(penalty.contractive_penalty(D1, penalty.row_norms_sq(W_q)))
+    D1 = layers.encoder_forward(W_a, b_h, X, act)[1][3]
+    return float(np.sum((D1 * D1) @ penalty.row_norms_sq(W_q))) / X.shape[0]
 
 
 def summed_then_squared_value(W, b_h, X, act):
     """mean_b sum_k s'(a_bk)^2 (sum_j W[k, j])^2: the 'weights summed then squared' bug's penalty."""
-    D1 = penalty.encoder_derivatives(W, b_h, X, act)[2]
+    D1 = layers.encoder_forward(W, b_h, X, act)[1][3]
     return float(np.sum((D1 * D1) @ np.sum(W, axis=1) ** 2)) / X.shape[0]
 
 
 def jT1_value(W, b_h, X, act):
     """mean_b ||J(x_b)^T 1||^2: what penalising autograd's grad(h, x, ones) computes instead of ||J||_F^2."""
-    V = penalty.encoder_derivatives(W, b_h, X, act)[2] @ W
+    V = layers.encoder_forward(W, b_h, X, act)[1][3] @ W
     return float(np.sum(V * V)) / X.shape[0]
 
 
 def reconstruction(X, W_enc, b_h, W_dec, b_r, act, loss="bce"):
     """The reconstruction term with the encoder's W_enc and the decoder's W_dec (n_hidden, n_visible): Z = H W_dec + b_r."""
     Z = encode(X, W_enc, b_h, act) @ W_dec + b_r
-    return float(losses.bce(X, Z)) if loss == "bce" else float(losses.mse(X, Z))
+    return float(losses.bce_forward(Z, X)[0]) if loss == "bce" else float(losses.mse_forward(Z, X, ACTIVATIONS["linear"])[0])
 
 
 def cae_loss(params, X, lam, act):

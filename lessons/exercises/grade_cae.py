@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cae_scratch.activations import sigmoid
+from cae_scratch.core.activations import sigmoid
 
 from . import forward
 from .diagnosis import Case, activation_helper, as_array, call, numeric, rows_for, unpack

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cae_scratch import losses
+from cae_scratch.core import losses
+from cae_scratch.core.activations import get_activation
 
 from .diagnosis import TOLERANCE, Case, Row, as_array, call, numeric, rel_error, rows_for, unpack
 
@@ -17,7 +18,7 @@ NAMES = ("W_r", "b_r", "H")
 
 
 def mse_loss(p, X):
-    return float(losses.mse(X, p["H"] @ p["W_r"].T + p["b_r"]))
+    return float(losses.mse_forward(p["H"] @ p["W_r"].T + p["b_r"], X, get_activation("linear"))[0])
 
 
 def draw(seed, B, n_h, n_v):

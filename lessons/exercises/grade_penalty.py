@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cae_scratch.activations import ACTIVATIONS
+from cae_scratch.core.activations import ACTIVATIONS
 
 from . import forward
 from .diagnosis import TOLERANCE, Case, Row, StudentError, activation_helper, as_array, call, diagnose, numeric, \

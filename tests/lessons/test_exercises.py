@@ -14,7 +14,7 @@ import pytest
 
 from lessons.exercises import EXERCISES, batch, grader
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def src(body):
@@ -205,11 +205,11 @@ CHEATS = {
                                "may not use the library or the solutions"),
     "reading the solution's file": (3, f"exec(open({EXERCISES[3].solution!r}).read())\n",
                                     "may not read the library or the solutions"),
-    "calling network.loss_and_grads": (4, f"import sys\nsys.path.insert(0, {ROOT!r})\nfrom cae_scratch import network\n"
+    "calling network.loss_and_grads": (4, f"import sys\nsys.path.insert(0, {ROOT!r})\nfrom cae_scratch.core import network\n"
                                        "def cae_backward(params, X, lam, activation):\n"
                                        "    spec = network.Spec(activation=activation.name, lam=lam)\n"
                                        "    return network.loss_and_grads(params, X, spec)[1]\n",
-                                       "import of 'cae_scratch' refused"),
+                                       "import of 'cae_scratch.core' refused"),
     "importing torch": (1, "import torch\n", "numpy and math only"),
     "finite differences through the helpers": (3, src("""
         def penalty_backward(X, W, b_h, activation):
