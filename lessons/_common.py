@@ -124,7 +124,10 @@ def start_lesson(name, title, learn=(), need=""):
     A bad option (unknown backend, a seed that is not a number) prints a message and exits with
     status 2, without a traceback.
     """
-    as_script = os.path.basename(sys.argv[0]) == f"{name}.py"
+    # A script only when this file is __main__ *and* the command line named it: runpy (the runner,
+    # and run_path in general) also sets sys.argv[0] to the file, but runs it under another name.
+    caller = sys._getframe(1).f_globals.get("__name__")
+    as_script = caller == "__main__" and os.path.basename(sys.argv[0]) == f"{name}.py"
     opts = _options_from_argv(name) if as_script else _options_from_env()
     problem = backend_problem(opts["backend"])
     if problem:
