@@ -37,7 +37,7 @@ def build(out, quick=False, backend="numpy", seed=0, only=None, log=print):
     Returns {"pages": [file names], "seconds": build time, "lessons": {name: seconds}}.
     """
     from lessons.book.execute import execute_lesson
-    from lessons.book.pages import exercises_page, index_page, lesson_nav, plain_title
+    from lessons.book.pages import exercises_page, frame, index_page, lesson_nav, plain_title
     from lessons.book.render import first_heading, lesson_body, pygments_css
     from lessons.exercises.grader import EXERCISES, TEMPLATE_DIR
 
@@ -64,7 +64,6 @@ def build(out, quick=False, backend="numpy", seed=0, only=None, log=print):
         title = first_heading(executed.notebook) or executed.title or name
         body = lesson_body(executed, f"figures/{name}", os.path.join(out, "figures", name), f"lessons/{name}.py")
         nav = lesson_nav(links[i - 1] if i else None, links[i + 1])
-        from lessons.book.pages import frame
         with open(os.path.join(out, f"{name}.html"), "w", encoding="utf-8") as f:
             f.write(frame(plain_title(title), body, nav))
         pages.append(f"{name}.html")

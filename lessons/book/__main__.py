@@ -36,14 +36,18 @@ def main(argv=None):
         only = {int(n) for n in args.only}
         if only - numbers:
             parser.error(f"no lesson numbered {sorted(only - numbers)}; there are {sorted(numbers)}")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        parser.error(f"--out {args.out} exists and is not a folder; pass a folder")
     problem = backend_problem(args.backend)
     missing = missing_tools()
     if problem or missing:
         print(problem or f"the book needs {', '.join(missing)}: install its tools with\n"
               "    python -m pip install -e \".[book]\"", file=sys.stderr)
         return 2
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        parser.error(f"--out {args.out} exists and is not a folder; pass a folder")
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as e:
+        parser.error(f"cannot create --out {args.out} ({e.strerror}); pass a folder you can write")
 
     from lessons.book import build
     from lessons.book.execute import LessonCellError

@@ -90,7 +90,7 @@ read the lessons in order; each one builds on the previous ones. After lessons 0
 
 def exercises_page(exercises, template_dir):
     """The exercises page: how to copy and check, then each exercise with what to derive first."""
-    sections = []
+    sections, md = [], markdown_renderer()
     for ex in exercises:
         template = getattr(ex, "template", None) or getattr(ex, "filename", "")
         filename = os.path.basename(str(template))
@@ -104,9 +104,9 @@ def exercises_page(exercises, template_dir):
                        f"{highlight_python(f.read())}</details>"
         sections.append(f"""
 <section class="exercise" id="exercise-{ex.number}">
-<h2>Exercise {ex.number}: {html.escape(title)}</h2>
+<h2>Exercise {ex.number}: {md.renderInline(str(title))}</h2>
 <p>Write <code>{html.escape(ex.function)}</code> in <code>{html.escape(filename)}</code>.</p>
-<p><strong>Derive first:</strong> {html.escape(str(derive))}</p>
+<p><strong>Derive first:</strong> {md.renderInline(str(derive))}</p>
 <pre>python -m lessons.exercises copy {ex.number} mywork/
 python -m lessons.exercises check {ex.number} mywork/{html.escape(filename)}</pre>
 {code}
