@@ -121,6 +121,9 @@ plots.plot_images([{"image": x.reshape(10, 10), "title": "x(theta): a point of t
 # result contracts space *across* the manifold more than *along* it; lesson 08 measures this.
 # Summing the squares of $J_{kj} = s'(a_k) W_{kj}$ over $j$ first gives the closed form
 # $$\|J\|_F^2 = \sum_k s'(a_k)^2 \sum_j W_{kj}^2 = \sum_k s'(a_k)^2\, q_k, \qquad q_k = \sum_j W_{kj}^2 .$$
+#
+# > **Question 1.** Why penalise the *squared Frobenius* norm of $J$ rather than its
+# > largest singular value (the spectral norm), which bounds the worst direction?
 
 # %%
 J = cs.to_numpy(model.jacobian(model.asarray(X)))              # explicit: (B, n_h, n_v)
@@ -128,6 +131,7 @@ explicit = float(np.mean(np.sum(J ** 2, axis=(1, 2))))
 closed = model.contractive_penalty(model.asarray(X))           # sum_k s'(a_k)^2 q_k, averaged
 print(f"mean ||J||_F^2: explicit {explicit:.10f}, closed form {closed:.10f}")
 assert abs(explicit - closed) <= 1e-10 * explicit
+assert np.linalg.norm(J[0], 2) ** 2 <= np.sum(J[0] ** 2)        # spectral <= Frobenius (answer 1)
 h0 = 1e-6                                                      # J against central differences, one image
 E = h0 * np.eye(64)
 J_fd = (network.encode(model.params, model.asarray(X[:1] + E), model.spec)
@@ -145,7 +149,10 @@ assert np.max(np.abs(cs.to_numpy(J_fd) - J[0])) < 1e-8 * np.max(np.abs(J[0]))
 # and times both; the numbers below are computed from the shapes, not measured.
 #
 # With a *linear* encoder, $s'(a) = 1$ and the penalty is exactly weight decay,
-# $\|J\|_F^2 = \|W\|_F^2$: contraction only becomes interesting when $s'$ depends on $x$.
+# $\|J\|_F^2 = \|W\|_F^2$, as the cell checks.
+#
+# > **Question 3.** Why, then, does a linear encoder gain nothing from the penalty
+# > that weight decay would not give it?
 
 # %%
 B, n_h, n_v = 128, 512, 784
@@ -175,6 +182,9 @@ assert abs(linear.contractive_penalty(linear.asarray(X)) - np.sum(W ** 2)) <= 1e
 # its Jacobian is costly, when the corruption you care about is not small or not
 # Gaussian (masked pixels, salt and pepper), or when you want no derivative of the
 # encoder in your loss at all. The cell checks the relation above by Monte Carlo.
+#
+# > **Question 2.** The relation needs $\sigma$ small. What does a DAE penalise when
+# > $\sigma$ is large, and why does that favour the DAE for large corruptions?
 
 # %%
 x0, sigma = X[:1], 1e-3
@@ -228,13 +238,20 @@ assert numbers[0] == 0 and numbers == sorted(numbers) and len(EXERCISES) >= 4
 # %% [markdown]
 # ## Answers and what comes next
 #
-# **Question.** Why does a linear encoder gain nothing from the penalty that weight
-# decay would not give it? *Answer:* $s' \equiv 1$, so $\|J\|_F^2 = \|W\|_F^2$ for
-# every input: the penalty cannot prefer some directions at some inputs.
+# **Answer 1.** The squared Frobenius norm is a sum of squares with the closed form
+# above and a gradient as cheap as the forward pass; the spectral norm needs a
+# singular value decomposition of $J$ per example, and its gradient only moves one
+# direction at a time. Since $\|J\|_2^2 \le \|J\|_F^2$, the Frobenius penalty bounds it anyway.
 #
-# **Question.** Why square the Frobenius norm instead of using the spectral norm?
-# *Answer:* the squared Frobenius norm has the closed form above and a simple
-# gradient; the spectral norm needs a singular value decomposition per example.
+# **Answer 2.** For large $\sigma$ the higher-order terms of $h(x + \sigma\epsilon)$
+# (its curvature, the Hessian) no longer vanish: a DAE then penalises the response to
+# *finite* corruptions of the kind it samples, which is what you want when the
+# corruption you expect is large or structured. Lesson 10's CAE+H adds a Hessian term
+# to the CAE for the same reason.
+#
+# **Answer 3.** With $s' \equiv 1$ the penalty is $\|W\|_F^2$ at every input, so it
+# cannot contract some directions at some inputs more than others: it shrinks every
+# weight uniformly, which is exactly what weight decay does.
 #
 # Next: lesson 01 runs the forward pass by hand.
 

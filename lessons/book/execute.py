@@ -77,6 +77,18 @@ def cell_error(name, index, cell, error):
                            f"    {ename}: {evalue}\n\n{trace}")
 
 
+def this_python_kernel():
+    """A kernel-spec manager whose python3 is ipykernel on *this* interpreter (the one building the
+    book), not whatever "python3" kernel a user's Jupyter setup registered for another Python."""
+    from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+
+    class ThisPython(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name):
+            return KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
+    return ThisPython()
+
+
 def _run_hidden(client, nb, source):
     """Run ``source`` in the lesson's kernel without adding it to the page; returns its stdout."""
     import nbformat
@@ -103,7 +115,8 @@ def execute_lesson(name, figure_dir, quick=True, backend="numpy", seed=0, timeou
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     from jupyter_client.manager import KernelManager
     sockets = tempfile.mkdtemp(prefix="cae-book-kernel-")         # local sockets, not TCP ports
-    km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
+    km = KernelManager(kernel_name="python3", kernel_spec_manager=this_python_kernel(),
+                       transport="ipc", ip=os.path.join(sockets, "kernel"))
     client = NotebookClient(nb, km=km, kernel_name="python3", timeout=timeout, allow_errors=False,
                             resources={"metadata": {"path": ROOT}})
     result = ExecutedLesson(name, nb)
