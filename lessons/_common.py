@@ -66,13 +66,15 @@ class Lesson:
         return path
 
     def finish(self, headline, result=None):
-        """Record and print the lesson's one-line headline and where its figures went."""
+        """Record and print the lesson's one-line headline and where its figures went.
+
+        Returns None, so that a notebook's last cell shows the printed lines and no Lesson(...) repr.
+        """
         self.headline, self.result = headline, dict(result or {})
         print(f"\n{self.title}: {headline}")
         if self.figures:
             print(f"Figures ({len(self.figures)}) are in {self.out}/: "
                   + ", ".join(os.path.basename(f) for f in self.figures))
-        return self
 
 
 def _options_from_argv(name):
@@ -124,10 +126,9 @@ def start_lesson(name, title, learn=(), need=""):
     A bad option (unknown backend, a seed that is not a number) prints a message and exits with
     status 2, without a traceback.
     """
-    # A script only when this file is __main__ *and* the command line named it: runpy (the runner,
-    # and run_path in general) also sets sys.argv[0] to the file, but runs it under another name.
-    caller = sys._getframe(1).f_globals.get("__name__")
-    as_script = caller == "__main__" and os.path.basename(sys.argv[0]) == f"{name}.py"
+    # The script being run is __main__'s file. Not sys.argv[0]: runpy.run_path (run_lesson) sets
+    # sys.argv[0] to the lesson's path, which would make it parse the caller's argv (pytest's).
+    as_script = os.path.basename(getattr(sys.modules.get("__main__"), "__file__", None) or "") == f"{name}.py"
     opts = _options_from_argv(name) if as_script else _options_from_env()
     problem = backend_problem(opts["backend"])
     if problem:

@@ -77,6 +77,7 @@ def test_lesson_runs_as_a_notebook_cell_by_cell(name, tmp_path):
     assert all(c.execution_count for c in code), "every code cell ran"
     printed = "".join(o.get("text", "") for c in code for o in c.outputs if o.get("name") == "stdout")
     assert executed.title and executed.title in printed and executed.headline
+    assert not [o for o in code[-1].outputs if o.get("output_type") == "execute_result"], "finish() shows no repr"
     for cell_figures in executed.figures.values():
         for f in cell_figures:
             assert (tmp_path / name / f).read_bytes()[:8] == PNG_MAGIC
