@@ -134,6 +134,9 @@ def test_math_that_cannot_be_typeset_is_an_error_that_quotes_it():
     md = markdown_renderer()
     assert "<math" in md.render(r"the closed form $\sum_k s'(a_k)^2 q_k$") and "$" not in md.render(r"$x^2$")
     assert "costs $5 and $6" in md.render("costs $5 and $6")     # money is not math
+    from lessons.book.render import join_display_math
+    formula = md.render(join_display_math("the two paths:\n$$a =\n+ b\n- c$$\nand the end"))
+    assert "<ul>" not in formula and formula.count("<math") == 1 and "$" not in formula
     with pytest.raises(MathError, match=r"\\frac\{a\}"):
         md.render(r"broken $$\frac{a}{$$")
     with pytest.raises(MathError, match=r"unknown command \\foo"):

@@ -54,6 +54,15 @@ def markdown_renderer():
     return md
 
 
+DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", flags=re.S)
+
+
+def join_display_math(source):
+    """Each $$...$$ on one line, as Jupyter protects math before it parses markdown: a formula's
+    continuation line that begins with "+ " or "- " must not start a list, nor "# " a heading."""
+    return DISPLAY_MATH.sub(lambda m: "$$" + " ".join(m.group(1).split("\n")) + "$$", source)
+
+
 def highlight_python(source):
     """Pygments HTML for Python source (classes styled by book.css)."""
     from pygments import highlight
@@ -109,7 +118,7 @@ def lesson_body(executed, figure_href, figure_dir, where):
     for index, cell in enumerate(executed.notebook.cells):
         if cell.cell_type == "markdown":
             try:
-                parts.append(f'<section class="prose">{md.render(cell.source)}</section>')
+                parts.append(f'<section class="prose">{md.render(join_display_math(cell.source))}</section>')
             except MathError as e:
                 raise MathError(f"{where}, cell {index + 1} (markdown): {e}") from None
         elif cell.cell_type == "code":
