@@ -90,13 +90,19 @@ read the lessons in order; each one builds on the previous ones. After lessons 0
 
 def exercises_page(exercises, template_dir):
     """The exercises page: how to copy and check, then each exercise with what to derive first."""
-    sections, md = [], markdown_renderer()
+    md = markdown_renderer()
+
+    def prose(text):                 # the grader's texts are plain (terminal) text unless they hold $math$
+        return md.renderInline(str(text)) if "$" in str(text) else html.escape(str(text))
+
+    sections = []
     for ex in exercises:
         template = getattr(ex, "template", None) or getattr(ex, "filename", "")
         filename = os.path.basename(str(template))
         title = getattr(ex, "title", "") or ex.function
         derive = getattr(ex, "derive_first", "") or DERIVE_FALLBACK
-        path = os.path.join(template_dir, filename)
+        graded_by = getattr(ex, "graded_by", "")
+        path = str(template) if os.path.isfile(str(template)) else os.path.join(template_dir, filename)
         code = ""
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as f:
@@ -104,9 +110,10 @@ def exercises_page(exercises, template_dir):
                        f"{highlight_python(f.read())}</details>"
         sections.append(f"""
 <section class="exercise" id="exercise-{ex.number}">
-<h2>Exercise {ex.number}: {md.renderInline(str(title))}</h2>
+<h2>Exercise {ex.number}: {prose(title)}</h2>
 <p>Write <code>{html.escape(ex.function)}</code> in <code>{html.escape(filename)}</code>.</p>
-<p><strong>Derive first:</strong> {md.renderInline(str(derive))}</p>
+<p><strong>Derive first:</strong> {prose(derive)}</p>
+{f"<p><strong>Graded by:</strong> {prose(graded_by)}</p>" if graded_by else ""}
 <pre>python -m lessons.exercises copy {ex.number} mywork/
 python -m lessons.exercises check {ex.number} mywork/{html.escape(filename)}</pre>
 {code}
