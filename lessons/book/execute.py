@@ -108,12 +108,12 @@ def execute_lesson(name, figure_dir, quick=True, backend="numpy", seed=0, timeou
     """
     import time
 
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     nb = read_lesson(name)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    from jupyter_client.manager import KernelManager
     sockets = tempfile.mkdtemp(prefix="cae-book-kernel-")         # local sockets, not TCP ports
     km = KernelManager(kernel_name="python3", kernel_spec_manager=this_python_kernel(),
                        transport="ipc", ip=os.path.join(sockets, "kernel"))
@@ -137,7 +137,7 @@ def execute_lesson(name, figure_dir, quick=True, backend="numpy", seed=0, timeou
                     except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
                         raise cell_error(name, index, cell, e) from None
                     after = _snapshot(figure_dir)
-                    made = [f for f in after if before.get(f) != after[f]]
+                    made = sorted((f for f in after if before.get(f) != after[f]), key=lambda f: after[f][1])
                     if made:
                         result.figures[index] = made
                 try:                                       # the lesson's title and headline, not shown
