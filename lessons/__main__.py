@@ -17,7 +17,7 @@ import sys
 import time
 import traceback
 
-from lessons._common import DEFAULT_OUT, ENV, add_common_arguments
+from lessons._common import DEFAULT_OUT, ENV, add_common_arguments, backend_problem
 
 LESSON_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -71,14 +71,10 @@ def main(argv=None):
         if unknown:
             parser.error(f"no lesson numbered {sorted(unknown)}; there are {[f'{n:02d}' for n, _ in lessons]}")
         lessons = [(n, name) for n, name in lessons if n in wanted]
-    if args.backend == "cupy":
-        import cae_scratch as cs
-        if not cs.cupy_usable():
-            print("--backend cupy needs CuPy and an NVIDIA GPU, and cs.cupy_usable() is False here.\n"
-                  "Install it on a GPU machine with `python -m pip install cupy-cuda12x` (cupy-cuda13x for\n"
-                  "CUDA 13 drivers), or run `python -m lessons` on NumPy; `python lessons/09_run_on_cupy.py`\n"
-                  "explains the rest and runs its CPU part.", file=sys.stderr)
-            return 2
+    problem = backend_problem(args.backend)            # a user's mistake: exit 2 before any lesson runs
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
 
     start, lines, failed = time.perf_counter(), [], []
     for number, name in lessons:

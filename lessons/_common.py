@@ -66,13 +66,15 @@ class Lesson:
         return path
 
     def finish(self, headline, result=None):
-        """Record and print the lesson's one-line headline and where its figures went."""
+        """Record and print the lesson's one-line headline and where its figures went.
+
+        Returns None, so that a notebook's last cell shows the printed lines and no Lesson(...) repr.
+        """
         self.headline, self.result = headline, dict(result or {})
         print(f"\n{self.title}: {headline}")
         if self.figures:
             print(f"Figures ({len(self.figures)}) are in {self.out}/: "
                   + ", ".join(os.path.basename(f) for f in self.figures))
-        return self
 
 
 def _options_from_argv(name):
@@ -85,32 +87,57 @@ def _options_from_argv(name):
 
 def _options_from_env():
     env = os.environ
+    seed = env.get(ENV["seed"]) or "0"
+    if not seed.lstrip("-").isdigit():
+        _user_error(f"{ENV['seed']}={seed!r} is not an integer; set it to a seed such as 0, or unset it.")
     return {"quick": env.get(ENV["quick"], "") not in ("", "0"),
             "backend": env.get(ENV["backend"]) or "numpy",
-            "seed": int(env.get(ENV["seed"]) or 0),
+            "seed": int(seed),
             "out": env.get(ENV["out"]) or None}
+
+
+def _user_error(message):
+    """A user's mistake: the message on stderr and exit status 2, no traceback (DESIGN section 10)."""
+    print(message, file=sys.stderr)
+    raise SystemExit(2)
+
+
+def backend_problem(backend):
+    """None if the lessons can run on ``backend``, else a message that says what to do instead."""
+    if backend == "cupy":
+        from cae_scratch import cupy_usable
+        if not cupy_usable():
+            return ("--backend cupy needs CuPy and an NVIDIA GPU, and cupy_usable() is False here; install\n"
+                    "cupy-cuda12x (or cupy-cuda13x) on a GPU machine, or run the lessons on numpy.")
+        return None
+    try:
+        model_kwargs(backend)
+        from cae_scratch.backend import get_namespace
+        get_namespace(backend.split(":")[0])
+    except (ValueError, TypeError, ImportError) as e:
+        return f"--backend {backend!r}: {e}"
+    return None
 
 
 def start_lesson(name, title, learn=(), need=""):
     """Read the options (argv when this file is the script being run, else the environment),
-    check the backend, print the title, what you will learn and where the figures go."""
+    check the backend, print the title, what you will learn and where the figures go.
+
+    A bad option (unknown backend, a seed that is not a number) prints a message and exits with
+    status 2, without a traceback.
+    """
     # The script being run is __main__'s file. Not sys.argv[0]: runpy.run_path (run_lesson) sets
     # sys.argv[0] to the lesson's path, which would make it parse the caller's argv (pytest's).
     as_script = os.path.basename(getattr(sys.modules.get("__main__"), "__file__", None) or "") == f"{name}.py"
     opts = _options_from_argv(name) if as_script else _options_from_env()
-    if opts["backend"] == "cupy":
-        from cae_scratch import cupy_usable
-        if not cupy_usable():
-            sys.exit("--backend cupy needs CuPy and an NVIDIA GPU, and cupy_usable() is False here; install\n"
-                     "cupy-cuda12x (or cupy-cuda13x) on a GPU machine, or run the lesson on numpy.")
-    try:
-        model_kwargs(opts["backend"])
-        from cae_scratch.backend import get_namespace
-        get_namespace(opts["backend"].split(":")[0])
-    except (ValueError, TypeError, ImportError) as e:
-        sys.exit(f"--backend {opts['backend']!r}: {e}")
+    problem = backend_problem(opts["backend"])
+    if problem:
+        _user_error(problem)
     out = opts["out"] or os.path.join(DEFAULT_OUT, name)
-    os.makedirs(out, exist_ok=True)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        _user_error(f"cannot create the figure folder {out!r} ({e.strerror}); pass another --out DIR.")
     lesson = Lesson(name, title, opts["quick"], opts["backend"], opts["seed"], out)
     print(f"{'=' * 72}\n{title}\n{'=' * 72}")
     if learn:

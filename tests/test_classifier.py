@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 
 import cae_scratch as cs
-from cae_scratch import backend
 from cae_scratch.core import tangentprop as tp
 from cae_scratch.core.activations import get_activation
 from _helpers import assert_close, model_kwargs

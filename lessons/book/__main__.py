@@ -1,0 +1,69 @@
+"""python -m lessons.book --out DIR [--quick] [--backend numpy] [--seed N] [--only NN ...] [--open]"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+if __package__ in (None, ""):                            # run as a file: find the packages
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+from lessons._common import add_common_arguments, backend_problem
+
+TOOLS = ["jupytext", "nbclient", "ipykernel", "markdown_it", "mdit_py_plugins", "latex2mathml", "pygments"]
+
+
+def missing_tools():
+    import importlib.util
+    return [name for name in TOOLS if importlib.util.find_spec(name) is None]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m lessons.book",
+                                     description="Execute every lesson and write the HTML book.")
+    parser.add_argument("--out", required=True, help="the folder of the book (DIR/index.html)")
+    add_common_arguments(parser, "small sizes: the whole book in about a minute")
+    parser.add_argument("--only", nargs="+", metavar="NN", help="build only these lesson numbers")
+    parser.add_argument("--open", action="store_true", help="open DIR/index.html in a browser when done")
+    args = parser.parse_args(argv)
+
+    from lessons.__main__ import discover
+    numbers = {n for n, _ in discover()}
+    only = None
+    if args.only:
+        if not all(n.isdigit() for n in args.only):
+            parser.error(f"--only takes lesson numbers such as 00 03, got {args.only}")
+        only = {int(n) for n in args.only}
+        if only - numbers:
+            parser.error(f"no lesson numbered {sorted(only - numbers)}; there are {sorted(numbers)}")
+    problem = backend_problem(args.backend)
+    missing = missing_tools()
+    if problem or missing:
+        print(problem or f"the book needs {', '.join(missing)}: install its tools with\n"
+              "    python -m pip install -e \".[book]\"", file=sys.stderr)
+        return 2
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        parser.error(f"--out {args.out} exists and is not a folder; pass a folder")
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as e:
+        parser.error(f"cannot create --out {args.out} ({e.strerror}); pass a folder you can write")
+
+    from lessons.book import build
+    from lessons.book.execute import LessonCellError
+    from lessons.book.render import MathError
+    try:
+        report = build(args.out, args.quick, args.backend, args.seed, only)
+    except (LessonCellError, MathError) as e:
+        print(f"\nthe book was not built: {e}", file=sys.stderr)
+        return 1
+    index = os.path.abspath(os.path.join(args.out, "index.html"))
+    print(f"wrote {len(report['pages'])} pages in {report['seconds']:.1f} s: {index}")
+    if args.open:
+        import webbrowser
+        webbrowser.open(f"file://{index}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Every lesson on disk runs three ways (DESIGN section 7), and reads as a literate lesson.
+
+Parametrised over ``discover()``: a new lesson is tested as soon as it exists.
+- as a script: ``python lessons/NN_x.py --quick --out DIR`` exits 0, prints its title,
+  what you will learn and where its figures went, and the figures it names exist as PNG;
+- as a notebook, cell by cell (jupytext + nbclient, as in Jupyter), with no arguments;
+- from the runner: ``python -m lessons --quick --only 00``.
+Bad options exit 2 with a message and no traceback.
+"""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from lessons.__main__ import discover
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LESSONS = [name for _, name in discover()]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+MIN_WORDS = {"00_introduction": 600}
+
+
+def run(args, **kwargs):
+    env = {**os.environ, "PYTHONPATH": ROOT, "MPLBACKEND": "Agg"}
+    for variable in ("CAE_LESSON_QUICK", "CAE_LESSON_BACKEND", "CAE_LESSON_SEED", "CAE_LESSON_OUT"):
+        env.pop(variable, None)
+    env.update(kwargs.pop("env", {}))
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, env=env,
+                          timeout=kwargs.pop("timeout", 600), **kwargs)
+
+
+def prose_words(notebook):
+    """Words of explanation in the markdown cells (formulas count as one word each)."""
+    text = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$", " formula ", text, flags=re.S)
+    return len(re.findall(r"[A-Za-z][A-Za-z'-]*", text))
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_lesson_is_literate(name):
+    """At least 8 cells, 4 of them prose, 400 words of explanation (600 for the introduction)."""
+    import jupytext
+    notebook = jupytext.read(os.path.join(ROOT, "lessons", f"{name}.py"))
+    kinds = [c.cell_type for c in notebook.cells]
+    assert len(kinds) >= 8 and kinds.count("markdown") >= 4 and kinds.count("code") >= 2, kinds
+    assert kinds[0] == "markdown" and notebook.cells[0].source.lstrip().startswith("# "), "starts with a title"
+    assert prose_words(notebook) >= MIN_WORDS.get(name, 400)
+    code = [c.source for c in notebook.cells if c.cell_type == "code"]
+    assert any("start_lesson(" in c for c in code) and "lesson.finish(" in code[-1]
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_lesson_runs_as_a_script(name, tmp_path):
+    out = tmp_path / "figures"
+    done = run([f"lessons/{name}.py", "--quick", "--out", str(out)])
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines[0] == "=" * 72 and lines[1].strip() and lines[2] == "=" * 72, "a title banner first"
+    assert f"figures go to {out}/" in done.stdout
+    assert "You will learn:" in done.stdout
+    named = re.search(r"Figures \((\d+)\) are in (.*)/: (.*)", done.stdout)
+    if named:                                          # every figure it names was written, as a PNG
+        assert named.group(2) == str(out)
+        files = named.group(3).split(", ")
+        assert len(files) == int(named.group(1))
+        for f in files:
+            assert (out / f).read_bytes()[:8] == PNG_MAGIC, f
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_lesson_runs_as_a_notebook_cell_by_cell(name, tmp_path):
+    from lessons.book.execute import execute_lesson
+    executed = execute_lesson(name, str(tmp_path / name), quick=True)
+    code = [c for c in executed.notebook.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code), "every code cell ran"
+    printed = "".join(o.get("text", "") for c in code for o in c.outputs if o.get("name") == "stdout")
+    assert executed.title and executed.title in printed and executed.headline
+    assert not [o for o in code[-1].outputs if o.get("output_type") == "execute_result"], "finish() shows no repr"
+    for cell_figures in executed.figures.values():
+        for f in cell_figures:
+            assert (tmp_path / name / f).read_bytes()[:8] == PNG_MAGIC
+
+
+def test_the_runner_runs_one_lesson(tmp_path):
+    done = run(["-m", "lessons", "--quick", "--only", "00", "--out", str(tmp_path)])
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "1/1 lessons ran" in done.stdout and f"(figures: {tmp_path}/00_introduction/)" in done.stdout
+    assert (tmp_path / "00_introduction" / "manifold_directions.png").read_bytes()[:8] == PNG_MAGIC
+
+
+@pytest.mark.parametrize("args", [["-m", "lessons", "--backend", "nosuch", "--quick"],
+                                  ["lessons/00_introduction.py", "--backend", "nosuch", "--quick"]])
+def test_an_unknown_backend_exits_2_with_a_message(args, tmp_path):
+    done = run(args + ["--out", str(tmp_path)])
+    assert done.returncode == 2
+    assert "nosuch" in done.stderr and "numpy" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_bad_seed_in_the_environment_exits_2_with_a_message(tmp_path):
+    done = run(["-c", "import runpy; runpy.run_path('lessons/00_introduction.py')"],
+               env={"CAE_LESSON_SEED": "seven", "CAE_LESSON_OUT": str(tmp_path)})
+    assert done.returncode == 2 and "CAE_LESSON_SEED='seven'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_runner_refuses_an_unknown_lesson_number():
+    done = run(["-m", "lessons", "--only", "77"])
+    assert done.returncode == 2 and "no lesson numbered [77]" in done.stderr
