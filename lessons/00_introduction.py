@@ -24,16 +24,11 @@
 # it in the book (`python -m lessons.book --out book`).
 
 # %%
-import os
-import sys
-
-if "__file__" in globals():               # run as `python lessons/00_introduction.py`: find the packages
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 import numpy as np
 
 import cae_scratch as cs
-from cae_scratch import data, network, plots
+from cae_scratch import data, plots
+from cae_scratch.core import network
 from lessons._common import start_lesson
 
 lesson = start_lesson("00_introduction", "Lesson 00: what a contractive autoencoder is, and why",

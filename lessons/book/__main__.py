@@ -5,9 +5,6 @@ import argparse
 import os
 import sys
 
-if __package__ in (None, ""):                            # run as a file: find the packages
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
 from lessons._common import add_common_arguments, backend_problem
 
 TOOLS = ["jupytext", "nbclient", "ipykernel", "markdown_it", "mdit_py_plugins", "latex2mathml", "pygments"]

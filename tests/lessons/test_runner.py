@@ -69,6 +69,7 @@ def test_lesson_runs_as_a_script(name, tmp_path):
             assert (out / f).read_bytes()[:8] == PNG_MAGIC, f
 
 
+@pytest.mark.slow          # the default suite runs every lesson cell by cell too: the book build (test_book.py)
 @pytest.mark.parametrize("name", LESSONS)
 def test_lesson_runs_as_a_notebook_cell_by_cell(name, tmp_path):
     from lessons.book.execute import execute_lesson
