@@ -90,7 +90,7 @@ def unpack(out, names, function):
 
 
 def activation_helper(act, *shapes):
-    """A helper serving act.f / d1 / d2 to the student, for arrays of one of ``shapes`` only."""
+    """A helper serving act.f / d1 / d2 / d3 to the student, for arrays of one of ``shapes`` only."""
     shapes = [tuple(s) for s in shapes]
 
     def check(count, what):
@@ -106,7 +106,7 @@ def activation_helper(act, *shapes):
                                        "the point of this exercise is the derivation" if more else ""))
         return inner
     return Helper("activation", act.name, {"f": (check(1, "f"), act.f), "d1": (check(2, "d1"), act.d1),
-                                           "d2": (check(3, "d2"), act.d2)})
+                                           "d2": (check(3, "d2"), act.d2), "d3": (check(4, "d3"), act.d3)})
 
 
 def call(*args, budget=BUDGET):

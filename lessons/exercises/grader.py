@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import grade_cae, grade_checker, grade_decoder, grade_elementwise, grade_penalty, runner
+from . import grade_cae, grade_checker, grade_decoder, grade_elementwise, grade_family, grade_penalty, runner
 from .diagnosis import STEP, TOLERANCE, StudentError, failed_rows
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -100,6 +100,15 @@ EXERCISES = {e.number: e for e in [
         dL/dz for L = (1/B) sum_bj (z_bj - x_bj)^2, then through Z = H W_r^T + b_r to W_r, b_r and H (the
         gradient that would flow on into the encoder). Check the shapes of every product.""",
         grade_decoder.cases_mse_decoder_backward),
+    _ex(11, "hessian_backward", "CAE+H: the exact Hessian penalty's backward", """
+        The Hessian of one unit, d^2 h_k / dx^2 = s''(a_k) w_k w_k^T, and its squared Frobenius norm
+        s''(a_k)^2 q_k^2; then dE/da (through s'', which brings in the third derivative) and dE/dW along both
+        roads, through a = W x + b_h and through q_k^2 (d q_k^2 / dW_k = 4 q_k W_k).""",
+        grade_family.cases_hessian_backward),
+    _ex(12, "tangent_backward", "tangent propagation's backward (the Manifold Tangent Classifier)", """
+        (d o / d x) u = V (s'(a) * (W u)) for o = V s(W x + b_h) + c; then the gradient of the mean of
+        ||V (s'(a) * (W u))||^2 through V, through W twice (inside a via s''(a), and inside W u) and through
+        b_h.""", grade_family.cases_tangent_backward),
 ]}
 
 

@@ -121,7 +121,8 @@ class _Channel:
 
 
 class Activation:
-    """activation.f(A), activation.d1(A, H) = s'(A), activation.d2(A, H, D1) = s''(A): computed by the grader."""
+    """activation.f(A), activation.d1(A, H) = s'(A), activation.d2(A, H, D1) = s''(A),
+    activation.d3(A, H, D1, D2) = the third derivative: computed by the grader."""
     smooth = True
 
     def __init__(self, channel, hid, name):
@@ -135,6 +136,9 @@ class Activation:
 
     def d2(self, A, H, D1):
         return self._channel.helper(self._hid, "d2", [A, H, D1])
+
+    def d3(self, A, H, D1, D2):
+        return self._channel.helper(self._hid, "d3", [A, H, D1, D2])
 
     __call__ = f
 

@@ -70,6 +70,8 @@ def cae(derivative="", squash="", extra="", q="np.sum(W * W, axis=1)", lam="lam"
 
 SOLUTION_9 = open(EXERCISES[9].solution).read()
 SOLUTION_10 = open(EXERCISES[10].solution).read()
+SOLUTION_11 = open(EXERCISES[11].solution).read()
+SOLUTION_12 = open(EXERCISES[12].solution).read()
 SOLUTION_5 = open(EXERCISES[5].solution).read()
 
 BUGS = {
@@ -192,6 +194,16 @@ BUGS = {
     (10, "no mean over the batch"): (SOLUTION_10.replace("(2.0 / X.shape[0])", "2.0"), "divide by B"),
     (10, "a transposed product"): (SOLUTION_10.replace('"H": dZ @ W_r', '"H": dZ @ W_r.T'),
                                    "multiplies shapes"),
+    (11, "third derivative missing"): (SOLUTION_11.replace("D2 * D3 * q * q", "D2 * q * q"),
+                                       "missing from the path through a"),
+    (11, "q path dropped"): (SOLUTION_11.replace("dA.T @ X + 4.0", "dA.T @ X + 0.0"), "only the path through a"),
+    (11, "q path's factor halved"): (SOLUTION_11.replace("4.0 * (np.mean", "2.0 * (np.mean"),
+                                     "path through q_k is half"),
+    (12, "W u path dropped"): (SOLUTION_12.replace("dW = dA.T @ X + np.sum", "dW = dA.T @ X + 0 * np.sum"),
+                               "W also multiplies each tangent"),
+    (12, "s'' path dropped"): (SOLUTION_12.replace("dA = D2 * np.sum", "dA = 0 * D2 * np.sum"),
+                               "through s''(a)"),
+    (12, "factor 2 missing"): (SOLUTION_12.replace("(2.0 / B)", "(1.0 / B)"), "factor 2 is missing"),
 }
 
 # ---- cheats: (exercise, source, a phrase the failure must contain, time limit) ---------------------
@@ -320,8 +332,8 @@ def graded(tmp_path_factory):
         return {j[0]: r for j, r in zip(jobs, results)}
 
 
-def test_the_registry_has_ten_exercises_with_what_the_book_needs():
-    assert len(EXERCISES) >= 10
+def test_the_registry_has_twelve_exercises_with_what_the_book_needs():
+    assert sorted(EXERCISES) == list(range(1, 13))
     for n, ex in EXERCISES.items():
         assert ex.number == n and ex.title and ex.function and len(ex.derive_first) > 60
         assert os.path.isfile(ex.template) and os.path.isfile(ex.solution)

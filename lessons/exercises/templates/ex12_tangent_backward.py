@@ -1,0 +1,29 @@
+"""Exercise 12 - tangent propagation's backward: the Manifold Tangent Classifier's penalty (lesson 12).
+
+Derive first (on paper): for one hidden layer, the logits o = V s(W x + b_h) + c move along a tangent u by
+(d o / d x) u = V (s'(a) * (W u)); then the gradient of R = (1/B) sum_b sum_i ||g_bi||^2, g_bi = V (s'(a_b) * (W u_bi)),
+through V, through W twice (inside a, via s''(a), and inside W u), and through b_h (via s''(a)).
+
+Forward (given), for X: (B, n_visible), U: (B, k, n_visible) (k tangents per example), W: (n_hidden, n_visible),
+b_h: (n_hidden,), V: (n_classes, n_hidden):
+
+    A = X W^T + b_h                     (B, n_hidden)
+    P = U W^T                           (B, k, n_hidden): row i of P[b] is W u_bi
+    G = (s'(A)[:, None, :] * P) V^T     (B, k, n_classes): g_bi
+    R = (1/B) sum_b sum_i ||g_bi||^2
+
+``activation`` is computed by the grader (numpy in, numpy out), for arrays of A's shape (B, n_hidden):
+    activation.f(A) -> H,  activation.d1(A, H) -> s'(A),  activation.d2(A, H, D1) -> s''(A)
+It may be sigmoid, tanh, or an activation whose formula you cannot see: use these, once each on the batch.
+
+Write ``tangent_backward(X, U, W, b_h, V, activation)``:
+    return (dW, db_h, dV), each with its parameter's shape.
+
+Rules: numpy and math only; do not modify the inputs.
+Check it:  python -m lessons.exercises check 12 path/to/this_file.py
+"""
+import numpy as np
+
+
+def tangent_backward(X, U, W, b_h, V, activation):
+    raise NotImplementedError("exercise 12: write tangent_backward (see the docstring)")
