@@ -184,9 +184,11 @@ print(f"its gradient (same eps in loss and gradient) vs finite differences: {err
 assert err_stoch < 1e-12 and max(err_grad_s, err_total) < 1e-7 < 1e-2 < err_redrawn
 
 # %% [markdown]
-# Now the limit. For each $\sigma$ we draw many copies and average (the bias), and at a small $\sigma$
-# we repeat the estimate with $C$ copies many times and measure its spread (the variance). The
-# prediction $1 + \sigma^2 K/E$ uses $s''''$, checked first.
+# Now the limit. For each $\sigma$ we average many copies (the bias), and at a small $\sigma$ we repeat
+# the estimate with $C$ copies and measure its spread (the variance). A bias of $10^{-4}$ hides under
+# noise of $10^{-2}$, so to test Taylor's $\sigma^2K$ we use two classic Monte Carlo tricks on the same
+# draws: antithetic pairs ($\varepsilon$ and $-\varepsilon$ cancel the odd $d^3$ term) and a control variate,
+# the linear twin $\sum_k s''^2 d_k^2 q_k$, whose mean is exactly $\sigma^2 E$. The prediction uses $s''''$, checked first.
 
 # %%
 s3 = lambda a: act.d3(a, act.f(a), act.d1(a, act.f(a)), s2(a))
@@ -201,27 +203,32 @@ enc = (X, A, H, D1)
 
 
 def ratio(sigma, C):
-    """One draw of the paper's estimate with C copies, divided by sigma^2 times the exact term."""
+    """One draw eps of C copies, over sigma^2 E: (the paper's estimate at eps, at -eps, and the linear twin)."""
     noise = cae.asarray(sigma * gen.standard_normal((C, B, 64)))
-    return float(hessian.stochastic_forward(W, b_h, enc, noise, act)[0]) / (sigma ** 2 * E_exact)
+    plus, minus = (float(hessian.stochastic_forward(W, b_h, enc, e, act)[0]) for e in (noise, -noise))
+    Dw = noise @ W.T                                        # d_bck = w_k . eps_bc: (C, B, n_hidden)
+    linear = float(xp.sum((D2 * D2 * Dw * Dw) @ q)) / (B * C)   # mean of s''^2 d^2 q: sigma^2 E on average, exactly
+    return np.array([plus, minus, linear]) / (sigma ** 2 * E_exact)
 
 
 repeats, C_big = (6, 32) if lesson.quick else (24, 64)
-sigma_check = float(np.sqrt(0.05 / abs(K / E_exact)))     # where the predicted bias is 5 %
-sigmas = sorted([0.3, 0.1, 0.03, 0.01, 0.003, sigma_check], reverse=True)
-bias = {s: float(np.mean([ratio(s, C_big) for _ in range(repeats)])) for s in sigmas}
+sigmas = [0.3, 0.1, 0.03, 0.01, 0.003]
+draws = {s: np.array([ratio(s, C_big) for _ in range(repeats)]) for s in sigmas}
+bias = {s: float(np.mean(d[:, 0])) for s, d in draws.items()}
+bias_cv = {s: 1.0 + float(np.mean((d[:, 0] + d[:, 1]) / 2 - d[:, 2])) for s, d in draws.items()}  # +-eps, minus the twin
 copies, sigma_var = [1, 4, 16, 64], 0.01
-spread = {C: float(np.std([ratio(sigma_var, C) for _ in range(3 * repeats)])) for C in copies}
+spread = {C: float(np.std([ratio(sigma_var, C)[0] for _ in range(3 * repeats)])) for C in copies}
 slope = float(np.polyfit(np.log(copies), np.log([spread[C] for C in copies]), 1)[0])
 print(f"s'''' vs finite differences of s''': {err_s4:.1e};  exact term E = {E_exact:.3f}, K/E = {K / E_exact:.3f}")
 for s in sigmas:
-    print(f"  sigma = {s:6.4f}: estimate / (sigma^2 E) = {bias[s]:.4f}   predicted 1 + sigma^2 K/E = "
-          f"{1 + s * s * K / E_exact:.4f}")
+    print(f"  sigma = {s:6.4f}: estimate / (sigma^2 E) = {bias[s]:.4f}, antithetic minus its twin, + 1 = {bias_cv[s]:.6f};"
+          f"  Taylor 1 + sigma^2 K/E = {1 + s * s * K / E_exact:.6f}")
 print("  spread at sigma = 0.01: " + ", ".join(f"C = {C}: {spread[C]:.4f}" for C in copies)
       + f";  log-log slope {slope:.2f} (1/sqrt(C): -0.5)")
-measured_bias, predicted_bias = bias[sigma_check] - 1.0, sigma_check ** 2 * K / E_exact
+taylor_ratio = {s: (bias_cv[s] - 1.0) / (s * s * K / E_exact) for s in (0.01, 0.003)}
+print("  measured bias / Taylor's sigma^2 K/E: " + ", ".join(f"sigma = {s}: {v:.3f}" for s, v in taylor_ratio.items()))
 assert abs(bias[min(sigmas)] - 1.0) < 0.03 and abs(bias[max(sigmas)] - 1.0) > 0.1
-assert 0.5 < measured_bias / predicted_bias < 1.5 and -0.75 < slope < -0.25
+assert all(0.7 < v < 1.3 for v in taylor_ratio.values()) and -0.75 < slope < -0.25
 a_pts = cae.asarray(np.array([0.0, np.log(0.8 / 0.2)]))    # a = 0, and where h = 0.8
 local = backend.to_numpy(0.75 * s3(a_pts) ** 2 + s2(a_pts) * (s3(a_pts + 1e-5) - s3(a_pts - 1e-5)) / 2e-5)
 print(f"local weight of K: {local[0]:.5f} at a = 0, {local[1]:.5f} at h = 0.8; K < 0 here: {K < 0}")
@@ -229,6 +236,7 @@ assert local[0] > 0 > local[1] and (K < 0) == (bias[max(sigmas)] < 1.0)
 
 limit_png = plots.plot_panels([
     {"series": {f"measured ({C_big} copies x {repeats} draws)": (sigmas, [bias[s] for s in sigmas], "o"),
+                "antithetic pairs minus the linear twin, + 1": (sigmas, [bias_cv[s] for s in sigmas], "x"),
                 r"Taylor: $1 + \sigma^2 K/E$": (np.logspace(np.log10(0.003), np.log10(0.3), 40),
                                                 1 + np.logspace(np.log10(0.003), np.log10(0.3), 40) ** 2 * K / E_exact, "-")},
      "hlines": {"exact term": 1.0}, "xscale": "log", "xlabel": r"noise std $\sigma$",
@@ -344,7 +352,8 @@ lesson.finish(f"Hessian closed form = explicit to {err_explicit:.0e}; estimate/s
                "s3_error": err_s3, "s4_error": err_s4, "backward_error": err_backward, "grad_error": err_grad,
                "no_q_error": err_no_q, "stochastic_error": err_stoch, "stochastic_grad_error": err_grad_s,
                "redrawn_error": err_redrawn, "total_error": err_total, "sigmas": sigmas, "bias": [bias[s] for s in sigmas],
-               "sigma_check": sigma_check, "measured_bias": measured_bias, "predicted_bias": predicted_bias,
+               "bias_control_variate": [bias_cv[s] for s in sigmas], "taylor_ratio": list(taylor_ratio.values()),
+               "K_over_E": K / E_exact,
                "copies": copies, "spread": [spread[C] for C in copies], "slope": slope,
                "curve": {n: {"hessian": g["hessian"], "dJ": float(g["dJ"].mean()), "along": float(g["along"].mean()),
                              "across": float(g["across"].mean()), "angle": float(g["angle"].mean()),
