@@ -8,10 +8,9 @@
 # still holds a little further away. The paper trains it with a sampled estimate,
 # $\gamma\,\mathbb E_\varepsilon\|J(x) - J(x+\varepsilon)\|_F^2$, using a few noisy copies of each input.
 #
-# In this lesson we derive the exact second derivative of one layer, which turns out to be as cheap
-# as the contractive penalty; check it against the explicit Hessian; derive $s'''$ for the gradient;
-# prove that the paper's estimate divided by $\sigma^2$ converges to the exact term, measuring its bias
-# and its variance; and see what the penalty does to a code, on a curve with known tangents and on digits.
+# We derive the exact second derivative of one layer, as cheap as the contractive penalty; check it
+# against the explicit Hessian; derive $s'''$ for the gradient; show that the paper's estimate over
+# $\sigma^2$ converges to the exact term, measuring bias and variance; and see what the penalty does.
 #
 # **You need** lessons 03-05 (the Jacobian, its closed form, its gradient) and 08 (along and across).
 
