@@ -240,11 +240,15 @@ limit_png = plots.plot_panels([
                                                 1 + np.logspace(np.log10(0.003), np.log10(0.3), 40) ** 2 * K / E_exact, "-")},
      "hlines": {"exact term": 1.0}, "xscale": "log", "xlabel": r"noise std $\sigma$",
      "ylabel": r"estimate / ($\sigma^2$ exact)", "title": "bias: the estimate tends to the exact term"},
+    {"series": {"|antithetic minus twin|": (sigmas, [abs(bias_cv[s] - 1.0) for s in sigmas], "x"),
+                r"Taylor: $\sigma^2 |K|/E$": (sigmas, [s * s * abs(K) / E_exact for s in sigmas], "-")},
+     "xscale": "log", "yscale": "log", "xlabel": r"noise std $\sigma$", "ylabel": "|relative bias|",
+     "title": "the bias on log axes: slope 2"},
     {"series": {f"measured std at sigma = {sigma_var}": (copies, [spread[C] for C in copies], "o"),
                 r"$\propto 1/\sqrt{C}$": (copies, [spread[1] / np.sqrt(C) for C in copies], "--")},
      "xscale": "log", "yscale": "log", "xticks": copies, "xlabel": "copies C per example",
      "ylabel": "std of estimate / (sigma^2 exact)", "title": f"variance: slope {slope:.2f}"}],
-    lesson.figure("stochastic_limit.png"), suptitle=f"||J(x) - J(x + eps)||^2 / sigma^2 vs the exact Hessian "
+    lesson.figure("stochastic_limit.png"), width=4.6, suptitle=f"||J(x) - J(x + eps)||^2 / sigma^2 vs the exact Hessian "
                                                     f"term, {B} digits")
 
 # %% [markdown]
