@@ -156,7 +156,8 @@ for depth in depths:
           f"(multiply-adds, computed: {flops_encode[-1]:.2e} vs {flops_jacobian[-1]:.2e})")
 assert all(fj == 64 * fe for fe, fj in zip(flops_encode, flops_jacobian))
 cost_png = plots.plot_panels([
-    {"series": {name: (depths, [1e3 * s for s in secs], "o-") for name, secs in seconds.items()},
+    {"series": {("explicit J_stack" if name == "jacobian" else name): (depths, [1e3 * s for s in secs], "o-")
+                for name, secs in seconds.items()},
      "xticks": depths, "yscale": "log", "xlabel": "depth L (width 64)", "ylabel": f"ms for {B_time} digits (min of blocks)",
      "title": "measured time"},
     {"series": {"encode": (depths, flops_encode, "o-"), "explicit J_stack": (depths, flops_jacobian, "s-")},
