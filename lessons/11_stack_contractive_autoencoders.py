@@ -170,7 +170,8 @@ cost_png = plots.plot_panels([
 # Now the two trained stacks. For each depth $l$ we take the partial Jacobian $J_l\cdots J_1$ (the
 # map from pixels to $h_l$) on held-out digits, and its singular values averaged over digits.
 # By the bound above its norm is at most the product of the layers' norms, so contraction compounds
-# with depth. We check that the CAE stack's $\|J\|_F$ is below the AE stack's at every depth, and
+# with depth; we check the bound, and that the norm falls layer by layer in both stacks. We check that
+# the CAE stack's $\|J\|_F$ is below the AE stack's at every depth, and
 # compare how fast the spectra fall: the ratio $\sum_i\sigma_i^2/\sigma_1^2$, an "effective number of
 # directions" the code still feels.
 
@@ -199,6 +200,7 @@ print(f"stack.contractive_penalty vs mean ||J_3 J_2 J_1||_F^2 by hand: {penalty_
 assert penalty_error < 1e-10
 for name in stacks:
     assert all(n <= b * (1 + 1e-12) for n, b in zip(norms[name], per_layer_bound[name]))
+    assert all(deeper < shallower for shallower, deeper in zip(norms[name], norms[name][1:]))   # compounds
 assert all(c < a for c, a in zip(norms["CAE stack"], norms["AE stack"]))
 assert eff_dirs["CAE stack"] < eff_dirs["AE stack"]
 spectrum_png = plots.plot_panels([

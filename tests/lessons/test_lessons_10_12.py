@@ -73,6 +73,7 @@ def test_11_stack_jacobian_no_closed_form_and_contraction(tmp_path):
     for name in norms:
         assert len(norms[name]) == len(r["sizes"]) - 1
         assert all(n <= b * (1 + 1e-12) for n, b in zip(norms[name], bounds[name]))   # ||AB|| <= ||A|| ||B||
+        assert all(deeper < shallower for shallower, deeper in zip(norms[name], norms[name][1:]))
         for spectrum, width in zip(r["spectra"][name], r["sizes"][1:]):
             assert len(spectrum) == width and all(a >= b for a, b in zip(spectrum, spectrum[1:]))
     assert all(c < a for c, a in zip(norms["CAE stack"], norms["AE stack"]))
