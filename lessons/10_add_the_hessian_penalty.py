@@ -383,4 +383,3 @@ lesson.finish(f"Hessian closed form = explicit to {err_explicit:.0e}; estimate/s
 # (lesson 11) the Hessian is a product of many factors with no closed form, while $\|J(x) - J(x+\varepsilon)\|^2$
 # only needs Jacobians. It also measures the change of $J$ over a finite distance $\sigma$, the scale the
 # paper cares about, rather than at a point.
-
