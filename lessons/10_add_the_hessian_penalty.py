@@ -245,7 +245,7 @@ limit_png = plots.plot_panels([
     {"series": {"|antithetic minus twin|": (sigmas, [abs(bias_cv[s] - 1.0) for s in sigmas], "x"),
                 r"Taylor: $\sigma^2 |K|/E$": (sigmas, [s * s * abs(K) / E_exact for s in sigmas], "-")},
      "xscale": "log", "yscale": "log", "xlabel": r"noise std $\sigma$", "ylabel": "|relative bias|",
-     "title": "the bias on log axes: slope 2"},
+     "title": "the bias on log axes: slope 2 as sigma -> 0"},
     {"series": {f"measured std at sigma = {sigma_var}": (copies, [spread[C] for C in copies], "o"),
                 r"$\propto 1/\sqrt{C}$": (copies, [spread[1] / np.sqrt(C) for C in copies], "--")},
      "xscale": "log", "yscale": "log", "xticks": copies, "xlabel": "copies C per example",
