@@ -1,0 +1,385 @@
+# %% [markdown]
+# # Lesson 10 - Add the Hessian penalty (CAE+H)
+#
+# A CAE makes the code flat to first order: small $\|J(x)\|_F$ means a tiny move of $x$ barely
+# moves $h$. It says nothing about a *larger* move, where $J$ itself may change. The higher-order
+# contractive autoencoder (CAE+H, Rifai, Mesnil, Vincent, Muller, Bengio, Dauphin and Glorot, 2011)
+# adds a second penalty on how fast the Jacobian changes, so that the contraction measured at $x$
+# still holds a little further away. The paper trains it with a sampled estimate,
+# $\gamma\,\mathbb E_\varepsilon\|J(x) - J(x+\varepsilon)\|_F^2$, using a few noisy copies of each input.
+#
+# We derive the exact second derivative of one layer, as cheap as the contractive penalty; check it
+# against the explicit Hessian; derive $s'''$ for the gradient; show that the paper's estimate over
+# $\sigma^2$ converges to the exact term, measuring bias and variance; and see what the penalty does.
+#
+# **You need** lessons 03-05 (the Jacobian, its closed form, its gradient) and 08 (along and across).
+
+# %%
+from lessons._common import start_lesson
+
+lesson = start_lesson(
+    "10_add_the_hessian_penalty", "Lesson 10 - Add the Hessian penalty (CAE+H)",
+    learn=["the Hessian of one layer, d^2 h_k / dx^2 = s''(a_k) w_k w_k^T, and its norm sum_k s''^2 q_k^2",
+           "s''' of the sigmoid, and the exact term's gradient checked by finite differences",
+           "E||J(x) - J(x + eps)||^2 / sigma^2 -> the exact term: a bias of order sigma^2, a variance ~ 1/C",
+           "what the penalty does: a straighter code along the manifold, contraction further out"],
+    need="lessons 03-05 and 08")
+
+import numpy as np
+
+import cae_scratch as cs
+from cae_scratch import analysis, backend, data, gradcheck, plots
+from cae_scratch.core import hessian, layers, network
+
+Xtr, ytr, Xte, yte = data.load_digits(test_fraction=0.25, seed=lesson.seed)
+n_hidden, epochs = (32, 8) if lesson.quick else (64, 60)
+LAM, GAMMA = 0.1, 0.05
+
+
+def train(X_fit, n_h, n_epochs, batch_size=64, **kw):
+    model = cs.ContractiveAutoencoder(X_fit.shape[1], n_h, seed=lesson.seed, **lesson.model_kwargs(), **kw)
+    model.fit(model.asarray(X_fit), epochs=n_epochs, batch_size=batch_size, lr=1e-2, seed=lesson.seed,
+              progress=False)
+    return model
+
+
+digit_models = {"CAE": train(Xtr, n_hidden, epochs, lam=LAM),
+                "CAE+H": train(Xtr, n_hidden, epochs, lam=LAM, hessian="exact", gamma=GAMMA)}
+cae = digit_models["CAE"]
+xp, act = cae.xp, cs.get_activation("sigmoid")
+X = cae.asarray(Xte[:16])                                   # (16, 64): a small batch of held-out digits
+W, b_h = cae.params["W"], cae.params["b_h"]
+print(f"trained a CAE (lam = {LAM}) and a CAE+H (lam = {LAM}, gamma = {GAMMA}), 64 -> {n_hidden}, "
+      f"{epochs} epochs; backend {lesson.backend}")
+
+# %% [markdown]
+# ## The Hessian of one layer
+#
+# Lesson 03 gave the first derivative of unit $k$, $h_k = s(a_k)$ with $a_k = w_k\cdot x + b_k$ ($w_k$ is
+# row $k$ of $W$):
+# $$\frac{\partial h_k}{\partial x_j} = s'(a_k)\,W_{kj}.$$
+# Differentiate once more with respect to $x_i$. $W_{kj}$ is a constant and $s'(a_k)$ depends on $x$
+# only through $a_k$, with $\partial a_k/\partial x_i = W_{ki}$:
+# $$\frac{\partial^2 h_k}{\partial x_i\,\partial x_j} = s''(a_k)\,W_{ki}\,W_{kj},
+# \qquad\text{i.e.}\qquad \frac{\partial^2 h_k}{\partial x^2} = s''(a_k)\, w_k w_k^\top .$$
+# Each unit's Hessian is a rank-one matrix. Its squared Frobenius norm factorises:
+# $$\|w_k w_k^\top\|_F^2 = \sum_{i,j} W_{ki}^2 W_{kj}^2 = \Big(\sum_i W_{ki}^2\Big)\Big(\sum_j W_{kj}^2\Big) = q_k^2,$$
+# so the norm of the whole third-order tensor $\partial^2 h/\partial x^2$ is
+# $$\Big\|\frac{\partial^2 h}{\partial x^2}(x)\Big\|_F^2 = \sum_k s''(a_k)^2\, q_k^2 ,$$
+# the same shape as the contractive penalty $\sum_k s'(a_k)^2 q_k$: $O(n_h)$ per example once $q$ is
+# known, while the explicit tensor has $n_h n_v^2$ entries. Three checks: one slice of the Hessian
+# by central differences of the Jacobian, the closed form against `core.hessian`'s explicit oracle,
+# and both against `model.hessian_penalty`.
+
+# %%
+i = 27                                                      # one pixel near the centre of the image
+h_fd = 1e-5
+e_i = xp.reshape(xp.asarray([h_fd if j == i else 0.0 for j in range(64)], dtype=X.dtype,
+                            device=backend.device_of(X)), (1, 64))
+slice_fd = (cae.jacobian(X[:1, :] + e_i) - cae.jacobian(X[:1, :] - e_i))[0, ...] / (2 * h_fd)   # d J / d x_i
+_, (_, A, H, D1) = layers.encoder_forward(W, b_h, X, act)
+D2 = act.d2(A, H, D1)                                       # s''(a) = s'(a)(1 - 2h): (B, n_hidden)
+slice_hand = xp.reshape(D2[0, :] * W[:, i], (-1, 1)) * W    # row k: s''(a_k) W[k, i] w_k
+err_slice = cs.rel_error(slice_hand, slice_fd)
+
+q = xp.sum(W * W, axis=1)                                   # q_k = ||w_k||^2
+closed = backend.to_numpy((D2 * D2) @ (q * q))              # (B,): sum_k s''(a_bk)^2 q_k^2
+explicit = backend.to_numpy(hessian.explicit_hessian_norms(W, b_h, X, act, max_bytes=2 ** 18))
+err_explicit = float(np.max(np.abs(closed - explicit) / explicit))
+err_model = abs(cae.hessian_penalty(X) - float(np.mean(closed))) / float(np.mean(closed))
+print(f"one Hessian slice d^2 h / dx dx_{i}: closed form vs finite differences of J: {err_slice:.1e}")
+print(f"||d^2h/dx^2||_F^2 per example: closed form vs explicit tensor (max rel. difference) {err_explicit:.1e}; "
+      f"vs model.hessian_penalty {err_model:.1e}")
+assert err_slice < 1e-8 and err_explicit < 1e-12 and err_model < 1e-12
+
+# %% [markdown]
+# ## The third derivative, and the gradient
+#
+# Training needs the gradient of $E = \frac1B\sum_b\sum_k s''(a_{bk})^2 q_k^2$. It has the two paths of
+# lesson 05, and the path through $a$ brings in $s'''$. For the sigmoid $s' = h(1-h)$ and
+# $dh/da = s'$, so $s'' = s'(1-2h)$. Differentiate that product again:
+# $$s''' = s''(1 - 2h) - 2 s'\,\frac{dh}{da} = s'(1-2h)^2 - 2s'^2 = s'\big[(1 - 2h)^2 - 2h(1-h)\big] = s'\,(1 - 6h + 6h^2).$$
+# Then, as in lesson 05, with $\frac{d}{da}s''^2 = 2s''s'''$ and $\frac{\partial}{\partial W_{kj}} q_k^2 = 2q_k\cdot 2W_{kj}$:
+# $$\frac{\partial E}{\partial a_{bk}} = \frac2B\, s''(a_{bk})\,s'''(a_{bk})\,q_k^2, \qquad
+# \Big(\frac{\partial E}{\partial W}\Big)_{q} = 4\,\operatorname{diag}\Big(\frac1B\sum_b s''(a_b)^2\, q\Big)\,W .$$
+# The first joins the encoder's $dA$ before the one product $dA^\top X$; the second scales $W$'s rows.
+# We check $s'''$ against central differences of $s''$, our two paths against `hessian.exact_backward`,
+# and the model's own gradient check of the term alone; dropping the $q$ path must fail it.
+
+# %%
+def s2(a):
+    """s''(a) of the sigmoid, from the library's activation."""
+    h = act.f(a)
+    return act.d2(a, h, act.d1(a, h))
+
+
+a_grid = xp.asarray(np.linspace(-6, 6, 25), dtype=X.dtype, device=backend.device_of(X))
+h_grid = act.f(a_grid)
+d1_grid = act.d1(a_grid, h_grid)
+s3_hand = d1_grid * (1.0 - 6.0 * h_grid + 6.0 * h_grid * h_grid)
+s3_fd = (s2(a_grid + 1e-5) - s2(a_grid - 1e-5)) / 2e-5
+err_s3 = max(cs.rel_error(s3_hand, s3_fd), cs.rel_error(s3_hand, act.d3(a_grid, h_grid, d1_grid, s2(a_grid))))
+
+B = X.shape[0]
+dA_hand = (2.0 / B) * D2 * act.d3(A, H, D1, D2) * (q * q)
+dWq_hand = xp.reshape(4.0 * xp.sum(D2 * D2, axis=0) * q / B, (-1, 1)) * W
+lib_dA, lib_extra = hessian.exact_backward(hessian.exact_forward(W, (X, A, H, D1), act)[1])
+err_backward = max(cs.rel_error(dA_hand, lib_dA), cs.rel_error(dWq_hand, lib_extra["W"]))
+
+hmodel = digit_models["CAE+H"]
+report = hmodel.check_gradients(X, term="hessian", seed=lesson.seed)
+err_grad = max(r.rel_error for r in report.values())
+Wh, bh = hmodel.params["W"], hmodel.params["b_h"]
+_, g_lib = hessian.hessian_and_grads(Wh, bh, X, act, "exact")
+_, q_path = hessian.exact_backward(hessian.exact_forward(Wh, layers.encoder_forward(Wh, bh, X, act)[1], act)[1])
+no_q = {"W": g_lib["W"] - q_path["W"], "b_h": g_lib["b_h"]}             # the bug: a stale q, no q path
+f_term = lambda p: hessian.hessian_forward(p["W"], p["b_h"], layers.encoder_forward(p["W"], p["b_h"], X, act)[1],
+                                           act, "exact")[0]
+err_no_q = gradcheck.max_error(cs.check_gradients(f_term, {"W": Wh, "b_h": bh}, no_q, seed=lesson.seed))
+print(f"s''' = s'(1 - 6h + 6h^2) vs finite differences of s'' and activation.d3: {err_s3:.1e}")
+print(f"hand-derived paths vs hessian.exact_backward: {err_backward:.1e}")
+print(f"model.check_gradients(term='hessian'): {err_grad:.1e};  with the q path dropped: {err_no_q:.3f}")
+assert err_s3 < 1e-8 and err_backward < 1e-12 and err_grad < 1e-7 < 1e-2 < err_no_q
+
+# %% [markdown]
+# ## The paper's estimate, and its limit
+#
+# The paper does not compute $E$; it samples. For a copy $\tilde x = x + \varepsilon$ with
+# $\varepsilon\sim\mathcal N(0,\sigma^2 I)$, $J(x) - J(\tilde x) = \operatorname{diag}(s'(a) - s'(\tilde a))\,W$, so
+# $\|J(x) - J(\tilde x)\|_F^2 = \sum_k e_k^2\, q_k$ with $e_k = s'(a_k) - s'(\tilde a_k)$ and
+# $\tilde a_k = a_k + d_k$, $d_k = w_k\cdot\varepsilon \sim \mathcal N(0, \sigma^2 q_k)$. Expand $s'$ around $a_k$ (Taylor):
+# $$e_k = -\Big(s''d_k + \tfrac12 s''' d_k^2 + \tfrac16 s'''' d_k^3 + \dots\Big),\qquad
+# e_k^2 = s''^2 d_k^2 + s''s''' d_k^3 + \big(\tfrac14 s'''^2 + \tfrac13 s''s''''\big) d_k^4 + \dots$$
+# A Gaussian has $\mathbb E d^2 = \sigma^2 q$, $\mathbb E d^3 = 0$ and $\mathbb E d^4 = 3\sigma^4 q^2$, hence
+# $$\frac{\mathbb E\,\|J(x) - J(\tilde x)\|_F^2}{\sigma^2} = \sum_k s''^2 q_k^2 \;+\; \sigma^2 \underbrace{\sum_k q_k^3\big(\tfrac34 s'''^2 + s''s''''\big)}_{K} \;+\; O(\sigma^4).$$
+# The estimate over $\sigma^2$ is biased by $\sigma^2 K$ and converges to the exact term as $\sigma\to 0$.
+# Its variance comes from the draws: averaging $C$ independent copies divides it by $C$, so its
+# standard deviation falls like $1/\sqrt C$. (For the sigmoid, differentiating $s'''$ once more gives
+# $s'''' = s''(1-6h+6h^2) - 6s'^2(1-2h)$, checked below by finite differences.)
+#
+# First the term itself, by hand for fixed noise, against the model's `loss_terms(X, eps)`:
+
+# %%
+sigma_demo, C_demo = 0.05, 4
+gen = np.random.default_rng(lesson.seed + 10)
+smodel = cs.ContractiveAutoencoder(64, n_hidden, lam=LAM, hessian="stochastic", hessian_noise=sigma_demo,
+                                   gamma=GAMMA, hessian_copies=C_demo, seed=lesson.seed, **lesson.model_kwargs())
+smodel.params = cae.params
+eps = cae.asarray(sigma_demo * gen.standard_normal((C_demo, B, 64)))
+e_hand = xp.stack([D1 - act.d1(A_c, act.f(A_c)) for A_c in [(X + eps[c, ...]) @ W.T + b_h for c in range(C_demo)]])
+S_hand = float(xp.sum((e_hand * e_hand) @ q)) / (B * C_demo)
+err_stoch = abs(S_hand - smodel.loss_terms(X, eps=eps)["hessian"]) / S_hand
+report_s = smodel.check_gradients(X, term="hessian", eps=eps, seed=lesson.seed)
+err_grad_s = max(r.rel_error for r in report_s.values())
+_, g_total = smodel.loss_and_grads(X, eps=eps)             # the whole loss, rec + lam P + gamma S, same eps
+f_total = lambda p: network.loss_terms(p, X, smodel.spec, eps)["total"]
+err_total = gradcheck.max_error(cs.check_gradients(f_total, smodel.params, g_total, seed=lesson.seed))
+eps_other = cae.asarray(sigma_demo * gen.standard_normal((C_demo, B, 64)))
+_, g_other = hessian.hessian_and_grads(W, b_h, X, act, "stochastic", eps_other)   # noise redrawn for the gradient
+f_s = lambda p: hessian.hessian_forward(p["W"], p["b_h"], layers.encoder_forward(p["W"], p["b_h"], X, act)[1],
+                                        act, "stochastic", eps)[0]
+err_redrawn = gradcheck.max_error(cs.check_gradients(f_s, {"W": W, "b_h": b_h}, g_other, seed=lesson.seed))
+print(f"stochastic term by hand vs model.loss_terms(X, eps): {err_stoch:.1e}")
+print(f"its gradient (same eps in loss and gradient) vs finite differences: {err_grad_s:.1e}; the whole loss "
+      f"from loss_and_grads(X, eps): {err_total:.1e}; noise redrawn between loss and gradient: {err_redrawn:.3f}")
+assert err_stoch < 1e-12 and max(err_grad_s, err_total) < 1e-7 < 1e-2 < err_redrawn
+
+# %% [markdown]
+# Now the limit. For each $\sigma$ we average many copies (the bias), and at a small $\sigma$ we repeat
+# the estimate with $C$ copies and measure its spread (the variance). A bias of $10^{-4}$ hides under
+# noise of $10^{-2}$, so to test Taylor's $\sigma^2K$ we use two classic Monte Carlo tricks on the same
+# draws: antithetic pairs ($\varepsilon$ and $-\varepsilon$ cancel the odd $d^3$ term) and a control variate,
+# the linear twin $\sum_k s''^2 d_k^2 q_k$, whose mean is exactly $\sigma^2 E$. The prediction uses $s''''$, checked first.
+
+# %%
+s3 = lambda a: act.d3(a, act.f(a), act.d1(a, act.f(a)), s2(a))
+s4_hand = s2(a_grid) * (1.0 - 6.0 * h_grid + 6.0 * h_grid * h_grid) - 6.0 * d1_grid * d1_grid * (1.0 - 2.0 * h_grid)
+err_s4 = cs.rel_error(s4_hand, (s3(a_grid + 1e-5) - s3(a_grid - 1e-5)) / 2e-5)
+assert err_s4 < 1e-8
+D3 = act.d3(A, H, D1, D2)
+D4 = D2 * (1.0 - 6.0 * H + 6.0 * H * H) - 6.0 * D1 * D1 * (1.0 - 2.0 * H)
+E_exact = float(xp.sum((D2 * D2) @ (q * q))) / B
+K = float(xp.sum((0.75 * D3 * D3 + D2 * D4) @ (q * q * q))) / B
+enc = (X, A, H, D1)
+
+
+def ratio(sigma, C):
+    """One draw eps of C copies, over sigma^2 E: (the paper's estimate at eps, at -eps, and the linear twin)."""
+    noise = cae.asarray(sigma * gen.standard_normal((C, B, 64)))
+    plus, minus = (float(hessian.stochastic_forward(W, b_h, enc, e, act)[0]) for e in (noise, -noise))
+    Dw = noise @ W.T                                        # d_bck = w_k . eps_bc: (C, B, n_hidden)
+    linear = float(xp.sum((D2 * D2 * Dw * Dw) @ q)) / (B * C)   # mean of s''^2 d^2 q: sigma^2 E on average, exactly
+    return np.array([plus, minus, linear]) / (sigma ** 2 * E_exact)
+
+
+repeats, C_big = (6, 32) if lesson.quick else (24, 64)
+sigmas = [0.3, 0.1, 0.03, 0.01, 0.003]
+draws = {s: np.array([ratio(s, C_big) for _ in range(repeats)]) for s in sigmas}
+bias = {s: float(np.mean(d[:, 0])) for s, d in draws.items()}
+bias_cv = {s: 1.0 + float(np.mean((d[:, 0] + d[:, 1]) / 2 - d[:, 2])) for s, d in draws.items()}  # +-eps, minus the twin
+copies, sigma_var = [1, 4, 16, 64], 0.01
+spread = {C: float(np.std([ratio(sigma_var, C)[0] for _ in range(3 * repeats)])) for C in copies}
+slope = float(np.polyfit(np.log(copies), np.log([spread[C] for C in copies]), 1)[0])
+print(f"s'''' vs finite differences of s''': {err_s4:.1e};  exact term E = {E_exact:.3f}, K/E = {K / E_exact:.3f}")
+for s in sigmas:
+    print(f"  sigma = {s:6.4f}: estimate / (sigma^2 E) = {bias[s]:.4f}, antithetic minus its twin, + 1 = {bias_cv[s]:.6f};"
+          f"  Taylor 1 + sigma^2 K/E = {1 + s * s * K / E_exact:.6f}")
+print("  spread at sigma = 0.01: " + ", ".join(f"C = {C}: {spread[C]:.4f}" for C in copies)
+      + f";  log-log slope {slope:.2f} (1/sqrt(C): -0.5)")
+taylor_ratio = {s: (bias_cv[s] - 1.0) / (s * s * K / E_exact) for s in (0.01, 0.003)}
+print("  measured bias / Taylor's sigma^2 K/E: " + ", ".join(f"sigma = {s}: {v:.3f}" for s, v in taylor_ratio.items()))
+assert abs(bias[min(sigmas)] - 1.0) < 0.03 and abs(bias[max(sigmas)] - 1.0) > 0.1
+assert all(0.7 < v < 1.3 for v in taylor_ratio.values()) and -0.75 < slope < -0.25
+a_pts = cae.asarray(np.array([0.0, np.log(0.8 / 0.2)]))    # a = 0, and where h = 0.8
+local = backend.to_numpy(0.75 * s3(a_pts) ** 2 + s2(a_pts) * (s3(a_pts + 1e-5) - s3(a_pts - 1e-5)) / 2e-5)
+print(f"local weight of K: {local[0]:.5f} at a = 0, {local[1]:.5f} at h = 0.8; K < 0 here: {K < 0}")
+assert local[0] > 0 > local[1] and (K < 0) == (bias[max(sigmas)] < 1.0)
+
+limit_png = plots.plot_panels([
+    {"series": {f"measured ({C_big} copies x {repeats} draws)": (sigmas, [bias[s] for s in sigmas], "o"),
+                "antithetic pairs minus the linear twin, + 1": (sigmas, [bias_cv[s] for s in sigmas], "x"),
+                r"Taylor: $1 + \sigma^2 K/E$": (np.logspace(np.log10(0.003), np.log10(0.3), 40),
+                                                1 + np.logspace(np.log10(0.003), np.log10(0.3), 40) ** 2 * K / E_exact, "-")},
+     "hlines": {"exact term": 1.0}, "xscale": "log", "xlabel": r"noise std $\sigma$",
+     "ylabel": r"estimate / ($\sigma^2$ exact)", "title": "bias: the estimate tends to the exact term"},
+    {"series": {"|antithetic minus twin|": (sigmas, [abs(bias_cv[s] - 1.0) for s in sigmas], "x"),
+                r"Taylor: $\sigma^2 |K|/E$": (sigmas, [s * s * abs(K) / E_exact for s in sigmas], "-")},
+     "xscale": "log", "yscale": "log", "xlabel": r"noise std $\sigma$", "ylabel": "|relative bias|",
+     "title": "the bias on log axes: slope 2 as sigma -> 0"},
+    {"series": {f"measured std at sigma = {sigma_var}": (copies, [spread[C] for C in copies], "o"),
+                r"$\propto 1/\sqrt{C}$": (copies, [spread[1] / np.sqrt(C) for C in copies], "--")},
+     "xscale": "log", "yscale": "log", "xticks": copies, "xlabel": "copies C per example",
+     "ylabel": "std of estimate / (sigma^2 exact)", "title": f"variance: slope {slope:.2f}"}],
+    lesson.figure("stochastic_limit.png"), width=4.6, suptitle=f"||J(x) - J(x + eps)||^2 / sigma^2 vs the exact Hessian "
+                                                    f"term, {B} digits")
+
+# %% [markdown]
+# ## What the penalty does on a curve with known tangents
+#
+# Back to lesson 08's rotated blob, a one-dimensional manifold $x(\theta)$ with its exact unit tangent
+# $t$. We train a CAE and a CAE+H with the same budget. The Hessian term penalises how fast $J$ changes
+# in every direction, including along the curve, where $\frac{d}{d\theta}J(x(\theta)) = \frac{\partial^2 h}{\partial x^2}\big[\tfrac{dx}{d\theta}\big]$:
+# the code's curvature along the data. We measure that rate of change, the code's sensitivity along
+# $t$ and across it (random unit directions orthogonal to $t$), and the angle between the top right
+# singular vector of $J$ and $t$.
+
+# %%
+n_points, syn_epochs = (400, 40) if lesson.quick else (1000, 150)
+Xs, _ = data.load_synthetic(n=n_points, seed=lesson.seed, return_tangents=True)
+Xc, Tc, thc = data.load_synthetic(n=100, seed=lesson.seed + 1000, return_tangents=True, return_angles=True)
+curve_models = {"CAE": train(Xs, 50, syn_epochs, batch_size=32, lam=0.3),
+                "CAE+H": train(Xs, 50, syn_epochs, batch_size=32, lam=0.3, hessian="exact", gamma=0.1)}
+dtheta = 1e-3
+Xc_next = data.rotated_blob(thc + dtheta)[0]
+across_dirs = np.random.default_rng(lesson.seed).standard_normal(Tc.shape)
+across_dirs -= np.sum(across_dirs * Tc, axis=1, keepdims=True) * Tc
+across_dirs /= np.linalg.norm(across_dirs, axis=1, keepdims=True)
+geo = {}
+for name, m in curve_models.items():
+    J, J_next = backend.to_numpy(m.jacobian(m.asarray(Xc))), backend.to_numpy(m.jacobian(m.asarray(Xc_next)))
+    geo[name] = {"hessian": m.hessian_penalty(m.asarray(Xc)),
+                 "dJ": np.linalg.norm((J_next - J).reshape(len(Xc), -1), axis=1) / dtheta,
+                 "along": np.linalg.norm(np.einsum("bkj,bj->bk", J, Tc), axis=1),
+                 "across": np.linalg.norm(np.einsum("bkj,bj->bk", J, across_dirs), axis=1),
+                 "angle": backend.to_numpy(analysis.angle_to_span(m.tangents(m.asarray(Xc), 1), m.asarray(Tc)))}
+    g = geo[name]
+    print(f"  {name:5s}  ||d2h/dx2||^2 {g['hessian']:7.2f}   ||dJ/dtheta|| {g['dJ'].mean():6.2f}   along {g['along'].mean():.3f}"
+          f"   across {g['across'].mean():.3f}   along/across {np.mean(g['along'] / g['across']):.2f}"
+          f"   angle(v_1, t) {g['angle'].mean():.1f} deg")
+c, h = geo["CAE"], geo["CAE+H"]
+assert h["hessian"] < 0.5 * c["hessian"] and h["dJ"].mean() < c["dJ"].mean()
+assert h["across"].mean() < c["across"].mean()
+
+order = np.argsort(thc)
+curve_png = plots.plot_panels([
+    {"series": {name: (np.degrees(thc[order]), geo[name]["dJ"][order], f"C{n}-") for n, name in enumerate(geo)},
+     "xlabel": "theta (degrees)", "ylabel": "||J(x(theta + d)) - J(x(theta))||_F / d",
+     "title": "how fast J turns along the curve"},
+    {"series": {f"{name} {kind}": (np.degrees(thc[order]), geo[name][kind][order], f"C{n}{style}")
+                for n, name in enumerate(geo) for kind, style in (("along", "-"), ("across", ":"))},
+     "xlabel": "theta (degrees)", "ylabel": "||J d|| for a unit d", "title": "sensitivity along t and across it"}],
+    lesson.figure("curve.png"), suptitle="rotated blob: CAE (lam = 0.3) vs CAE+H (lam = 0.3, gamma = 0.1)")
+
+# %% [markdown]
+# ## On digits: contraction further out, and the tangents
+#
+# Lesson 08's contraction curve is the mean of $\|h(x + ru) - h(x)\|/r$ over test digits $x$ and random
+# unit directions $u$. As $r\to 0$ it tends to the mean of $\|J(x)u\|$, and since
+# $\mathbb E_u\|Ju\|^2 = \operatorname{tr}(J^\top J)/n_v = \|J\|_F^2/n_v$, Jensen's inequality bounds it by
+# $\|J\|_F/\sqrt{n_v}$ on average. A first-order penalty controls only that end of the curve; the
+# Hessian term also limits how $J$ changes between $x$ and $x + ru$. We check that the CAE+H curve lies
+# below the CAE's at every radius, and draw each model's top three tangents (right singular vectors
+# of $J$) at a few test digits.
+
+# %%
+Xte_d = cae.asarray(Xte)
+radii = np.logspace(-2, 1, 10)
+curves, jnorms, hpen = {}, {}, {}
+for name, m in digit_models.items():
+    curves[name] = analysis.contraction_curve(m.params["W"], m.params["b_h"], Xte_d, radii=radii, seed=lesson.seed)
+    jnorms[name] = analysis.mean_jacobian_norm(m.params["W"], m.params["b_h"], Xte_d)
+    hpen[name] = m.hessian_penalty(Xte_d)
+    print(f"  {name:5s}  mean ||J||_F {jnorms[name]:.3f}   ||d2h/dx2||^2 {hpen[name]:7.2f}   contraction ratio at r = "
+          + ", ".join(f"{r:g}: {v:.3f}" for r, v in zip(radii[::3], curves[name][::3])))
+    assert curves[name][0] <= jnorms[name] / np.sqrt(64) * 1.001          # Jensen, as r -> 0
+assert hpen["CAE+H"] < 0.5 * hpen["CAE"] and np.all(curves["CAE+H"] < curves["CAE"])
+picks = [int(np.flatnonzero(yte == d)[0]) for d in (0, 2, 3, 7)]
+tang = {name: backend.to_numpy(m.tangents(m.asarray(Xte[picks]), 3)) for name, m in digit_models.items()}
+gram_error = max(float(np.max(np.abs(np.einsum("bij,bkj->bik", U, U) - np.eye(3)))) for U in tang.values())
+assert gram_error < 1e-10                                   # orthonormal rows
+
+contraction_png = plots.plot_panels([
+    {"series": {name: (radii, curves[name], "o-") for name in curves},
+     "hlines": {f"{name}: mean ||J||_F / 8": jnorms[name] / 8 for name in jnorms},
+     "xscale": "log", "xlabel": "radius r of the move", "ylabel": "mean ||h(x + r u) - h(x)|| / r",
+     "title": "contraction curve on held-out digits"}], lesson.figure("contraction.png"), width=6.5, height=4.2)
+tangents_png = plots.plot_image_stack(
+    [("test digits", Xte[picks], False)]
+    + [(f"{name}: tangent {j + 1} (v_{j + 1} of J(x))", tang[name][:, j, :], True)
+       for name in tang for j in range(3)], lesson.figure("tangents.png"), n_cols=4, tile=0.7)
+
+# %% [markdown]
+# ## Questions
+#
+# **Question 1.** For a ReLU encoder, what is the exact Hessian term, and what does the stochastic
+# estimate measure instead?
+#
+# **Question 2.** Evaluate the local weight $\frac34 s'''^2 + s''s''''$ of $K$ at $a = 0$ and where $h = 0.8$.
+# When most units sit away from the middle of the sigmoid, which way does the estimate err at large $\sigma$?
+#
+# **Question 3.** With $C$ copies a training step costs about $2(C+1)+3$ products of the plain step's
+# size, the exact term none. Why would anyone train with the stochastic term?
+
+# %%
+lesson.finish(f"Hessian closed form = explicit to {err_explicit:.0e}; estimate/sigma^2 -> exact "
+              f"({bias[min(sigmas)]:.3f} at sigma {min(sigmas)}); CAE+H Hessian {hpen['CAE+H']:.1f} vs CAE {hpen['CAE']:.1f}",
+              {"slice_error": err_slice, "explicit_error": err_explicit, "model_error": err_model,
+               "s3_error": err_s3, "s4_error": err_s4, "backward_error": err_backward, "grad_error": err_grad,
+               "no_q_error": err_no_q, "stochastic_error": err_stoch, "stochastic_grad_error": err_grad_s,
+               "redrawn_error": err_redrawn, "total_error": err_total, "sigmas": sigmas, "bias": [bias[s] for s in sigmas],
+               "bias_control_variate": [bias_cv[s] for s in sigmas], "taylor_ratio": list(taylor_ratio.values()),
+               "K_over_E": K / E_exact,
+               "copies": copies, "spread": [spread[C] for C in copies], "slope": slope,
+               "curve": {n: {"hessian": g["hessian"], "dJ": float(g["dJ"].mean()), "along": float(g["along"].mean()),
+                             "across": float(g["across"].mean()), "angle": float(g["angle"].mean()),
+                             "along_across": float(np.mean(g["along"] / g["across"]))} for n, g in geo.items()},
+               "radii": radii.tolist(), "contraction": {n: v.tolist() for n, v in curves.items()},
+               "jacobian_norms": jnorms, "hessian_penalty": hpen, "gram_error": gram_error})
+
+# %% [markdown]
+# ## Answers
+#
+# **1.** $s'' = 0$ wherever a ReLU is differentiable, so the exact term is 0: each unit is linear on
+# its side of the kink and $J$ is piecewise constant. The estimate is not zero: $s'(a) - s'(\tilde a)$
+# is $\pm1$ whenever the noise pushes $a_k$ across 0, so it counts units flipped by noise, weighted by
+# $q_k$. It measures the kinks, which the closed form cannot see.
+#
+# **2.** At $a = 0$: $s'' = 0$ and $s''' = \frac14(1 - 3 + \frac32) = -\frac18$, so the weight is $\frac34\cdot\frac1{64} > 0$.
+# Where $h = 0.8$: $s' = 0.16$, $s'' = -0.096$, $s''' = 0.0064$, $s'''' \approx 0.088$, so the weight is about $-0.0085$.
+# Units away from the middle make $K < 0$, and the estimate falls *below* $\sigma^2$ times the exact term
+# (as measured here, where the code checks both weights): a large move reaches where $s'$ is flatter.
+#
+# **3.** Because it needs no formula. For one layer the exact term is cheap, but for a deep encoder
+# (lesson 11) the Hessian is a product of many factors with no closed form, while $\|J(x) - J(x+\varepsilon)\|^2$
+# only needs Jacobians. It also measures the change of $J$ over a finite distance $\sigma$, the scale the
+# paper cares about, rather than at a point.

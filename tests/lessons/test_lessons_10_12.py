@@ -1,0 +1,154 @@
+"""Lessons 10-12 (CAE+H, stacked CAEs, the Manifold Tangent Classifier) run quick through the runner,
+assert their claims, write their figures, and have the literate shape of DESIGN section 7.
+
+The bounds follow from the math each lesson derives (closed form = explicit tensor, gradient checks
+below 1e-7 and known-wrong gradients above 1e-2, a Monte Carlo estimate whose bias matches Taylor's
+sigma^2 K and whose spread falls like 1/sqrt(C), ||AB||_F <= ||A||_F ||B||_F, nested spans give
+non-increasing angles), never hard-coded measurements and never timings. Lesson 10 also runs on
+array_api_strict's Device("device1"), which refuses implicit NumPy conversion as a GPU array does.
+Set OPENBLAS_NUM_THREADS=1 on a busy 2-core machine: threaded LAPACK SVDs slow down ~100x there.
+"""
+import os
+import re
+
+import pytest
+
+from lessons.__main__ import LESSON_DIR, run_lesson
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+FIGURES = {
+    "10_add_the_hessian_penalty": {"stochastic_limit.png", "curve.png", "contraction.png", "tangents.png"},
+    "11_stack_contractive_autoencoders": {"cost.png", "spectrum.png"},
+    "12_train_the_manifold_tangent_classifier": {"test_errors.png", "digit_tangents.png"},
+}
+
+
+def run(name, tmp_path, backend="numpy"):
+    """Run one lesson quick; check it announced exactly its figures, each a drawn PNG; returns its result."""
+    lesson = run_lesson(name, backend=backend, quick=True, seed=0, out_dir=str(tmp_path), quiet=True)
+    assert lesson.quick and lesson.backend == backend and lesson.headline
+    assert {os.path.basename(f) for f in lesson.figures} == FIGURES[name]
+    for path in lesson.figures:
+        with open(path, "rb") as fh:
+            assert fh.read(8) == PNG_MAGIC, path
+        assert os.path.getsize(path) > 10_000, path              # a drawn figure, not an empty canvas
+    return lesson.result
+
+
+@pytest.mark.parametrize("backend", ["numpy", "array_api_strict:device1"])
+def test_10_hessian_closed_form_limit_and_effect(tmp_path, backend):
+    r = run("10_add_the_hessian_penalty", tmp_path, backend)
+    assert r["explicit_error"] < 1e-12 and r["model_error"] < 1e-12 and r["slice_error"] < 1e-8
+    assert max(r["s3_error"], r["s4_error"]) < 1e-8 and r["backward_error"] < 1e-12
+    assert max(r["grad_error"], r["stochastic_grad_error"], r["total_error"]) < 1e-7
+    assert r["stochastic_error"] < 1e-12
+    assert min(r["no_q_error"], r["redrawn_error"]) > 1e-2      # the checker rejects both known-wrong gradients
+    sigmas, bias = r["sigmas"], r["bias"]
+    assert sigmas == sorted(sigmas, reverse=True)
+    assert abs(bias[-1] - 1.0) < 0.03 and abs(bias[0] - 1.0) > 0.1   # -> the exact term as sigma -> 0
+    assert all(0.7 < v < 1.3 for v in r["taylor_ratio"])             # the bias is Taylor's sigma^2 K
+    cv = r["bias_control_variate"]
+    assert all(abs(a - 1) <= abs(b - 1) + 1e-12 for a, b in zip(cv[1:], cv))   # shrinks with sigma
+    assert r["copies"] == [1, 4, 16, 64] and -0.75 < r["slope"] < -0.25         # std ~ 1/sqrt(C)
+    assert r["spread"][-1] < 0.5 * r["spread"][0]
+    c, h = r["curve"]["CAE"], r["curve"]["CAE+H"]
+    assert h["hessian"] < 0.5 * c["hessian"] and h["dJ"] < c["dJ"] and h["across"] < c["across"]
+    hp, jn = r["hessian_penalty"], r["jacobian_norms"]
+    assert hp["CAE+H"] < 0.5 * hp["CAE"]
+    for name, curve in r["contraction"].items():
+        assert curve[0] <= jn[name] / 8 * 1.001                   # Jensen: E||Ju|| <= ||J||_F / sqrt(64)
+    assert all(a < b for a, b in zip(r["contraction"]["CAE+H"], r["contraction"]["CAE"]))
+    assert r["gram_error"] < 1e-10
+
+
+def test_11_stack_jacobian_no_closed_form_and_contraction(tmp_path):
+    r = run("11_stack_contractive_autoencoders", tmp_path)
+    assert r["library_error"] < 1e-12 and r["fd_error"] < 1e-8 and r["penalty_error"] < 1e-10
+    assert r["diagonal_gap"] > 0.05 and r["orthogonal_gap"] < 1e-12    # cross terms matter, vanish if G = I
+    assert r["exact_mean"] <= r["bound_mean"]
+    assert all(fj == 64 * fe for fe, fj in zip(r["flops_encode"], r["flops_jacobian"]))
+    assert set(r["seconds"]) == {"encode", "jacobian"}
+    assert all(len(v) == len(r["depths"]) and min(v) > 0 for v in r["seconds"].values())
+    norms, bounds = r["norms"], r["per_layer_bound"]
+    for name in norms:
+        assert len(norms[name]) == len(r["sizes"]) - 1
+        assert all(n <= b * (1 + 1e-12) for n, b in zip(norms[name], bounds[name]))   # ||AB|| <= ||A|| ||B||
+        assert all(deeper < shallower for shallower, deeper in zip(norms[name], norms[name][1:]))
+        for spectrum, width in zip(r["spectra"][name], r["sizes"][1:]):
+            assert len(spectrum) == width and all(a >= b for a, b in zip(spectrum, spectrum[1:]))
+    assert all(c < a for c, a in zip(norms["CAE stack"], norms["AE stack"]))
+    eff = r["effective_directions"]
+    assert 1.0 <= eff["CAE stack"] < eff["AE stack"] <= r["sizes"][-1]
+
+
+def test_12_tangents_tangent_propagation_and_the_table(tmp_path):
+    r = run("12_train_the_manifold_tangent_classifier", tmp_path)
+    assert r["gram_error"] < 1e-10 and r["eig_error"] < 1e-10
+    angles = [r["angles"][k] for k in sorted(r["angles"])]
+    assert all(b <= a + 1e-9 for a, b in zip(angles, angles[1:]))    # nested spans
+    assert 80 < r["chance_angle"] < 90 and angles[0] < r["chance_angle"] - 15
+    assert r["forward_error"] < 1e-8 and r["library_error"] < 1e-12
+    assert max(r["fd_error"], r["total_error"]) < 1e-7
+    assert min(r["no_s2_error"], r["no_wu_error"]) > 1e-2
+    best, val = r["best"], r["validation"]
+    assert val[f"beta={best[0]}, k={best[1]}"] == min(val.values())  # chosen on validation, not on test
+    table = r["table"]
+    assert len(table) == 3 and all(0 <= v["test_error"] < 0.25 for v in table.values())
+    names = list(table)
+    assert names[2].startswith("MTC") and table[names[2]]["tangent_penalty"] < table[names[1]]["tangent_penalty"]
+
+
+# ---- the literate shape (DESIGN section 7) ---------------------------------------------------------
+def cells(name):
+    """[(kind, text)] of a jupytext percent-format file; kind is 'markdown' or 'code'."""
+    out = []
+    with open(os.path.join(LESSON_DIR, f"{name}.py"), encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("# %%"):
+                out.append(["markdown" if "[markdown]" in line else "code", ""])
+            elif out:
+                out[-1][1] += line
+            else:
+                raise AssertionError(f"{name}: text before the first cell: {line!r}")
+    return out
+
+
+def prose_words(text):
+    """Words of a markdown cell's prose, math ($...$, $$...$$) removed."""
+    text = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in text.splitlines())
+    text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)
+    text = re.sub(r"\$[^$]*\$", " ", text)
+    return re.findall(r"[A-Za-z][A-Za-z'-]*", text)
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_lesson_is_literate(name):
+    parts = cells(name)
+    kinds = [k for k, _ in parts]
+    code = [t for k, t in parts if k == "code"]
+    markdown = [t for k, t in parts if k == "markdown"]
+    assert len(parts) >= 8 and len(markdown) >= 4
+    assert 600 <= sum(len(prose_words(t)) for t in markdown) <= 900
+    assert "start_lesson(" in code[0] and f'"{name}"' in code[0]
+    assert "lesson.finish(" in code[-1]
+    assert kinds[-1] == "markdown" and "Answers" in parts[-1][1]
+    assert 2 <= sum(t.count("**Question") for t in markdown) <= 3 and "$$" in "".join(markdown)
+    for text in code:                                          # cells run one by one: nothing hides in main()
+        assert "def main(" not in text and "sys.path" not in text and "__name__" not in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_lesson_runs_as_a_notebook_cell_by_cell(name, tmp_path, monkeypatch):
+    """jupytext turns the file into a notebook; nbclient runs its cells one at a time in a fresh kernel."""
+    jupytext = pytest.importorskip("jupytext")
+    nbclient = pytest.importorskip("nbclient")
+    root = os.path.dirname(LESSON_DIR)
+    monkeypatch.setenv("CAE_LESSON_QUICK", "1")
+    monkeypatch.setenv("CAE_LESSON_OUT", str(tmp_path))
+    monkeypatch.setenv("PYTHONPATH", root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    nb = jupytext.read(os.path.join(LESSON_DIR, f"{name}.py"))
+    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": root}}).execute()
+    assert not [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                if o.get("output_type") == "error"]
+    assert {f for f in os.listdir(tmp_path) if f.endswith(".png")} == FIGURES[name]
