@@ -81,7 +81,7 @@ def figures(results, X_examples, out):
                title="averaged singular-value spectrum of the Jacobian (test inputs)")
     n_show = min(24, rows["AE"]["filters"].shape[0])
     plots.plot_image_panels({f"{f}: filters (rows of W)": (r["filters"][:n_show], 6, True) for f, r in rows.items()},
-                            os.path.join(out, "filters.png"))
+                            os.path.join(out, "filters.png"), n_per_row=len(rows))   # one row: no empty panel
     tangent_rows = [("test inputs x (one column per input)", X_examples, False)]
     for f, r in rows.items():                                    # stacked under the inputs, columns aligned
         V = r["tangents"]                                        # (n_examples, k, n_visible)
