@@ -3,7 +3,8 @@ and the Hessian terms' s''(A) and s'''(A).
 
 Each writes into buffers the step owns (``backend.into``), using its
 function's algebra: a sigmoid is exp, +1, 1/x on one buffer, and s'(a) = h(1-h);
-tanh gives s' = 1 - h^2 and s'' = -2 h s'. Other activations go through their
+tanh gives s' = 1 - h^2 and s'' = -2 h s'; softplus shares one e^-|a| between h and
+s' = sigmoid(a). Other activations go through their
 own (allocating) functions in ``activations``, with A kept in the step's S buffer.
 """
 from __future__ import annotations
@@ -35,6 +36,23 @@ def encode_tanh(xp, H, b_h, D, S):
     into(D, xp.subtract, 1.0, D)
 
 
+def encode_softplus(xp, H, b_h, D, S):
+    """h = max(a, 0) + log(1 + E), s' = where(a >= 0, 1, E) / (1 + E), E = e^-|a|: one exp for both (log(1 + E)
+    is within an ulp of 1 of the reference's log1p(E) and vectorised in NumPy where log1p is not); S keeps
+    max(a, 0), which the softplus derivatives never read."""
+    into(S, xp.add, H, b_h)                            # a
+    into(H, xp.abs, S)
+    into(H, xp.negative, H)
+    into(H, xp.exp, H)                                 # E
+    into(D, xp.sign, S)
+    into(D, xp.maximum, H, D)                          # where(a >= 0, 1, E): sign(a) = -1 < E; E = 1 at a = 0
+    into(S, xp.maximum, S, 0.0)
+    H += 1.0
+    D /= H                                             # s' = sigmoid(a)
+    into(H, xp.log, H)
+    H += S
+
+
 def encode_any(act, xp, H, b_h, D, S):
     """Any activation through its own functions (allocating); S keeps A = X W^T + b_h for s''."""
     A = into(S, xp.add, H, b_h)
@@ -57,7 +75,15 @@ def d2_tanh(xp, S, H, D, cq):
     S *= D
 
 
-FAST = {"sigmoid": (encode_sigmoid, d2_sigmoid), "tanh": (encode_tanh, d2_tanh)}
+def d2_softplus(xp, S, H, D, cq):
+    """s'' = s'(1 - s'):  S = cq (1 - s') s'."""
+    into(S, xp.subtract, 1.0, D)
+    S *= D
+    S *= cq
+
+
+FAST = {"sigmoid": (encode_sigmoid, d2_sigmoid), "tanh": (encode_tanh, d2_tanh),
+        "softplus": (encode_softplus, d2_softplus)}
 
 
 def encoder_for(name):
@@ -105,7 +131,21 @@ def third_tanh(xp, out, A, H, D, D2):
     out *= D
 
 
-HESSIAN_FAST = {"sigmoid": (second_sigmoid, third_sigmoid), "tanh": (second_tanh, third_tanh)}
+def second_softplus(xp, out, A, H, D):
+    """s'' = s'(1 - s')."""
+    into(out, xp.subtract, 1.0, D)
+    out *= D
+
+
+def third_softplus(xp, out, A, H, D, D2):
+    """s''' = s''(1 - 2 s')."""
+    into(out, xp.multiply, D, -2.0)
+    out += 1.0
+    out *= D2
+
+
+HESSIAN_FAST = {"sigmoid": (second_sigmoid, third_sigmoid), "tanh": (second_tanh, third_tanh),
+                "softplus": (second_softplus, third_softplus)}
 
 
 def derivatives_for(name):
