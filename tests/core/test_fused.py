@@ -5,6 +5,7 @@ measured with tracemalloc, which sees every NumPy data buffer.
 """
 import itertools
 import json
+import os
 import tracemalloc
 
 import numpy as np
@@ -185,10 +186,26 @@ def test_bench_command_writes_its_table_and_json(tmp_path, capsys):
     rows = result["results"]
     assert [(r["dtype"], r["B"]) for r in rows] == [("float32", 8), ("float32", 4), ("float64", 8), ("float64", 4)]
     for r in rows:
-        for k in ("floor", "step", "step_lam0", "reference", "step/floor", "lam/lam0", "gflops_floor"):
+        for k in ("floor", "step", "step_lam0", "reference", "step/floor", "lam/lam0", "gflops_floor",
+                  "tanh/floor", "softplus/floor", "untied/floor"):
             assert np.isfinite(r[k]) and r[k] > 0
         assert r["fit"]["epoch/steps"] > 0 and r["fit"]["rows"] == 20 and r["fit_sgd"]["optimizer"] == "sgd"
     assert result["machine"]["numpy"] == np.__version__
+    assert {"load_average_before", "load_average_after", "busy", "blas", "env"} <= set(result["machine"])
+
+
+def test_bench_records_the_blas_environment_and_warns_when_the_machine_was_busy(monkeypatch):
+    from cae_scratch.apps.bench import report
+    monkeypatch.setenv("OPENBLAS_L2_SIZE", "1048576")            # read only by a BLAS that starts later
+    cpus = os.cpu_count() or 1
+    idle = report.machine_info(0.1 * cpus, load_after=0.3)
+    assert idle["env"]["OPENBLAS_L2_SIZE"] == "1048576" and "OPENBLAS_L2_SIZE" in idle["note"]
+    if "OPENBLAS_CORETYPE" in os.environ:
+        assert idle["env"]["OPENBLAS_CORETYPE"] == os.environ["OPENBLAS_CORETYPE"]
+    assert not idle["busy"] and "WARNING" not in idle["note"] and "after 0.30" in idle["note"]
+    busy = report.machine_info(2.0 * cpus, load_after=2.5 * cpus)
+    assert busy["busy"] and "WARNING" in busy["note"] and "idle machine" in busy["note"]
+    assert "OPENBLAS_NUM_THREADS=1" in busy["note"]
 
 
 def test_bench_compares_with_a_peer_in_alternating_blocks(monkeypatch):
