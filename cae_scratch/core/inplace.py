@@ -99,18 +99,19 @@ def encoder_for(name):
 
 # ---- the Hessian terms' s''(A) and s'''(A) into ``out`` (twins: the activations' d2 and d3) --------------
 # ``out`` may be H itself (the perturbed copies' s''(a~) overwrites s(a~)); A is read only by the
-# allocating fallback (where the encoder kept A in S).
+# allocating fallback (where the encoder kept A in S). ``scale`` (a number or a row of n_hidden) multiplies
+# s'': folded into the first pass where the algebra allows (the stochastic term's 2 gamma q / (B C)).
 
-def second_sigmoid(xp, out, A, H, D):
-    """s'' = s'(1 - 2h)."""
-    into(out, xp.multiply, H, -2.0)
-    out += 1.0
+def second_sigmoid(xp, out, A, H, D, scale=1.0):
+    """scale s'' = scale s'(1 - 2h)."""
+    into(out, xp.multiply, H, -2.0 * scale)
+    out += scale
     out *= D
 
 
-def second_tanh(xp, out, A, H, D):
-    """s'' = -2 h s'."""
-    into(out, xp.multiply, H, -2.0)
+def second_tanh(xp, out, A, H, D, scale=1.0):
+    """scale s'' = -2 scale h s'."""
+    into(out, xp.multiply, H, -2.0 * scale)
     out *= D
 
 
@@ -131,9 +132,10 @@ def third_tanh(xp, out, A, H, D, D2):
     out *= D
 
 
-def second_softplus(xp, out, A, H, D):
-    """s'' = s'(1 - s')."""
-    into(out, xp.subtract, 1.0, D)
+def second_softplus(xp, out, A, H, D, scale=1.0):
+    """scale s'' = scale s'(1 - s')."""
+    into(out, xp.multiply, D, -scale)
+    out += scale
     out *= D
 
 
@@ -154,8 +156,8 @@ def derivatives_for(name):
         return HESSIAN_FAST[name]
     act = get_activation(name)
 
-    def second(xp, out, A, H, D):
-        out[...] = act.d2(A, H, D)
+    def second(xp, out, A, H, D, scale=1.0):
+        out[...] = act.d2(A, H, D) * scale
 
     def third(xp, out, A, H, D, D2):
         out[...] = act.d3(A, H, D, D2)
