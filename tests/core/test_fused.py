@@ -137,6 +137,8 @@ def traced_peak(fn):
 @pytest.mark.parametrize("act,loss,dec,tied,lam", [("sigmoid", "bce", "sigmoid", True, 0.1),
                                                    ("sigmoid", "bce", "sigmoid", True, 0.0),
                                                    ("tanh", "mse", "sigmoid", False, 0.1),
+                                                   ("softplus", "bce", "sigmoid", True, 0.1),
+                                                   ("softplus", "bce", "sigmoid", False, 0.1),
                                                    ("sigmoid", "mse", "linear", True, 0.1)])
 def test_a_warmed_step_allocates_no_batch_sized_array(act, loss, dec, tied, lam):
     B, n_visible, n_hidden = 256, 300, 400
@@ -279,7 +281,8 @@ def test_fused_stochastic_step_refuses_missing_or_misshapen_eps():
             fused.FusedStep()(params, X, spec, eps=eps)
 
 
-@pytest.mark.parametrize("kind,act", [("exact", "sigmoid"), ("stochastic", "sigmoid"), ("stochastic", "tanh")])
+@pytest.mark.parametrize("kind,act", [("exact", "sigmoid"), ("stochastic", "sigmoid"), ("stochastic", "tanh"),
+                                      ("exact", "softplus"), ("stochastic", "softplus")])
 def test_a_warmed_hessian_step_allocates_no_batch_sized_array(kind, act):
     """No (B, n) temporary, no (C, B, n) one, and no B x n_hidden x n_visible tensor."""
     B, n_visible, n_hidden = 256, 300, 400
@@ -302,3 +305,24 @@ def test_float32_hessian_step_stays_float32_on_array_api_strict():
         eps = model.asarray(np.random.default_rng(1).standard_normal((2, 4, 9)) * 0.1) if kind == "stochastic" else None
         terms, grads = fused.FusedStep()(model.params, X, model.spec, eps=eps)
         assert {backend.dtype_name(v) for v in [*terms.values(), *grads.values()]} == {"float32"}
+
+
+def test_adam_in_row_blocks_equals_the_textbook_update():
+    """Parameters larger than a block are updated block by block; every row once, the textbook numbers."""
+    gen = np.random.default_rng(5)
+    shape = (3 * optim.BLOCK_ELEMENTS // 100 + 7, 100)             # four blocks, the last one short
+    assert len(optim.row_blocks(np.empty(shape))) == 4 and optim.row_blocks(np.empty(9)) == (slice(None),)
+    params = {"W": gen.standard_normal(shape), "b": gen.standard_normal(7)}
+    want = {k: p.copy() for k, p in params.items()}
+    m, v = {k: 0.0 * p for k, p in want.items()}, {k: 0.0 * p for k, p in want.items()}
+    opt, lr, b1, b2, eps = optim.Adam(params, 0.01), 0.01, 0.9, 0.999, 1e-8
+    for t in range(1, 4):
+        grads = {k: gen.standard_normal(p.shape) for k, p in params.items()}
+        opt.step(params, grads)
+        for k, g in grads.items():                                  # Kingma & Ba, Algorithm 1
+            m[k] = b1 * m[k] + (1 - b1) * g
+            v[k] = b2 * v[k] + (1 - b2) * g * g
+            want[k] -= lr * (m[k] / (1 - b1 ** t)) / (np.sqrt(v[k] / (1 - b2 ** t)) + eps)
+    for k in want:
+        np.testing.assert_allclose(params[k], want[k], rtol=1e-10)
+    assert not np.allclose(params["W"][-1], 0.0)
