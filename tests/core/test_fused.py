@@ -326,3 +326,15 @@ def test_adam_in_row_blocks_equals_the_textbook_update():
     for k in want:
         np.testing.assert_allclose(params[k], want[k], rtol=1e-10)
     assert not np.allclose(params["W"][-1], 0.0)
+
+
+@pytest.mark.parametrize("dtype,rtol", [(np.float64, 1e-13), (np.float32, 1e-6)])
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (7, 33), (256, 784)])
+def test_log_sum_of_products_equals_the_sum_of_logs(dtype, rtol, shape):
+    """bce's sum log(1 + E) through halvings: the explicit sum of logs, and no overflow at 2 per entry."""
+    U = 1.0 + np.random.default_rng(0).random(shape).astype(dtype)
+    want = np.sum(np.log(U.astype(np.float64)))
+    got = fused.log_sum_into(np, U.copy(), np.empty_like(U))
+    assert got.dtype == dtype and np.isclose(float(got), want, rtol=rtol, atol=0)
+    twos = np.full((256, 784), 2.0, dtype=dtype)                # 64 factors of 2 per entry: 2^64 < float32's max
+    assert np.isclose(float(fused.log_sum_into(np, twos, np.empty_like(twos))), 256 * 784 * np.log(2.0), rtol=rtol)
