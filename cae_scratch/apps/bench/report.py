@@ -97,9 +97,10 @@ def machine_info(load, torch=False, load_after=None):
                         f"{b['num_threads']} threads" for b in blas) or "BLAS unknown (no threadpoolctl)"
     loads = "load average before " + ("unknown" if load is None else f"{load:.2f}") + \
         ("" if load_after is None else f", after {load_after:.2f}")
+    single = "" if env.get("OPENBLAS_NUM_THREADS") == "1" else \
+        ", or with OPENBLAS_NUM_THREADS=1 for a fairer single-thread comparison"
     warning = (f" -- WARNING: the machine was busy ({load:.1f} runnable on {cpus} CPUs): the ratios move with "
-               "other work; rerun on an idle machine, or with OPENBLAS_NUM_THREADS=1 for a fairer "
-               "single-thread comparison") if busy else ""
+               f"other work; rerun on an idle machine{single}") if busy else ""
     gpu = f"; GPU {info['gpu']}" if info["gpu"] else ""
     info["note"] = (f"numpy {np.__version__}, {kernels}; {cpus} CPUs{gpu}; {loads}"
                     + (f"; env {env}" if env else "") + warning)
