@@ -29,12 +29,10 @@ back to the host inside a step.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from .. import backend
 from ..backend import into, matmul_into
 from .fused_hessian import exact_into, perturbed_into, stochastic_into
-from .inplace import derivatives_for, encoder_for, sigmoid_
+from .inplace import derivatives_for, encoder_for, log_sum_into, numerator_into, sigmoid_
 
 
 class Workspace:
@@ -109,36 +107,6 @@ def bce_into(xp, Z, b_r, T, dZ, ws):
     dZ -= T
     dZ *= 1.0 / B
     return (log_sum_into(xp, Z, E) + linear_part) / B
-
-
-def log_sum_into(xp, U, out):
-    """sum log U for U in [1, 2] (B, n), as a sum of logs of products: six halvings of the flattened array
-    (products of its two contiguous halves, ping-ponging between U and out, an odd last entry carried along)
-    leave <= 64 factors per entry (< 2^64: no overflow in float32), so the log -- a slow pass, scalar in
-    float64 without AVX-512 -- runs on B n / 64 entries. U and out (B, n) are overwritten. Each product adds
-    half an ulp per factor: the float32 sum stays within about 1e-9 relative at 256 x 784.
-    """
-    src, dst = xp.reshape(U, (-1,)), xp.reshape(out, (-1,))     # contiguous: NumPy's strided ufuncs allocate
-    w = src.shape[0]
-    for _ in range(6):
-        if w < 2:
-            break
-        h = w // 2
-        into(dst[:h], xp.multiply, src[:h], src[h:2 * h])
-        if w % 2:
-            dst[h] = src[w - 1]
-        w -= h
-        src, dst = dst, src
-    return xp.sum(into(dst[:w], xp.log, src[:w]))
-
-
-def numerator_into(xp, out, E, M):
-    """out = where(M, 1, E) for E in (0, 1]: NumPy as max(E, M) (M cast to 0/1; a 10x faster pass than a
-    masked ufunc), elsewhere through where."""
-    if isinstance(out, np.ndarray):
-        np.maximum(E, M, out=out)
-    else:
-        out[...] = xp.where(M, xp.ones_like(E), E)
 
 
 def mse_into(xp, Z, b_r, T, dZ, sigmoid_decoder):

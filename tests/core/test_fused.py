@@ -16,7 +16,7 @@ import cae_scratch as cs
 from cae_scratch import backend, optim, timing, train
 from cae_scratch.apps.bench import run as bench
 from cae_scratch.apps.bench.run import parse_size
-from cae_scratch.core import fused, network
+from cae_scratch.core import fused, inplace, network
 from cae_scratch.apps.cli import main
 from _helpers import assert_close, model_kwargs
 from _helpers import cae_cases
@@ -334,7 +334,7 @@ def test_log_sum_of_products_equals_the_sum_of_logs(dtype, rtol, shape):
     """bce's sum log(1 + E) through halvings: the explicit sum of logs, and no overflow at 2 per entry."""
     U = 1.0 + np.random.default_rng(0).random(shape).astype(dtype)
     want = np.sum(np.log(U.astype(np.float64)))
-    got = fused.log_sum_into(np, U.copy(), np.empty_like(U))
+    got = inplace.log_sum_into(np, U.copy(), np.empty_like(U))
     assert got.dtype == dtype and np.isclose(float(got), want, rtol=rtol, atol=0)
     twos = np.full((256, 784), 2.0, dtype=dtype)                # 64 factors of 2 per entry: 2^64 < float32's max
-    assert np.isclose(float(fused.log_sum_into(np, twos, np.empty_like(twos))), 256 * 784 * np.log(2.0), rtol=rtol)
+    assert np.isclose(float(inplace.log_sum_into(np, twos, np.empty_like(twos))), 256 * 784 * np.log(2.0), rtol=rtol)
