@@ -22,10 +22,10 @@ BLOCK_ELEMENTS = 1 << 16     # 256 kB of float32 per array: the five arrays of a
 
 
 def row_blocks(g):
-    """Slices of g's rows, about BLOCK_ELEMENTS elements each, for NumPy arrays (a view per block); one
-    slice of everything elsewhere (on a GPU more, smaller kernels would only cost launches)."""
+    """Slices of g's rows, about BLOCK_ELEMENTS elements each, for NumPy arrays (a view per block); (None,),
+    the whole array, elsewhere (on a GPU more, smaller kernels would only cost launches)."""
     if not isinstance(g, np.ndarray) or g.ndim < 1 or g.size <= BLOCK_ELEMENTS:
-        return (slice(None),)
+        return (None,)
     step = max(1, BLOCK_ELEMENTS // max(1, g.size // g.shape[0]))
     return tuple(slice(i, i + step) for i in range(0, g.shape[0], step))
 
@@ -89,8 +89,9 @@ class Adam:
         eps_t = self.eps * c2 / math.sqrt(1.0 - b2)
         xp = self.xp
         for k, g in grads.items():
+            whole = (params[k], self.m[k], self.v[k], self.u[k], g)
             for rows in row_blocks(g):
-                p, m, v, u, gb = params[k][rows], self.m[k][rows], self.v[k][rows], self.u[k][rows], g[rows]
+                p, m, v, u, gb = whole if rows is None else tuple(a[rows] for a in whole)
                 m *= b1
                 m += gb
                 v *= b2
