@@ -16,7 +16,7 @@ target, as the five matrix products plus a few passes over each (B, n) array:
 - tied weights: dW = dA^T X + H^T dZ is ONE product [dA; H]^T [X; dZ] of
   stacked buffers (no (n_hidden, n_visible) temporary, no add);
 - bce: the value in ``losses.bce_forward``'s form, two sums of non-negative elements (no
-  cancellation in float32), and dZ = r - t with r = 1/(1 + e^-z);
+  cancellation in float32), and dZ = r - t with r from the same e^-|z| (one exp, not two);
 - the penalty's value is always computed (cheap once s'(A) exists); its backward,
   dA = s'(A) (dH + (2 lam / B) q s''(A)) before the one dA^T X and
   dW += (2 lam / B) diag(sum_b s'(a_b)^2) W, runs only when lam > 0;
@@ -29,12 +29,10 @@ back to the host inside a step.
 """
 from __future__ import annotations
 
-import math
-
 from .. import backend
 from ..backend import into, matmul_into
 from .fused_hessian import exact_into, perturbed_into, stochastic_into
-from .inplace import derivatives_for, encoder_for, sigmoid_
+from .inplace import derivatives_for, encoder_for, log_sum_into, numerator_into, sigmoid_
 
 
 class Workspace:
@@ -66,9 +64,7 @@ class Workspace:
             self.Dt, self.St = new(C * B, n_hidden), new(C * B, n_hidden)
             self.ones_stack = xp.ones(((C + 1) * B,), dtype=dtype, device=device)
             self.ones_C = xp.ones((C,), dtype=dtype, device=device)
-        # -z is clamped at cap before exp(-z): e^cap is finite, e^-cap is below anything that matters;
-        # a row of caps, because NumPy's minimum against a scalar is twice as slow
-        self.cap = xp.full((n_visible,), 0.9 * math.log(xp.finfo(dtype).max), dtype=dtype, device=device)
+        self.M = xp.empty((B, n_visible), dtype=xp.bool, device=device)      # bce: z >= 0
 
 
 # ---- the penalty (twin: penalty.contractive_forward / contractive_backward) -------------------------
@@ -90,27 +86,27 @@ def contractive_into(xp, q, H, dA, ws, d2_into, lam):
 # ---- the loss and dZ, given Z = H W_r^T, overwritten (twins: losses.*_forward and *_backward) -----
 
 def bce_into(xp, Z, b_r, T, dZ, ws):
-    """mean_b sum_j log(1 + e^-|z|) + (max(z, 0) - t z) as a 0-d array (each part >= 0 per element, as in
-    ``losses.bce_forward``); dZ = (r - t) / B with r = 1 / (1 + e^-z), -z clamped at ws.cap (which changes
-    r by less than e^-cap).
+    """mean_b sum_j log(1 + E) + (max(z, 0) - t z) as a 0-d array, E = e^-|z| (each part >= 0 per element,
+    as in ``losses.bce_forward``); dZ = (r - t) / B with r = where(z >= 0, 1, E) / (1 + E), the reference's
+    ``sigmoid``: one exp serves the loss and r (E <= 1: nothing overflows, no clamp); the logs are summed as
+    logs of products (``log_sum_into``). Z is overwritten.
     """
-    B, E = T.shape[0], ws.E
+    B, E, M = T.shape[0], ws.E, ws.M
     Z += b_r                                           # z
     into(E, xp.abs, Z)
     into(E, xp.negative, E)
-    into(E, xp.exp, E)
-    log_part = xp.sum(ws.ones @ into(E, xp.log1p, E))  # sum log(1 + e^-|z|)
+    into(E, xp.exp, E)                                 # E = e^-|z|
+    into(M, xp.greater_equal, Z, 0.0)                  # z >= 0, before Z is reused
     into(dZ, xp.maximum, Z, 0.0)
-    dZ -= into(E, xp.multiply, T, Z)                   # max(z, 0) - t z, never negative
+    Z *= T
+    dZ -= Z                                            # max(z, 0) - t z, never negative
     linear_part = xp.sum(ws.ones @ dZ)
-    into(Z, xp.negative, Z)
-    into(Z, xp.minimum, Z, ws.cap)
-    into(Z, xp.exp, Z)
-    Z += 1.0                                           # 1 + e^-z
-    into(dZ, xp.divide, 1.0, Z)                        # r
+    into(Z, xp.add, E, 1.0)                            # 1 + E
+    numerator_into(xp, dZ, E, M)                       # where(z >= 0, 1, E)
+    dZ /= Z                                            # r
     dZ -= T
     dZ *= 1.0 / B
-    return (log_part + linear_part) / B
+    return (log_sum_into(xp, Z, E) + linear_part) / B
 
 
 def mse_into(xp, Z, b_r, T, dZ, sigmoid_decoder):

@@ -11,7 +11,7 @@ product is the clean one's ([X; X~] W^T, ONE product of (C+1) B rows, made by th
 and their dA~^T X~ is part of the step's one dW product, so a step costs 2 (C + 1) + 3
 products of the plain step's size and no Python loop over copies.
 
-Buffers (C copies, B rows): AH rows B:(C+1)B hold X~ W^T, then s(a~), then s''(a~),
+Buffers (C copies, B rows): AH rows B:(C+1)B hold X~ W^T, then s(a~), then 2 gamma q s''(a~) / (B C),
 then dA~; St (C B, n_hidden) holds a~ (allocating activations), then e' = s'(a~) - s'(a);
 Dt holds s'(a~), then e'^2; dA (rows :B of AH) is scratch until dH overwrites it.
 """
@@ -46,7 +46,9 @@ def stochastic_into(xp, q, b_h, ws, encode, second, gamma):
     At = ws.AH[B:(C + 1) * B, :]                       # (C B, n_hidden), row c B + b
     n_hidden = At.shape[1]
     encode(xp, At, b_h, ws.Dt, ws.St)                  # At <- s(a~), Dt = s'(a~)  (allocating ones: St = a~)
-    second(xp, At, ws.St, At, ws.Dt)                   # At <- s''(a~)
+    cq = q * (2.0 * gamma / (B * C))
+    if gamma > 0:                                      # At <- cq s''(a~), the factor folded into s''
+        second(xp, At, ws.St, At, ws.Dt, cq)
     E3 = xp.reshape(ws.St, (C, B, n_hidden))
     into(E3, xp.subtract, xp.reshape(ws.Dt, (C, B, n_hidden)), ws.D)      # e' = s'(a~) - s'(a), broadcast over c
     e_sq_sum = ws.ones_stack[:C * B] @ into(ws.Dt, xp.multiply, ws.St, ws.St)   # sum_bc e^2: (n_hidden,)
@@ -54,9 +56,7 @@ def stochastic_into(xp, q, b_h, ws, encode, second, gamma):
     if gamma <= 0:
         At[...] = 0.0                                  # the stacked dW product still reads these rows
         return value, None
-    cq = q * (2.0 * gamma / (B * C))
     At *= ws.St                                        # dA~ = cq s''(a~) e'
-    At *= cq
     matmul_into(xp.reshape(ws.G, (B * n_hidden,)), ws.ones_C, xp.reshape(ws.St, (C, B * n_hidden)))  # sum_c e'
     ws.G *= ws.D2
     ws.G *= -cq

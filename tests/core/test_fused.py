@@ -5,6 +5,7 @@ measured with tracemalloc, which sees every NumPy data buffer.
 """
 import itertools
 import json
+import os
 import tracemalloc
 
 import numpy as np
@@ -15,7 +16,7 @@ import cae_scratch as cs
 from cae_scratch import backend, optim, timing, train
 from cae_scratch.apps.bench import run as bench
 from cae_scratch.apps.bench.run import parse_size
-from cae_scratch.core import fused, network
+from cae_scratch.core import fused, inplace, network
 from cae_scratch.apps.cli import main
 from _helpers import assert_close, model_kwargs
 from _helpers import cae_cases
@@ -119,7 +120,7 @@ def test_float32_stays_float32_in_every_intermediate(act, loss, dec, monkeypatch
                                       dtype="float32")
     X = model.asarray(np.random.default_rng(0).random((4, 9)))
     terms, grads = fused.FusedStep()(model.params, X, model.spec)
-    assert seen and set(seen) == {"float32"}
+    assert seen and {name for name in seen if "bool" not in name} == {"float32"}   # bce's sign mask is bool
     assert {backend.dtype_name(v) for v in [*terms.values(), *grads.values()]} == {"float32"}
 
 
@@ -136,6 +137,8 @@ def traced_peak(fn):
 @pytest.mark.parametrize("act,loss,dec,tied,lam", [("sigmoid", "bce", "sigmoid", True, 0.1),
                                                    ("sigmoid", "bce", "sigmoid", True, 0.0),
                                                    ("tanh", "mse", "sigmoid", False, 0.1),
+                                                   ("softplus", "bce", "sigmoid", True, 0.1),
+                                                   ("softplus", "bce", "sigmoid", False, 0.1),
                                                    ("sigmoid", "mse", "linear", True, 0.1)])
 def test_a_warmed_step_allocates_no_batch_sized_array(act, loss, dec, tied, lam):
     B, n_visible, n_hidden = 256, 300, 400
@@ -185,10 +188,26 @@ def test_bench_command_writes_its_table_and_json(tmp_path, capsys):
     rows = result["results"]
     assert [(r["dtype"], r["B"]) for r in rows] == [("float32", 8), ("float32", 4), ("float64", 8), ("float64", 4)]
     for r in rows:
-        for k in ("floor", "step", "step_lam0", "reference", "step/floor", "lam/lam0", "gflops_floor"):
+        for k in ("floor", "step", "step_lam0", "reference", "step/floor", "lam/lam0", "gflops_floor",
+                  "tanh/floor", "softplus/floor", "untied/floor"):
             assert np.isfinite(r[k]) and r[k] > 0
         assert r["fit"]["epoch/steps"] > 0 and r["fit"]["rows"] == 20 and r["fit_sgd"]["optimizer"] == "sgd"
     assert result["machine"]["numpy"] == np.__version__
+    assert {"load_average_before", "load_average_after", "busy", "blas", "env"} <= set(result["machine"])
+
+
+def test_bench_records_the_blas_environment_and_warns_when_the_machine_was_busy(monkeypatch):
+    from cae_scratch.apps.bench import report
+    monkeypatch.setenv("OPENBLAS_L2_SIZE", "1048576")            # read only by a BLAS that starts later
+    cpus = os.cpu_count() or 1
+    idle = report.machine_info(0.1 * cpus, load_after=0.3)
+    assert idle["env"]["OPENBLAS_L2_SIZE"] == "1048576" and "OPENBLAS_L2_SIZE" in idle["note"]
+    if "OPENBLAS_CORETYPE" in os.environ:
+        assert idle["env"]["OPENBLAS_CORETYPE"] == os.environ["OPENBLAS_CORETYPE"]
+    assert not idle["busy"] and "WARNING" not in idle["note"] and "after 0.30" in idle["note"]
+    busy = report.machine_info(2.0 * cpus, load_after=2.5 * cpus)
+    assert busy["busy"] and "WARNING" in busy["note"] and "idle machine" in busy["note"]
+    assert ("OPENBLAS_NUM_THREADS=1" in busy["note"]) == (os.environ.get("OPENBLAS_NUM_THREADS") != "1")
 
 
 def test_bench_compares_with_a_peer_in_alternating_blocks(monkeypatch):
@@ -262,7 +281,8 @@ def test_fused_stochastic_step_refuses_missing_or_misshapen_eps():
             fused.FusedStep()(params, X, spec, eps=eps)
 
 
-@pytest.mark.parametrize("kind,act", [("exact", "sigmoid"), ("stochastic", "sigmoid"), ("stochastic", "tanh")])
+@pytest.mark.parametrize("kind,act", [("exact", "sigmoid"), ("stochastic", "sigmoid"), ("stochastic", "tanh"),
+                                      ("exact", "softplus"), ("stochastic", "softplus")])
 def test_a_warmed_hessian_step_allocates_no_batch_sized_array(kind, act):
     """No (B, n) temporary, no (C, B, n) one, and no B x n_hidden x n_visible tensor."""
     B, n_visible, n_hidden = 256, 300, 400
@@ -285,3 +305,36 @@ def test_float32_hessian_step_stays_float32_on_array_api_strict():
         eps = model.asarray(np.random.default_rng(1).standard_normal((2, 4, 9)) * 0.1) if kind == "stochastic" else None
         terms, grads = fused.FusedStep()(model.params, X, model.spec, eps=eps)
         assert {backend.dtype_name(v) for v in [*terms.values(), *grads.values()]} == {"float32"}
+
+
+def test_adam_in_row_blocks_equals_the_textbook_update():
+    """Parameters larger than a block are updated block by block; every row once, the textbook numbers."""
+    gen = np.random.default_rng(5)
+    shape = (3 * optim.BLOCK_ELEMENTS // 100 + 7, 100)             # four blocks, the last one short
+    assert len(optim.row_blocks(np.empty(shape))) == 4 and optim.row_blocks(np.empty(9)) == (None,)
+    params = {"W": gen.standard_normal(shape), "b": gen.standard_normal(7)}
+    want = {k: p.copy() for k, p in params.items()}
+    m, v = {k: 0.0 * p for k, p in want.items()}, {k: 0.0 * p for k, p in want.items()}
+    opt, lr, b1, b2, eps = optim.Adam(params, 0.01), 0.01, 0.9, 0.999, 1e-8
+    for t in range(1, 4):
+        grads = {k: gen.standard_normal(p.shape) for k, p in params.items()}
+        opt.step(params, grads)
+        for k, g in grads.items():                                  # Kingma & Ba, Algorithm 1
+            m[k] = b1 * m[k] + (1 - b1) * g
+            v[k] = b2 * v[k] + (1 - b2) * g * g
+            want[k] -= lr * (m[k] / (1 - b1 ** t)) / (np.sqrt(v[k] / (1 - b2 ** t)) + eps)
+    for k in want:
+        np.testing.assert_allclose(params[k], want[k], rtol=1e-10)
+    assert not np.allclose(params["W"][-1], 0.0)
+
+
+@pytest.mark.parametrize("dtype,rtol", [(np.float64, 1e-13), (np.float32, 1e-6)])
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (7, 33), (256, 784)])
+def test_log_sum_of_products_equals_the_sum_of_logs(dtype, rtol, shape):
+    """bce's sum log(1 + E) through halvings: the explicit sum of logs, and no overflow at 2 per entry."""
+    U = 1.0 + np.random.default_rng(0).random(shape).astype(dtype)
+    want = np.sum(np.log(U.astype(np.float64)))
+    got = inplace.log_sum_into(np, U.copy(), np.empty_like(U))
+    assert got.dtype == dtype and np.isclose(float(got), want, rtol=rtol, atol=0)
+    twos = np.full((256, 784), 2.0, dtype=dtype)                # 64 factors of 2 per entry: 2^64 < float32's max
+    assert np.isclose(float(inplace.log_sum_into(np, twos, np.empty_like(twos))), 256 * 784 * np.log(2.0), rtol=rtol)

@@ -21,6 +21,9 @@ COLUMNS = (  # header, width, how to show a row
     ("lam0 ms", 9, lambda r: f"{r['step_lam0'] * 1e3:.2f}"),
     ("/lam0", 7, lambda r: f"{r['lam/lam0']:.3f}"),
     ("ref/floor", 9, lambda r: f"{r['reference/floor']:.2f}"),
+    ("tanh", 6, lambda r: f"{r['tanh/floor']:.2f}" if "tanh/floor" in r else "-"),
+    ("softplus", 8, lambda r: f"{r['softplus/floor']:.2f}" if "softplus/floor" in r else "-"),
+    ("untied", 6, lambda r: f"{r['untied/floor']:.2f}" if "untied/floor" in r else "-"),
     ("CAE+H/floor", 11, lambda r: f"{r['hessian_step/floor']:.3f}" if "hessian_step" in r else "-"),
     ("epoch/steps", 11, lambda r: f"{r['fit']['epoch/steps']:.3f}" if "fit" in r else "-"),
     ("(sgd)", 6, lambda r: f"{r['fit_sgd']['epoch/steps']:.3f}" if "fit_sgd" in r else "-"),
@@ -65,22 +68,40 @@ def blas_info():
             for p in threadpool_info() if p.get("user_api") == "blas"]
 
 
-def machine_info(load, torch=False):
+BUSY = 0.5    # 1-minute load average per CPU above which the ratios are not to be trusted
+
+
+def load_average():
+    """The 1-minute load average (None where the OS does not tell)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
+def machine_info(load, torch=False, load_after=None):
     """What the numbers depend on, with a one-line ``note`` for the console.
 
-    ``load``: the 1-minute load average before the benchmark started (the
-    benchmark's own BLAS threads raise it while it runs).
+    ``load`` / ``load_after``: the 1-minute load average before the benchmark started and after it ended
+    (the benchmark's own BLAS threads raise the latter). ``busy`` is set, and the note warns with a remedy,
+    when other work was running: load before it above BUSY per CPU.
     """
     blas = blas_info()
     env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
                                       "OMP_NUM_THREADS") if k in os.environ}
+    cpus = os.cpu_count() or 1
+    busy = load is not None and load > BUSY * cpus
     info = {"python": platform.python_version(), "numpy": np.__version__, "cpu_count": os.cpu_count(),
             "processor": platform.processor() or platform.machine(), "blas": blas, "env": env,
-            "load_average_before": load, "cupy": backend.cupy_usable(), "gpu": backend.cupy_device_name(), "torch": torch_version() if torch else None}
+            "load_average_before": load, "load_average_after": load_after, "busy": busy,
+            "cupy": backend.cupy_usable(), "gpu": backend.cupy_device_name(),
+            "torch": torch_version() if torch else None}
     kernels = ", ".join(f"{b['internal_api']} {b['version']} {b['architecture']} kernel, "
                         f"{b['num_threads']} threads" for b in blas) or "BLAS unknown (no threadpoolctl)"
-    busy = " -- the machine was busy: ratios are only reliable when it is idle" if load and load > 0.5 else ""
+    loads = "load average before " + ("unknown" if load is None else f"{load:.2f}") + \
+        ("" if load_after is None else f", after {load_after:.2f}")
+    single = "" if env.get("OPENBLAS_NUM_THREADS") == "1" else \
+        ", or with OPENBLAS_NUM_THREADS=1 for a fairer single-thread comparison"
+    warning = (f" -- WARNING: the machine was busy ({load:.1f} runnable on {cpus} CPUs): the ratios move with "
+               f"other work; rerun on an idle machine{single}") if busy else ""
     gpu = f"; GPU {info['gpu']}" if info["gpu"] else ""
-    info["note"] = (f"numpy {np.__version__}, {kernels}; {os.cpu_count()} CPUs{gpu}; load average before "
-                    + ("unknown" if load is None else f"{load:.2f}") + busy + (f"; env {env}" if env else ""))
+    info["note"] = (f"numpy {np.__version__}, {kernels}; {cpus} CPUs{gpu}; {loads}"
+                    + (f"; env {env}" if env else "") + warning)
     return info

@@ -31,10 +31,11 @@ from ... import backend, train
 from ...core import fused, network
 from ...timing import median_seconds
 from .hessian import COPIES, measure_hessian
-from .report import format_table, machine_info, ratio_lines
+from .report import format_table, load_average, machine_info, ratio_lines
 from .torch_peer import torch_step
 
 DEFAULT_SIZES = ((256, 784, 1000), (128, 784, 1000), (64, 784, 500))
+VARIANTS = {"tanh": {"activation": "tanh"}, "softplus": {"activation": "softplus"}, "untied": {"tied": False}}
 PAUSE = 0.25     # seconds before each block of another library: its idle BLAS threads go to sleep
 
 
@@ -93,13 +94,18 @@ def measure_size(xp, device, dtype, size, repeats, seed=0):
     arrays = {k: backend.asarray(v, xp, dtype, device)
               for k, v in host_data(backend.rng(seed), B, n_visible, n_hidden).items()}
     X, step = arrays["X"], fused.FusedStep()
-    t = median_seconds({"floor": five_products(xp, arrays, params["W"]),
-                        "step": lambda: step(params, X, spec),
-                        "step_lam0": lambda: step(params, X, spec0),
-                        "reference": lambda: network.loss_and_grads(params, X, spec)},
-                       repeats, lambda: backend.synchronize(xp))
+    fns = {"floor": five_products(xp, arrays, params["W"]),
+           "step": lambda: step(params, X, spec),
+           "step_lam0": lambda: step(params, X, spec0),
+           "reference": lambda: network.loss_and_grads(params, X, spec)}
+    for name, variant in VARIANTS.items():           # each against the same floor: 5 products of these shapes
+        vspec = network.Spec(lam=0.1, **variant)
+        vparams = network.init_params(n_visible, n_hidden, vspec, xp, dtype, device, seed)
+        fns["step_" + name] = (lambda p, s: lambda: step(p, X, s))(vparams, vspec)
+    t = median_seconds(fns, repeats, lambda: backend.synchronize(xp))
     flops = 5 * 2.0 * B * n_visible * n_hidden
-    return {**t, "gflops_floor": flops / t["floor"] / 1e9, "gflops_step": flops / t["step"] / 1e9,
+    return {**t, **{f"{name}/floor": t["step_" + name] / t["floor"] for name in VARIANTS},
+            "gflops_floor": flops / t["floor"] / 1e9, "gflops_step": flops / t["step"] / 1e9,
             "step/floor": t["step"] / t["floor"], "lam/lam0": t["step"] / t["step_lam0"],
             "step_lam0/floor": t["step_lam0"] / t["floor"],
             "reference/floor": t["reference"] / t["floor"]}
@@ -158,7 +164,7 @@ def compare_torch(row, repeats, seed=0):
 def run(sizes=DEFAULT_SIZES, backends=("numpy",), dtypes=("float32", "float64"), repeats=30,
         fit_rows=10_000, torch=False, progress=print, hessian_copies=COPIES):
     """Every measurement, as a JSON-ready dict: {"machine", "results": [one dict per case]}."""
-    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None   # before our own threads run
+    load_before = load_average()                       # before our own threads run
     results = []
     for name in backends:
         xp = backend.get_namespace(name)
@@ -176,7 +182,7 @@ def run(sizes=DEFAULT_SIZES, backends=("numpy",), dtypes=("float32", "float64"),
                 progress(format_table([row], header=not results[:-1]))
     for row in results if torch else []:
         row.update(compare_torch(row, repeats))
-    return {"machine": machine_info(load_before, torch), "results": results}
+    return {"machine": machine_info(load_before, torch, load_after=load_average()), "results": results}
 
 
 def run_command(args):
