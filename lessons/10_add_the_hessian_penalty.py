@@ -99,7 +99,7 @@ assert err_slice < 1e-8 and err_explicit < 1e-12 and err_model < 1e-12
 # lesson 05, and the path through $a$ brings in $s'''$. For the sigmoid $s' = h(1-h)$ and
 # $dh/da = s'$, so $s'' = s'(1-2h)$. Differentiate that product again:
 # $$s''' = s''(1 - 2h) - 2 s'\,\frac{dh}{da} = s'(1-2h)^2 - 2s'^2 = s'\big[(1 - 2h)^2 - 2h(1-h)\big] = s'\,(1 - 6h + 6h^2).$$
-# Then, as in lesson 05, with $\frac{d}{da}s''^2 = 2s''s'''$ and $\frac{\partial}{\partial W_{kj}} q_k^2 = 2q_k\cdot 2W_{kj}$:
+# Then, as in lesson 05, with $\frac{d}{da}(s'')^2 = 2s''s'''$ and $\frac{\partial}{\partial W_{kj}} q_k^2 = 2q_k\cdot 2W_{kj}$:
 # $$\frac{\partial E}{\partial a_{bk}} = \frac2B\, s''(a_{bk})\,s'''(a_{bk})\,q_k^2, \qquad
 # \Big(\frac{\partial E}{\partial W}\Big)_{q} = 4\,\operatorname{diag}\Big(\frac1B\sum_b s''(a_b)^2\, q\Big)\,W .$$
 # The first joins the encoder's $dA$ before the one product $dA^\top X$; the second scales $W$'s rows.
@@ -148,14 +148,14 @@ assert err_s3 < 1e-8 and err_backward < 1e-12 and err_grad < 1e-7 < 1e-2 < err_n
 # $\varepsilon\sim\mathcal N(0,\sigma^2 I)$, $J(x) - J(\tilde x) = \operatorname{diag}(s'(a) - s'(\tilde a))\,W$, so
 # $\|J(x) - J(\tilde x)\|_F^2 = \sum_k e_k^2\, q_k$ with $e_k = s'(a_k) - s'(\tilde a_k)$ and
 # $\tilde a_k = a_k + d_k$, $d_k = w_k\cdot\varepsilon \sim \mathcal N(0, \sigma^2 q_k)$. Expand $s'$ around $a_k$ (Taylor):
-# $$e_k = -\Big(s''d_k + \tfrac12 s''' d_k^2 + \tfrac16 s'''' d_k^3 + \dots\Big),\qquad
-# e_k^2 = s''^2 d_k^2 + s''s''' d_k^3 + \big(\tfrac14 s'''^2 + \tfrac13 s''s''''\big) d_k^4 + \dots$$
+# $$e_k = -\Big(s''d_k + \tfrac12 s''' d_k^2 + \tfrac16 s^{(4)} d_k^3 + \dots\Big),\qquad
+# e_k^2 = (s'')^2 d_k^2 + s''s''' d_k^3 + \big(\tfrac14 (s''')^2 + \tfrac13 s''s^{(4)}\big) d_k^4 + \dots$$
 # A Gaussian has $\mathbb E d^2 = \sigma^2 q$, $\mathbb E d^3 = 0$ and $\mathbb E d^4 = 3\sigma^4 q^2$, hence
-# $$\frac{\mathbb E\,\|J(x) - J(\tilde x)\|_F^2}{\sigma^2} = \sum_k s''^2 q_k^2 \;+\; \sigma^2 \underbrace{\sum_k q_k^3\big(\tfrac34 s'''^2 + s''s''''\big)}_{K} \;+\; O(\sigma^4).$$
+# $$\frac{\mathbb E\,\|J(x) - J(\tilde x)\|_F^2}{\sigma^2} = \sum_k (s'')^2 q_k^2 \;+\; \sigma^2 \underbrace{\sum_k q_k^3\big(\tfrac34 (s''')^2 + s''s^{(4)}\big)}_{K} \;+\; O(\sigma^4).$$
 # The estimate over $\sigma^2$ is biased by $\sigma^2 K$ and converges to the exact term as $\sigma\to 0$.
 # Its variance comes from the draws: averaging $C$ independent copies divides it by $C$, so its
 # standard deviation falls like $1/\sqrt C$. (For the sigmoid, differentiating $s'''$ once more gives
-# $s'''' = s''(1-6h+6h^2) - 6s'^2(1-2h)$, checked below by finite differences.)
+# $s^{(4)} = s''(1-6h+6h^2) - 6s'^2(1-2h)$, checked below by finite differences.)
 #
 # First the term itself, by hand for fixed noise, against the model's `loss_terms(X, eps)`:
 
@@ -189,7 +189,7 @@ assert err_stoch < 1e-12 and max(err_grad_s, err_total) < 1e-7 < 1e-2 < err_redr
 # the estimate with $C$ copies and measure its spread (the variance). A bias of $10^{-4}$ hides under
 # noise of $10^{-2}$, so to test Taylor's $\sigma^2K$ we use two classic Monte Carlo tricks on the same
 # draws: antithetic pairs ($\varepsilon$ and $-\varepsilon$ cancel the odd $d^3$ term) and a control variate,
-# the linear twin $\sum_k s''^2 d_k^2 q_k$, whose mean is exactly $\sigma^2 E$. The prediction uses $s''''$, checked first.
+# the linear twin $\sum_k (s'')^2 d_k^2 q_k$, whose mean is exactly $\sigma^2 E$. The prediction uses $s^{(4)}$, checked first.
 
 # %%
 s3 = lambda a: act.d3(a, act.f(a), act.d1(a, act.f(a)), s2(a))
@@ -344,7 +344,7 @@ tangents_png = plots.plot_image_stack(
 # **Question 1.** For a ReLU encoder, what is the exact Hessian term, and what does the stochastic
 # estimate measure instead?
 #
-# **Question 2.** Evaluate the local weight $\frac34 s'''^2 + s''s''''$ of $K$ at $a = 0$ and where $h = 0.8$.
+# **Question 2.** Evaluate the local weight $\frac34 (s''')^2 + s''s^{(4)}$ of $K$ at $a = 0$ and where $h = 0.8$.
 # When most units sit away from the middle of the sigmoid, which way does the estimate err at large $\sigma$?
 #
 # **Question 3.** With $C$ copies a training step costs about $2(C+1)+3$ products of the plain step's
@@ -375,7 +375,7 @@ lesson.finish(f"Hessian closed form = explicit to {err_explicit:.0e}; estimate/s
 # $q_k$. It measures the kinks, which the closed form cannot see.
 #
 # **2.** At $a = 0$: $s'' = 0$ and $s''' = \frac14(1 - 3 + \frac32) = -\frac18$, so the weight is $\frac34\cdot\frac1{64} > 0$.
-# Where $h = 0.8$: $s' = 0.16$, $s'' = -0.096$, $s''' = 0.0064$, $s'''' \approx 0.088$, so the weight is about $-0.0085$.
+# Where $h = 0.8$: $s' = 0.16$, $s'' = -0.096$, $s''' = 0.0064$, $s^{(4)} \approx 0.088$, so the weight is about $-0.0085$.
 # Units away from the middle make $K < 0$, and the estimate falls *below* $\sigma^2$ times the exact term
 # (as measured here, where the code checks both weights): a large move reaches where $s'$ is flatter.
 #
