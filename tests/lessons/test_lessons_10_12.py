@@ -9,7 +9,6 @@ array_api_strict's Device("device1"), which refuses implicit NumPy conversion as
 Set OPENBLAS_NUM_THREADS=1 on a busy 2-core machine: threaded LAPACK SVDs slow down ~100x there.
 """
 import os
-import re
 
 import pytest
 
@@ -99,42 +98,6 @@ def test_12_tangents_tangent_propagation_and_the_table(tmp_path):
 
 
 # ---- the literate shape (DESIGN section 7) ---------------------------------------------------------
-def cells(name):
-    """[(kind, text)] of a jupytext percent-format file; kind is 'markdown' or 'code'."""
-    out = []
-    with open(os.path.join(LESSON_DIR, f"{name}.py"), encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("# %%"):
-                out.append(["markdown" if "[markdown]" in line else "code", ""])
-            elif out:
-                out[-1][1] += line
-            else:
-                raise AssertionError(f"{name}: text before the first cell: {line!r}")
-    return out
-
-
-def prose_words(text):
-    """Words of a markdown cell's prose, math ($...$, $$...$$) removed."""
-    text = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in text.splitlines())
-    text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)
-    text = re.sub(r"\$[^$]*\$", " ", text)
-    return re.findall(r"[A-Za-z][A-Za-z'-]*", text)
-
-
-@pytest.mark.parametrize("name", sorted(FIGURES))
-def test_lesson_is_literate(name):
-    parts = cells(name)
-    kinds = [k for k, _ in parts]
-    code = [t for k, t in parts if k == "code"]
-    markdown = [t for k, t in parts if k == "markdown"]
-    assert len(parts) >= 8 and len(markdown) >= 4
-    assert 600 <= sum(len(prose_words(t)) for t in markdown) <= 900
-    assert "start_lesson(" in code[0] and f'"{name}"' in code[0]
-    assert "lesson.finish(" in code[-1]
-    assert kinds[-1] == "markdown" and "Answers" in parts[-1][1]
-    assert 2 <= sum(t.count("**Question") for t in markdown) <= 3 and "$$" in "".join(markdown)
-    for text in code:                                          # cells run one by one: nothing hides in main()
-        assert "def main(" not in text and "sys.path" not in text and "__name__" not in text
 
 
 @pytest.mark.slow

@@ -48,7 +48,13 @@ def test_lesson_is_literate(name):
     assert kinds[0] == "markdown" and notebook.cells[0].source.lstrip().startswith("# "), "starts with a title"
     assert prose_words(notebook) >= MIN_WORDS.get(name, 400)
     code = [c.source for c in notebook.cells if c.cell_type == "code"]
+    markdown = [c.source for c in notebook.cells if c.cell_type == "markdown"]
     assert any("start_lesson(" in c for c in code) and "lesson.finish(" in code[-1]
+    assert "$$" in "".join(markdown), "a derivation in display math"
+    if name != "00_introduction":                               # questions, answered at the end
+        assert "".join(markdown).count("**Question") >= 2 and "Answers" in markdown[-1]
+    for text in code:                                           # cells run one by one: nothing hides in main()
+        assert "def main(" not in text and "sys.path" not in text and "if __name__" not in text
 
 
 @pytest.mark.parametrize("name", LESSONS)
