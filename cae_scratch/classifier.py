@@ -9,6 +9,7 @@ is a plain one-hidden-layer MLP -- the CAE paper's supervised fine-tuning.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -16,7 +17,7 @@ from . import backend as backends, serialize, validation as check
 from .core import tangentprop
 from .core.activations import ACTIVATIONS, get_activation
 from .optim import OPTIMIZERS, make_optimizer
-from .train import TrainingDivergedError
+from .train import end_epoch
 
 MODEL = "TangentClassifier"
 TERMS = ("total", "cross_entropy", "tangent")
@@ -149,28 +150,22 @@ class TangentClassifier:
         history = {"epoch": [], **{t: [] for t in TERMS}}
         last_finite = {k: xp.asarray(p, copy=True) for k, p in self._params.items()}
         n = X.shape[0]
-        for epoch in range(epochs):
-            perm, sums = xp.asarray(gen.permutation(n), device=self.device), {t: 0.0 for t in TERMS}
-            for start in range(0, n, batch_size):
-                idx = perm[start:min(start + batch_size, n)]
-                Ub = None if U is None else xp.take(U, idx, axis=0)
-                terms, grads = tangentprop.loss_and_grads(self._params, xp.take(X, idx, axis=0),
-                                                          xp.take(Y, idx, axis=0), act, self.beta, Ub)
-                opt.step(self._params, grads)
-                for t in TERMS:                                 # stays on the device until the epoch ends
-                    sums[t] = terms[t] * float(idx.shape[0]) + sums[t]
-            epoch_terms = {t: float(sums[t]) / n for t in TERMS}
-            finite = all(bool(xp.all(xp.isfinite(p))) for p in self._params.values())
-            if not (math.isfinite(epoch_terms["total"]) and finite):
-                self._params = last_finite
-                raise TrainingDivergedError(f"training diverged in epoch {epoch + 1}; the classifier keeps the "
-                                            f"parameters from the end of epoch {epoch}. Lower lr (now {lr}) or beta.")
-            last_finite = {k: xp.asarray(p, copy=True) for k, p in self._params.items()}
-            history["epoch"].append(epoch + 1)
-            for t in TERMS:
-                history[t].append(epoch_terms[t])
-            if progress:
-                print(f"epoch {epoch + 1}/{epochs}: loss {epoch_terms['total']:.4g}")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)   # divergence is reported once, by end_epoch
+            for epoch in range(epochs):
+                perm, sums = xp.asarray(gen.permutation(n), device=self.device), {t: 0.0 for t in TERMS}
+                for start in range(0, n, batch_size):
+                    idx = perm[start:min(start + batch_size, n)]
+                    Ub = None if U is None else xp.take(U, idx, axis=0)
+                    terms, grads = tangentprop.loss_and_grads(self._params, xp.take(X, idx, axis=0),
+                                                              xp.take(Y, idx, axis=0), act, self.beta, Ub)
+                    opt.step(self._params, grads)
+                    for t in TERMS:                                 # stays on the device until the epoch ends
+                        sums[t] = terms[t] * float(idx.shape[0]) + sums[t]
+                last_finite, epoch_terms = end_epoch(self._params, last_finite, sums, n, history, epoch,
+                                                     f"Lower lr (now {lr}) or beta (now {self.beta}).")
+                if progress:
+                    print(f"epoch {epoch + 1}/{epochs}: loss {epoch_terms['total']:.4g}")
         return history
 
     # ---- files ------------------------------------------------------------------------

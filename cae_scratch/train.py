@@ -38,6 +38,25 @@ class TrainingDivergedError(FloatingPointError):
         self.history = history if history is not None else {}
 
 
+def end_epoch(params, last_finite, sums, n, history, epoch, advice):
+    """Close one epoch: ``sums`` (device scalars, summed over its n examples) become means appended to
+    ``history``; a non-finite loss or parameter restores ``params`` from ``last_finite`` and raises
+    TrainingDivergedError with ``advice``. Returns (a copy of the parameters, the epoch's means)."""
+    xp = backend.namespace(*params.values())
+    epoch_terms = {t: float(s) / n for t, s in sums.items()}
+    bad = [k for k, p in params.items() if not bool(xp.all(xp.isfinite(p)))]
+    if not math.isfinite(epoch_terms["total"]) or bad:
+        for k, p in last_finite.items():
+            params[k] = p
+        what = f"loss {epoch_terms['total']}" + (f"; non-finite parameters {bad}" if bad else "")
+        raise TrainingDivergedError(f"training diverged in epoch {epoch + 1} ({what}); the model keeps the "
+                                    f"parameters from the end of epoch {epoch}. {advice}", history)
+    history["epoch"].append(epoch + 1)
+    for t, v in epoch_terms.items():
+        history[t].append(v)
+    return {k: xp.asarray(p, copy=True) for k, p in params.items()}, epoch_terms
+
+
 def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, progress=True,
         corruption="none", noise=0.0, step=None):
     """Train ``params`` (updated in place) on X: (N, n_visible); returns per-epoch history lists.
@@ -86,19 +105,7 @@ def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, pr
                 for t in terms_logged:                     # stays on the device until the epoch ends
                     sums[t] = terms[t] * float(rows) + sums[t]
                 bar.update(1)
-            epoch_terms = {t: float(sums[t]) / n for t in terms_logged}
-            bad = [k for k, p in params.items() if not bool(xp.all(xp.isfinite(p)))]
-            if not math.isfinite(epoch_terms["total"]) or bad:
-                for k, p in last_finite.items():
-                    params[k] = p
-                what = f"loss {epoch_terms['total']}" + (f"; non-finite parameters {bad}" if bad else "")
-                raise TrainingDivergedError(
-                    f"training diverged in epoch {epoch + 1} ({what}); the model keeps "
-                    f"the parameters from the end of epoch {epoch}. Lower lr (now {lr}) or lam (now {spec.lam}).",
-                    history)
-            last_finite = {k: xp.asarray(p, copy=True) for k, p in params.items()}
-            history["epoch"].append(epoch + 1)
-            for t in terms_logged:
-                history[t].append(epoch_terms[t])
+            last_finite, epoch_terms = end_epoch(params, last_finite, sums, n, history, epoch,
+                                                 f"Lower lr (now {lr}) or lam (now {spec.lam}).")
             bar.set_postfix(loss=f"{epoch_terms['total']:.4g}")
     return history

@@ -114,3 +114,18 @@ def test_bad_inputs_say_what_to_do():
     strict = cs.TangentClassifier(6, 4, 3, backend="array_api_strict")
     with pytest.raises(TypeError, match="asarray"):
         strict.loss_and_grads(X, y)
+
+
+def test_divergence_restores_the_last_finite_parameters_and_says_what_to_lower():
+    """The classifier closes its epochs with train.end_epoch, as fit does: restore, raise, keep the history."""
+    gen = np.random.default_rng(0)
+    X, y = gen.random((40, 6)), gen.integers(0, 3, 40)
+    clf = cs.TangentClassifier(6, 5, 3, beta=0.0)
+    after_one = clf.fit(X, y, epochs=1, batch_size=40, lr=1e308, optimizer="sgd") and \
+        {k: v.copy() for k, v in clf.params.items()}
+    with pytest.raises(cs.TrainingDivergedError, match=r"epoch 1 \(loss inf\).*Lower lr .* or beta") as info:
+        clf.fit(X, y, epochs=1, batch_size=40, lr=1e308, optimizer="sgd")
+    for k in after_one:                                          # back to the end of the last finite epoch
+        np.testing.assert_array_equal(clf.params[k], after_one[k])
+        assert np.all(np.isfinite(clf.params[k]))
+    assert info.value.history["epoch"] == []
