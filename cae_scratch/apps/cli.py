@@ -127,6 +127,9 @@ def add_bench(sub):
     p.add_argument("--fit-rows", type=non_negative_int, default=10_000,
                    help="rows of the fit-epoch measurement (0 skips it)")
     p.add_argument("--torch", action="store_true", help="also time PyTorch autograd, if importable")
+    p.add_argument("--runs", type=positive_int, default=1,
+                   help="repeat the whole measurement; with more than one, end with a Markdown table of "
+                        "every ratio's median (min-max) over the runs")
     p.add_argument("--json", metavar="FILE", help="also write every number to FILE as JSON")
     p.set_defaults(check=check_bench, run=run_bench)
 
@@ -147,12 +150,20 @@ def check_bench(args):
 
 
 def run_bench(args, sizes):
-    from .bench.report import ratio_lines
+    from .bench.report import ratio_lines, spread_table
     from .bench.run import run
     backend_names = ("numpy",) if args.backend == "numpy" else ("cupy", "numpy")
-    out = run(sizes, backend_names, (args.dtype,) if args.dtype else ("float32", "float64"), args.repeats,
-              args.fit_rows, args.torch)
-    print("\n".join(ratio_lines(out["results"]) + [out["machine"]["note"]]))
+    runs = []
+    for k in range(args.runs):
+        if args.runs > 1:
+            print(f"run {k + 1} of {args.runs}")
+        runs.append(run(sizes, backend_names, (args.dtype,) if args.dtype else ("float32", "float64"),
+                        args.repeats, args.fit_rows, args.torch))
+        print("\n".join(ratio_lines(runs[-1]["results"]) + [runs[-1]["machine"]["note"]]))
+    out = runs[0]                                      # the first run, as with --runs 1, and every run
+    if args.runs > 1:
+        out = {**out, "runs": runs}
+        print(f"\nmedian (min-max) over {args.runs} runs:\n" + spread_table([r["results"] for r in runs]))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(out, fh, indent=1, allow_nan=False)

@@ -1,11 +1,9 @@
-"""The fast step (fused.py), in-place optimizers and the bench command: same numbers, no big temporaries.
+"""The fast step (fused.py) and the in-place optimizers: same numbers, no big temporaries.
 
 No test here times anything: speed is the benchmark's business. Allocation is
 measured with tracemalloc, which sees every NumPy data buffer.
 """
 import itertools
-import json
-import os
 import tracemalloc
 
 import numpy as np
@@ -13,11 +11,8 @@ import pytest
 from hypothesis import given
 
 import cae_scratch as cs
-from cae_scratch import backend, optim, timing, train
-from cae_scratch.apps.bench import run as bench
-from cae_scratch.apps.bench.run import parse_size
+from cae_scratch import backend, optim, train
 from cae_scratch.core import fused, inplace, network
-from cae_scratch.apps.cli import main
 from _helpers import assert_close, model_kwargs
 from _helpers import cae_cases
 
@@ -178,56 +173,6 @@ def test_fit_with_the_fused_step_equals_fit_with_the_reference(digits):
     np.testing.assert_allclose(histories[0][1]["W"], histories[1][1]["W"], rtol=1e-9)
 
 
-def test_bench_command_writes_its_table_and_json(tmp_path, capsys):
-    out = tmp_path / "bench" / "result.json"
-    assert main(["bench", "--sizes", "8x12x6", "4x10x5", "--repeats", "2", "--fit-rows", "20",
-                 "--json", str(out)]) == 0
-    text = capsys.readouterr().out
-    assert "/floor" in text and "float64 step / float32 step" in text and "load average" in text
-    result = json.loads(out.read_text())
-    rows = result["results"]
-    assert [(r["dtype"], r["B"]) for r in rows] == [("float32", 8), ("float32", 4), ("float64", 8), ("float64", 4)]
-    for r in rows:
-        for k in ("floor", "step", "step_lam0", "reference", "step/floor", "lam/lam0", "gflops_floor",
-                  "tanh/floor", "softplus/floor", "untied/floor"):
-            assert np.isfinite(r[k]) and r[k] > 0
-        assert r["fit"]["epoch/steps"] > 0 and r["fit"]["rows"] == 20 and r["fit_sgd"]["optimizer"] == "sgd"
-    assert result["machine"]["numpy"] == np.__version__
-    assert {"load_average_before", "load_average_after", "busy", "blas", "env"} <= set(result["machine"])
-
-
-def test_bench_records_the_blas_environment_and_warns_when_the_machine_was_busy(monkeypatch):
-    from cae_scratch.apps.bench import report
-    monkeypatch.setenv("OPENBLAS_L2_SIZE", "1048576")            # read only by a BLAS that starts later
-    cpus = os.cpu_count() or 1
-    idle = report.machine_info(0.1 * cpus, load_after=0.3)
-    assert idle["env"]["OPENBLAS_L2_SIZE"] == "1048576" and "OPENBLAS_L2_SIZE" in idle["note"]
-    if "OPENBLAS_CORETYPE" in os.environ:
-        assert idle["env"]["OPENBLAS_CORETYPE"] == os.environ["OPENBLAS_CORETYPE"]
-    assert not idle["busy"] and "WARNING" not in idle["note"] and "after 0.30" in idle["note"]
-    busy = report.machine_info(2.0 * cpus, load_after=2.5 * cpus)
-    assert busy["busy"] and "WARNING" in busy["note"] and "idle machine" in busy["note"]
-    assert ("OPENBLAS_NUM_THREADS=1" in busy["note"]) == (os.environ.get("OPENBLAS_NUM_THREADS") != "1")
-
-
-def test_bench_compares_with_a_peer_in_alternating_blocks(monkeypatch):
-    row = {"backend": "numpy", "dtype": "float32", "B": 4, "n_visible": 6, "n_hidden": 3}
-    monkeypatch.setattr(bench, "torch_step", lambda *a, **k: None)            # no PyTorch: nothing to add
-    assert bench.compare_torch(row, 3) == {}
-    calls = []
-    monkeypatch.setattr(bench, "torch_step", lambda *a, **k: (lambda: calls.append(1), lambda: None))
-    monkeypatch.setattr(bench, "PAUSE", 0.0)
-    out = bench.compare_torch(row, 6)
-    assert out["step/torch"] > 0 and len(calls) == 3 * (3 + timing.BLOCK)    # 3 blocks: warm-up + one block
-
-
-def test_bench_arguments_are_checked(capsys):
-    assert main(["bench", "--sizes", "8x12"]) == 2
-    assert "BxVxH" in capsys.readouterr().err
-    assert main(["bench", "--sizes", "8x12x0"]) == 2
-    assert parse_size("256x784x1000") == (256, 784, 1000)
-
-
 @pytest.mark.slow
 def test_fit_on_mnist_sized_data_stays_under_twice_data_plus_params():
     rows, n_visible, n_hidden = 60_000, 784, 1000
@@ -307,11 +252,10 @@ def test_float32_hessian_step_stays_float32_on_array_api_strict():
         assert {backend.dtype_name(v) for v in [*terms.values(), *grads.values()]} == {"float32"}
 
 
-def test_adam_in_row_blocks_equals_the_textbook_update():
-    """Parameters larger than a block are updated block by block; every row once, the textbook numbers."""
+def test_adam_equals_the_textbook_update():
+    """The folded moments and step-size scalars give Kingma & Ba's numbers, for every entry."""
     gen = np.random.default_rng(5)
-    shape = (3 * optim.BLOCK_ELEMENTS // 100 + 7, 100)             # four blocks, the last one short
-    assert len(optim.row_blocks(np.empty(shape))) == 4 and optim.row_blocks(np.empty(9)) == (None,)
+    shape = (307, 100)
     params = {"W": gen.standard_normal(shape), "b": gen.standard_normal(7)}
     want = {k: p.copy() for k, p in params.items()}
     m, v = {k: 0.0 * p for k, p in want.items()}, {k: 0.0 * p for k, p in want.items()}

@@ -36,6 +36,48 @@ def format_table(rows, header=True):
     return "\n".join(lines + ["  ".join(show(r).rjust(w) for _, w, show in COLUMNS) for r in rows])
 
 
+SPREAD_COLUMNS = (  # header, how to read the ratio from a row (None where the row lacks it)
+    ("step / floor", lambda r: r["step/floor"]),
+    ("lam=0.1 / lam=0", lambda r: r["lam/lam0"]),
+    ("tanh / floor", lambda r: r.get("tanh/floor")),
+    ("softplus / floor", lambda r: r.get("softplus/floor")),
+    ("untied / floor", lambda r: r.get("untied/floor")),
+    ("CAE+H / floor", lambda r: r.get("hessian_step/floor")),
+    ("adam epoch / steps", lambda r: r["fit"]["epoch/steps"] if "fit" in r else None),
+    ("sgd epoch / steps", lambda r: r["fit_sgd"]["epoch/steps"] if "fit_sgd" in r else None),
+    ("ours / PyTorch", lambda r: r.get("step/torch")),
+)
+
+
+def row_key(r):
+    return r["backend"], r["dtype"], r["B"], r["n_visible"], r["n_hidden"]
+
+
+def spread(values):
+    """'median (min-max)' of the ratios measured, '-' if none was."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return "-"
+    return f"{float(np.median(values)):.2f} ({min(values):.2f}-{max(values):.2f})"
+
+
+def spread_table(runs):
+    """A Markdown table of several runs' results (lists of rows): per case, the median floor in ms and
+    every ratio as 'median (min-max)' over the runs -- how far one run's numbers can be trusted."""
+    cases = {row_key(r): [] for r in runs[0]}
+    for rows in runs:
+        for r in rows:
+            cases.setdefault(row_key(r), []).append(r)
+    header = ["backend", "dtype", "B x V -> H", "floor ms"] + [h for h, _ in SPREAD_COLUMNS]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for (name, dtype, B, n_visible, n_hidden), rows in cases.items():
+        cells = [name, dtype, f"{B} x {n_visible} -> {n_hidden}",
+                 f"{float(np.median([r['floor'] for r in rows])) * 1e3:.2f}"]
+        cells += [spread([read(r) for r in rows]) for _, read in SPREAD_COLUMNS]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def ratio_lines(rows):
     """float64 / float32, NumPy / CuPy and fused / PyTorch step times, where both were measured."""
     def key(r):

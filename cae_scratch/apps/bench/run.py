@@ -21,8 +21,6 @@ block, with a pause before each block.
 """
 from __future__ import annotations
 
-import json
-import os
 import time
 
 import numpy as np
@@ -31,7 +29,7 @@ from ... import backend, train
 from ...core import fused, network
 from ...timing import median_seconds
 from .hessian import COPIES, measure_hessian
-from .report import format_table, load_average, machine_info, ratio_lines
+from .report import format_table, load_average, machine_info
 from .torch_peer import torch_step
 
 DEFAULT_SIZES = ((256, 784, 1000), (128, 784, 1000), (64, 784, 500))
@@ -183,21 +181,3 @@ def run(sizes=DEFAULT_SIZES, backends=("numpy",), dtypes=("float32", "float64"),
     for row in results if torch else []:
         row.update(compare_torch(row, repeats))
     return {"machine": machine_info(load_before, torch, load_after=load_average()), "results": results}
-
-
-def run_command(args):
-    sizes = [parse_size(s) for s in args.sizes]
-    if args.repeats <= 0 or args.fit_rows < 0:
-        raise ValueError("--repeats must be positive and --fit-rows >= 0")
-    backends = ("numpy",) if args.backend == "numpy" else ("cupy", "numpy")
-    if args.backend == "cupy":
-        backend.get_namespace("cupy")                  # a clear error when CuPy is not usable
-    out = run(sizes, backends, (args.dtype,) if args.dtype else ("float32", "float64"), args.repeats,
-              args.fit_rows, args.torch)
-    print("\n".join(ratio_lines(out["results"]) + [out["machine"]["note"]]))
-    if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as fh:
-            json.dump(out, fh, indent=1)
-        print(f"wrote {args.json}")
-    return 0
