@@ -130,6 +130,9 @@ def add_bench(sub):
     p.add_argument("--runs", type=positive_int, default=1,
                    help="repeat the whole measurement; with more than one, end with a Markdown table of "
                         "every ratio's median (min-max) over the runs")
+    p.add_argument("--passes", action="store_true",
+                   help="instead, time the step's passes one by one (sigmoid, tied, bce, lam=0.1): where the "
+                        "time goes")
     p.add_argument("--json", metavar="FILE", help="also write every number to FILE as JSON")
     p.set_defaults(check=check_bench, run=run_bench)
 
@@ -151,23 +154,32 @@ def check_bench(args):
 
 def run_bench(args, sizes):
     from .bench.report import ratio_lines, spread_table
-    from .bench.run import run
+    from .bench.run import passes, run
     backend_names = ("numpy",) if args.backend == "numpy" else ("cupy", "numpy")
+    dtypes = (args.dtype,) if args.dtype else ("float32", "float64")
+    if args.passes:
+        return write_json(args.json, passes(sizes, backend_names[0], dtypes, args.repeats))
     runs = []
     for k in range(args.runs):
         if args.runs > 1:
             print(f"run {k + 1} of {args.runs}")
-        runs.append(run(sizes, backend_names, (args.dtype,) if args.dtype else ("float32", "float64"),
-                        args.repeats, args.fit_rows, args.torch))
+        runs.append(run(sizes, backend_names, dtypes, args.repeats, args.fit_rows, args.torch,
+                        # other work is judged by the load before run 1
+                        load_before=runs[0]["machine"]["load_average_before"] if runs else None))
         print("\n".join(ratio_lines(runs[-1]["results"]) + [runs[-1]["machine"]["note"]]))
     out = runs[0]                                      # the first run, as with --runs 1, and every run
     if args.runs > 1:
         out = {**out, "runs": runs}
         print(f"\nmedian (min-max) over {args.runs} runs:\n" + spread_table([r["results"] for r in runs]))
-    if args.json:
-        with open(args.json, "w") as fh:
+    return write_json(args.json, out)
+
+
+def write_json(path, out):
+    """Write the bench's numbers to ``path`` (if given); exit status 0."""
+    if path:
+        with open(path, "w") as fh:
             json.dump(out, fh, indent=1, allow_nan=False)
-        print(f"wrote {args.json}")
+        print(f"wrote {path}")
     return 0
 
 

@@ -65,8 +65,11 @@ def test_bench_arguments_are_checked(capsys):
     assert parse_size("256x784x1000") == (256, 784, 1000)
 
 
-def test_bench_runs_end_with_the_spread_of_every_ratio(tmp_path, capsys):
-    """--runs 3: the JSON keeps every run; the Markdown table's cells are each ratio's median (min-max)."""
+def test_bench_runs_end_with_the_spread_of_every_ratio(tmp_path, capsys, monkeypatch):
+    """--runs 3: the JSON keeps every run; the Markdown table's cells are each ratio's median (min-max);
+    a later run is not called busy for the load the run before it made."""
+    loads = iter([0.0] + [100.0] * 20)                  # idle before run 1; every later reading is our own load
+    monkeypatch.setattr(bench, "load_average", lambda: next(loads))
     out = tmp_path / "runs.json"
     assert main(["bench", "--sizes", "6x10x4", "--dtype", "float32", "--repeats", "2", "--fit-rows", "12",
                  "--runs", "3", "--json", str(out)]) == 0
@@ -74,6 +77,9 @@ def test_bench_runs_end_with_the_spread_of_every_ratio(tmp_path, capsys):
     result = json.loads(out.read_text())
     runs = [r["results"][0] for r in result["runs"]]
     assert len(runs) == 3 and result["results"][0] == runs[0] and "run 3 of 3" in text
+    for machine in (r["machine"] for r in result["runs"]):
+        assert machine["load_average_before"] == 0.0 and machine["load_average_after"] == 100.0
+        assert not machine["busy"] and "WARNING" not in machine["note"]
     table = [line for line in text[text.index("| backend"):].splitlines() if line.startswith("|")]
     header = [c.strip() for c in table[0].strip("|").split("|")]
     cells = dict(zip(header, (c.strip() for c in table[2].strip("|").split("|"))))
@@ -92,3 +98,38 @@ def test_bench_runs_end_with_the_spread_of_every_ratio(tmp_path, capsys):
 def test_spread_takes_the_median_of_what_was_measured():
     assert report.spread([1.3, None, 1.1, 1.2]) == "1.20 (1.10-1.30)"
     assert report.spread([1.0, 2.0]) == "1.50 (1.00-2.00)" and report.spread([None]) == "-"
+
+
+def test_the_timed_passes_are_the_fused_step():
+    """Run once in order, bench --passes' list computes fused.step's loss and gradients (float64, rtol 1e-10)."""
+    from cae_scratch.apps.bench.passes import step_passes
+    from cae_scratch.core import fused, network
+    B, n_visible, n_hidden, lam = 7, 12, 5, 0.3
+    spec = network.Spec(lam=lam)
+    params = network.init_params(n_visible, n_hidden, spec, np, np.float64, seed=2)
+    X = np.random.default_rng(3).random((B, n_visible))
+    terms, grads = fused.loss_and_grads(params, X, spec)
+    ws, out = fused.Workspace(np, B, n_visible, n_hidden, np.float64, None, tied=True), {}
+    passes = step_passes(params, X, lam, ws, out)
+    assert sum(name.startswith("PRODUCT") for name, _ in passes) == 4      # the 5 products, two of them stacked
+    for _, run in passes:
+        run()
+    np.testing.assert_allclose(float(out["total"]), float(terms["total"]), rtol=1e-10)
+    for key, got in (("W", ws.dW), ("b_h", out["b_h"]), ("b_r", out["b_r"])):
+        np.testing.assert_allclose(got, grads[key], rtol=1e-10, err_msg=key)
+
+
+def test_bench_passes_prints_every_pass_and_writes_them(tmp_path, capsys):
+    out = tmp_path / "passes.json"
+    assert main(["bench", "--passes", "--sizes", "6x10x4", "--dtype", "float64", "--repeats", "3",
+                 "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    (row,) = json.loads(out.read_text())["passes"]
+    assert (row["dtype"], row["B"], row["n_hidden"]) == ("float64", 6, 4)
+    lines = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in text.splitlines()
+             if line.startswith("| ") and "---" not in line}
+    for name, seconds in row["passes"].items():
+        assert lines[name] == f"{seconds * 1e3:.3f}", name
+    products = sum(t for name, t in row["passes"].items() if name.startswith("PRODUCT"))
+    assert lines["**the 5 products**"] == f"{products * 1e3:.2f}"
+    assert lines["**every other pass**"] == f"{(sum(row['passes'].values()) - products) * 1e3:.2f}"

@@ -29,6 +29,7 @@ from ... import backend, train
 from ...core import fused, network
 from ...timing import median_seconds
 from .hessian import COPIES, measure_hessian
+from .passes import passes_table, time_passes
 from .report import format_table, load_average, machine_info
 from .torch_peer import torch_step
 
@@ -160,9 +161,13 @@ def compare_torch(row, repeats, seed=0):
 
 
 def run(sizes=DEFAULT_SIZES, backends=("numpy",), dtypes=("float32", "float64"), repeats=30,
-        fit_rows=10_000, torch=False, progress=print, hessian_copies=COPIES):
-    """Every measurement, as a JSON-ready dict: {"machine", "results": [one dict per case]}."""
-    load_before = load_average()                       # before our own threads run
+        fit_rows=10_000, torch=False, progress=print, hessian_copies=COPIES, load_before=None):
+    """Every measurement, as a JSON-ready dict: {"machine", "results": [one dict per case]}.
+
+    ``load_before``: the load average before the first of several runs (a later run's own load average
+    is raised by the run before it, not by other work); None reads it now.
+    """
+    load_before = load_average() if load_before is None else load_before   # before our own threads run
     results = []
     for name in backends:
         xp = backend.get_namespace(name)
@@ -181,3 +186,19 @@ def run(sizes=DEFAULT_SIZES, backends=("numpy",), dtypes=("float32", "float64"),
     for row in results if torch else []:
         row.update(compare_torch(row, repeats))
     return {"machine": machine_info(load_before, torch, load_after=load_average()), "results": results}
+
+
+def passes(sizes, backend_name, dtypes, repeats, progress=print):
+    """``bench --passes``: each pass's median time, per size and dtype, printed as Markdown tables."""
+    load_before = load_average()
+    xp = backend.get_namespace(backend_name)
+    out = []
+    for dtype in dtypes:
+        for size in sizes:
+            times = time_passes(xp, backend.default_device(xp), getattr(xp, dtype), size, repeats)
+            progress(passes_table(times, dtype, size) + "\n")
+            out.append({"backend": backend_name, "dtype": dtype, "B": size[0], "n_visible": size[1],
+                        "n_hidden": size[2], "passes": times})
+    machine = machine_info(load_before, load_after=load_average())
+    progress(machine["note"])
+    return {"machine": machine, "passes": out}
