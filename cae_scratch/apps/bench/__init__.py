@@ -1,1 +1,2 @@
-"""The benchmark: ``run`` (measurements), ``report`` (tables, machine facts), ``torch_peer`` (PyTorch autograd)."""
+"""The benchmark: ``run`` (measurements), ``report`` (tables, the spread over runs, machine facts), ``passes``
+(the step timed pass by pass), ``hessian`` (the CAE+H step) and ``torch_peer`` (PyTorch autograd)."""
