@@ -141,6 +141,9 @@ def check_bench(args):
     from .bench.run import parse_size
     from .bench.torch_peer import torch_version
     sizes = [parse_size(s) for s in args.sizes]
+    if args.passes and (args.torch or args.runs > 1):
+        raise ValueError("--passes replays the step's passes on their own: it takes no --torch and no --runs "
+                         "(run those without --passes)")
     if args.json is not None:
         writable_file(args.json, "--json")
     if args.backend == "cupy":

@@ -119,6 +119,13 @@ def test_the_timed_passes_are_the_fused_step():
         np.testing.assert_allclose(got, grads[key], rtol=1e-10, err_msg=key)
 
 
+def test_bench_passes_refuses_what_it_would_ignore(capsys):
+    for extra in (["--torch"], ["--runs", "2"]):
+        assert main(["bench", "--passes", "--sizes", "6x10x4", *extra]) == 2
+        err = capsys.readouterr().err
+        assert "--passes" in err and "without --passes" in err and "Traceback" not in err
+
+
 def test_bench_passes_prints_every_pass_and_writes_them(tmp_path, capsys):
     out = tmp_path / "passes.json"
     assert main(["bench", "--passes", "--sizes", "6x10x4", "--dtype", "float64", "--repeats", "3",
