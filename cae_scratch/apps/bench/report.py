@@ -50,7 +50,8 @@ SPREAD_COLUMNS = (  # header, how to read the ratio from a row (None where the r
 
 
 def row_key(r):
-    return r["backend"], r["dtype"], r["B"], r["n_visible"], r["n_hidden"]
+    """(backend, dtype, (B, n_visible, n_hidden)): which case a row of results measured."""
+    return r["backend"], r["dtype"], (r["B"], r["n_visible"], r["n_hidden"])
 
 
 def spread(values):
@@ -70,7 +71,7 @@ def spread_table(runs):
             cases.setdefault(row_key(r), []).append(r)
     header = ["backend", "dtype", "B x V -> H", "floor ms"] + [h for h, _ in SPREAD_COLUMNS]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for (name, dtype, B, n_visible, n_hidden), rows in cases.items():
+    for (name, dtype, (B, n_visible, n_hidden)), rows in cases.items():
         cells = [name, dtype, f"{B} x {n_visible} -> {n_hidden}",
                  f"{float(np.median([r['floor'] for r in rows])) * 1e3:.2f}"]
         cells += [spread([read(r) for r in rows]) for _, read in SPREAD_COLUMNS]
@@ -80,9 +81,7 @@ def spread_table(runs):
 
 def ratio_lines(rows):
     """float64 / float32, NumPy / CuPy and fused / PyTorch step times, where both were measured."""
-    def key(r):
-        return r["B"], r["n_visible"], r["n_hidden"]
-    by = {(r["backend"], r["dtype"], key(r)): r for r in rows}
+    by = {row_key(r): r for r in rows}
     lines = []
     for (name, dtype, size), r in by.items():
         f32 = by.get((name, "float32", size))
