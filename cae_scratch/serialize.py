@@ -20,29 +20,25 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import secrets
-import stat
-import time
 import zipfile
 import zlib
 
 import numpy as np
 
-from . import backend, npz
+from . import atomic, backend, npz
 
 FORMAT = "cae-scratch-model"
 VERSION = 1
 DTYPES = ("float32", "float64")
-TMP_PREFIX = ".tmp-cae-scratch-"
-TMP_NAME = re.compile(r"\.tmp-cae-scratch-[0-9a-f]{16}\.npz\Z")
-STALE_SECONDS = 15 * 60             # a live save writes (and so touches its temp file) far more often
 
 
 def save(path, header: dict, params: dict) -> str:
     """Write header + params to ``path`` (".npz" is not appended) atomically; returns ``path`` as a str."""
     user = os.fspath(path)
-    target, old = _writable_target(user)
+    try:
+        atomic.check_target(user)
+    except ValueError as e:
+        raise ValueError(str(e).replace("cannot write", "cannot save to", 1)) from None
     arrays = {}
     for k, v in params.items():
         arrays[f"param_{k}"] = host = backend.to_numpy(v)
@@ -50,76 +46,14 @@ def save(path, header: dict, params: dict) -> str:
             raise ValueError(f"cannot save to {user!r}: parameter {k!r} contains NaN or inf (training "
                              "diverged?); a model file holds finite parameters only")
     meta = json.dumps({"format": FORMAT, "version": VERSION, **header}, allow_nan=False)
-    directory = os.path.dirname(target)
-    remove_stale_temporaries(directory)
-    tmp = os.path.join(directory, f"{TMP_PREFIX}{secrets.token_hex(8)}.npz")
-    try:        # mode 0o666: the kernel applies the umask, exactly as for open(path, "w")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
-    except OSError as e:
-        raise ValueError(f"cannot save to {user!r}: cannot create a file in {directory!r} "
-                         f"({e.strerror}); choose a writable place") from None
     try:
-        with os.fdopen(fd, "wb") as fh:
-            if old is not None and hasattr(os, "fchmod"):
-                os.fchmod(fh.fileno(), stat.S_IMODE(old.st_mode))      # overwriting keeps the file's mode
-            np.savez(fh, header=np.array(meta), **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException as e:      # KeyboardInterrupt too: never leave the temporary behind
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(e, OSError):      # name the user's path, not the temporary file
-            message = f"cannot save to {user!r}: {e.strerror or e}"
-            raise (OSError(e.errno, message) if e.errno else OSError(message)) from e
-        raise
+        atomic.write(user, lambda fh: np.savez(fh, header=np.array(meta), **arrays))
+    except ValueError as e:
+        raise ValueError(str(e).replace("cannot write", "cannot save to", 1)) from None
+    except OSError as e:
+        message = str(e).replace("cannot write", "cannot save to", 1)
+        raise (OSError(e.errno, message) if e.errno else OSError(message)) from e
     return user
-
-
-def _writable_target(user):
-    """(real path to replace, its os.stat or None) for the path a user gave, or a ValueError."""
-    if user == "" or user.endswith(("/", os.sep)):
-        raise ValueError(f"cannot save to {user!r}: give a file name such as 'model.npz'")
-    target = os.path.realpath(user)         # a symlink is followed: its target is updated, the link stays
-    try:
-        old = os.stat(target)
-    except FileNotFoundError:
-        old = None
-    except OSError as e:
-        raise ValueError(f"cannot save to {user!r}: {e.strerror}") from None
-    if old is not None and stat.S_ISDIR(old.st_mode):
-        raise ValueError(f"cannot save to {user!r}: it is a directory; give a file name inside it, "
-                         f"such as {os.path.join(user, 'model.npz')!r}")
-    if old is not None and not stat.S_ISREG(old.st_mode):
-        raise ValueError(f"cannot save to {user!r}: it exists and is not a regular file (a device, "
-                         "FIFO or socket); it is left alone: choose another path")
-    directory = os.path.dirname(target)
-    if not os.path.isdir(directory):
-        what = "is not a directory" if os.path.exists(directory) else "does not exist; create it first"
-        raise ValueError(f"cannot save to {user!r}: directory {directory!r} {what}")
-    return target, old
-
-
-def remove_stale_temporaries(directory, max_age=STALE_SECONDS):
-    """Remove our own temporary files (by name) in ``directory`` untouched for ``max_age`` seconds.
-
-    ``save`` removes its temporary on every exception, but a SIGKILL or a
-    power cut cannot run cleanup; the next save in the directory does.
-    """
-    now = time.time()
-    try:
-        entries = list(os.scandir(directory))
-    except OSError:
-        return
-    for entry in entries:
-        try:
-            if (TMP_NAME.match(entry.name) and entry.is_file(follow_symlinks=False)
-                    and now - entry.stat(follow_symlinks=False).st_mtime > max_age):
-                os.unlink(entry.path)
-        except OSError:
-            pass
 
 
 def header_field(header, field, kind):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import cae_scratch as cs
-from cae_scratch import serialize
+from cae_scratch import atomic, serialize
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="umask, FIFOs, device nodes and symlinks are POSIX")
 
@@ -127,7 +127,7 @@ def test_the_temporary_is_beside_the_target_and_removed_on_any_exception(tmp_pat
     monkeypatch.setattr(serialize.np, "savez", interrupted)
     with pytest.raises(exc):
         write(path, seed=2)
-    assert len(seen) == 1 and serialize.TMP_NAME.match(seen[0])
+    assert len(seen) == 1 and atomic.TMP_NAME.match(seen[0])
     assert os.listdir(tmp_path) == ["m.npz"]
     monkeypatch.undo()
     np.testing.assert_array_equal(saved_W(path), good["W"])
@@ -139,7 +139,7 @@ def test_stale_temporaries_of_a_killed_save_are_removed_by_the_next_save(tmp_pat
     foreign = tmp_path / ".tmp-abcdefgh.npz"                        # not ours: never touched
     for f in (stale, fresh, foreign):
         f.write_bytes(b"partial")
-    long_ago = time.time() - serialize.STALE_SECONDS - 60
+    long_ago = time.time() - atomic.STALE_SECONDS - 60
     for f in (stale, foreign):
         os.utime(f, (long_ago, long_ago))
     write(tmp_path / "m.npz")
