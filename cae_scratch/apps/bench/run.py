@@ -21,6 +21,7 @@ block, with a pause before each block.
 """
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -47,6 +48,21 @@ def parse_size(text):
     if min(B, n_visible, n_hidden) <= 0:
         raise ValueError(f"size {text!r} must have positive B, n_visible and n_hidden")
     return B, n_visible, n_hidden
+
+
+def check_memory(sizes, fit_rows):
+    """A ValueError before any work when a size cannot fit in this machine's memory: a lower bound of what
+    one size holds at once (its float64 host operands X, H, dZ, dA, the weights, the fit's rows)."""
+    try:
+        physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):       # not every OS tells
+        return
+    for B, n_visible, n_hidden in sizes:
+        need = 8 * (2 * B * n_visible + 2 * B * n_hidden + n_visible * n_hidden + fit_rows * n_visible)
+        if need > physical:
+            raise ValueError(f"size {B}x{n_visible}x{n_hidden} (with --fit-rows {fit_rows}) needs more than "
+                             f"{need / 2**30:,.0f} GiB, more than this machine's {physical / 2**30:,.0f} GiB; "
+                             "choose smaller sizes")
 
 
 def library_blocks(fns, syncs, repeats, rounds=3):
