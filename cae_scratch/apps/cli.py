@@ -19,8 +19,8 @@ from ..core.activations import ACTIVATIONS
 from ..optim import OPTIMIZERS
 
 
-from .options import (UsageError, command, add_data, add_shared, backend_kwargs, execute, non_negative_float,
-                      non_negative_int, positive_float, positive_int, writable_dir, writable_file)
+from .options import (UsageError, command, add_data, add_shared, backend_kwargs, execute, fits_in_memory,
+                      non_negative_float, non_negative_int, positive_float, positive_int, writable_dir, writable_file)
 from .outputs import Outputs, write_json
 
 TRAIN_OUTPUTS = ("model.npz", "history.json", "filters.png", "history.png")
@@ -54,6 +54,7 @@ def check_train(args):
     kwargs = backend_kwargs(args)
     X = data.load(args.data, **({"data_dir": args.data_dir, "download": args.download}
                                 if args.data in ("mnist", "fashion-mnist") else {}))
+    fits_in_memory(f"--hidden {args.hidden}", (4 if args.dtype == "float32" else 8) * args.hidden * X.shape[1])
     model = ContractiveAutoencoder(X.shape[1], args.hidden, activation=args.activation, lam=args.lam,
                                    dtype=args.dtype, seed=args.seed, **kwargs)
     return {"X": X, "model": model}

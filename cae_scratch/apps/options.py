@@ -84,6 +84,18 @@ def writable_file(path, what):
     return path
 
 
+def fits_in_memory(what, need):
+    """A UsageError when ``need`` bytes (a lower bound of what ``what`` holds at once) exceed this machine's
+    memory; nothing where the OS does not tell its size."""
+    try:
+        physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return
+    if need > physical:
+        raise UsageError(f"{what} needs more than {need / 2**30:,.0f} GiB, more than this machine's "
+                         f"{physical / 2**30:,.0f} GiB; choose smaller sizes")
+
+
 def command(sub, name, **kwargs):
     """A sub-command whose --help shows every default and choice."""
     return sub.add_parser(name, formatter_class=argparse.ArgumentDefaultsHelpFormatter, **kwargs)

@@ -150,7 +150,8 @@ def test_cae_backends_naming_an_unusable_cupy_fails_the_run(tmp_path):
 
 # ---- issue 19: arguments that reached a traceback
 @pytest.mark.parametrize("argv, message", [
-    (["train", "--hidden", "100000000000"], "not enough memory"),              # MemoryError building the model
+    (["train", "--hidden", "100000000000"], "more than this machine's"),      # MemoryError building the model
+    (["train", "--hidden", "99999999999999999999999"], "more than this machine's"),   # "Maximum allowed dimension"
     (["train", "--backend", ""], "--backend is empty"),                        # was "Empty module name"
     (["bench", "--sizes", "100000000x100000x1000"], "more than this machine's"),   # MemoryError in the timing
     (["bench", "--sizes", "99999999999999999999999x6x3"], "more than this machine's"),   # numpy's dimension limit
@@ -161,3 +162,12 @@ def test_arguments_too_large_or_empty_exit_2_before_any_work(tmp_path, capsys, n
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
+
+
+def test_a_memory_error_while_checking_exits_2(tmp_path, capsys, no_work, monkeypatch):
+    """The estimates are lower bounds; an allocation that still fails while checking is the user's size too."""
+    import cae_scratch.apps.cli as cli
+    monkeypatch.setattr(cli, "fits_in_memory", lambda *a: None)
+    assert main(["train", "--hidden", "100000000000", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: not enough memory (Unable to allocate") and "Traceback" not in err

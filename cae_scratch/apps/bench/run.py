@@ -21,7 +21,6 @@ block, with a pause before each block.
 """
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
@@ -29,6 +28,7 @@ import numpy as np
 from ... import backend, train
 from ...core import fused, network
 from ...timing import median_seconds
+from ..options import fits_in_memory
 from .hessian import COPIES, measure_hessian
 from .passes import passes_table, time_passes
 from .report import format_table, load_average, machine_info
@@ -53,16 +53,9 @@ def parse_size(text):
 def check_memory(sizes, fit_rows):
     """A ValueError before any work when a size cannot fit in this machine's memory: a lower bound of what
     one size holds at once (its float64 host operands X, H, dZ, dA, the weights, the fit's rows)."""
-    try:
-        physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):       # not every OS tells
-        return
     for B, n_visible, n_hidden in sizes:
-        need = 8 * (2 * B * n_visible + 2 * B * n_hidden + n_visible * n_hidden + fit_rows * n_visible)
-        if need > physical:
-            raise ValueError(f"size {B}x{n_visible}x{n_hidden} (with --fit-rows {fit_rows}) needs more than "
-                             f"{need / 2**30:,.0f} GiB, more than this machine's {physical / 2**30:,.0f} GiB; "
-                             "choose smaller sizes")
+        fits_in_memory(f"size {B}x{n_visible}x{n_hidden} (with --fit-rows {fit_rows})",
+                       8 * (2 * B * n_visible + 2 * B * n_hidden + n_visible * n_hidden + fit_rows * n_visible))
 
 
 def library_blocks(fns, syncs, repeats, rounds=3):
