@@ -106,7 +106,9 @@ def add_shared(p, out_default, progress=True):
     p.add_argument("--backend", default="numpy",
                    help="numpy | cupy | array_api_strict | array_api_strict:device1")
     p.add_argument("--dtype", default="float64", choices=backend.DTYPES)
-    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the weights, the shuffling and the noise")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed (>= 0) of everything random: the weights, the shuffling, the noise, and the "
+                        "experiment's splits (its models get seed, seed + 1, ...)")
     if progress:
         p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     p.add_argument("--out", default=out_default, help="output directory (created)")
