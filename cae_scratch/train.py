@@ -9,7 +9,9 @@ and, without corruption, copies nothing between host and device). Loss
 terms are summed on the device and read back once per epoch, which is also
 where divergence is detected: a non-finite epoch restores the last finite
 parameters and raises; the parameters are checked too, not only the loss
-(an update can overflow after the epoch's last loss was computed).
+(an update can overflow after the epoch's last loss was computed). Ctrl-C
+(KeyboardInterrupt) likewise restores the parameters of the last finished
+epoch and raises TrainingInterrupted, which carries the history.
 """
 from __future__ import annotations
 
@@ -36,6 +38,43 @@ class TrainingDivergedError(FloatingPointError):
     def __init__(self, message, history=None):
         super().__init__(message)
         self.history = history if history is not None else {}
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped training; the model keeps the parameters of the end of its last finished epoch.
+
+    ``history`` holds the ``epochs_done`` finished epochs (0: the parameters are the initial ones).
+    A KeyboardInterrupt, so code that does not know it still stops as on any Ctrl-C.
+    """
+
+    def __init__(self, history, epochs_done):
+        super().__init__(f"training interrupted after {epochs_done} finished epoch(s)")
+        self.history, self.epochs_done = history, epochs_done
+
+
+class LastFinishedEpoch:
+    """``with`` block around training: on KeyboardInterrupt, put back the parameters saved by the last
+    ``finished(copy)`` (or those it was created with), trim ``history`` to the epochs they belong to, and
+    raise TrainingInterrupted. ``params`` is the dict training updates; ``saved``: a copy of it."""
+
+    def __init__(self, params, saved, history):
+        self.params, self.saved, self.history, self.epochs_done = params, saved, history, 0
+
+    def finished(self, saved):
+        """The epoch just closed: ``saved`` is the copy of its final parameters (end_epoch's)."""
+        self.saved, self.epochs_done = saved, self.epochs_done + 1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if kind is None or not issubclass(kind, KeyboardInterrupt) or isinstance(error, TrainingInterrupted):
+            return False
+        for k, p in self.saved.items():
+            self.params[k] = p
+        for values in self.history.values():       # an epoch whose copy was not taken yet is not kept
+            del values[self.epochs_done:]
+        raise TrainingInterrupted(self.history, self.epochs_done) from None
 
 
 def end_epoch(params, last_finite, sums, n, history, epoch, advice):
@@ -85,7 +124,8 @@ def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, pr
     n_batches = math.ceil(n / batch_size)
     batch_buffers = {}                     # rows -> one (rows, n_visible) array, refilled by every batch
     with tqdm(total=epochs * n_batches, disable=None if progress else True, unit="batch",
-              desc="fit", leave=False) as bar, warnings.catch_warnings():
+              desc="fit", leave=False) as bar, warnings.catch_warnings(), \
+            LastFinishedEpoch(params, last_finite, history) as interrupt:   # Ctrl-C: back to the last epoch
         warnings.simplefilter("ignore", RuntimeWarning)   # divergence is reported below, once per epoch
         for epoch in range(epochs):
             sums = {t: 0.0 for t in terms_logged}
@@ -107,5 +147,6 @@ def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, pr
                 bar.update(1)
             last_finite, epoch_terms = end_epoch(params, last_finite, sums, n, history, epoch,
                                                  f"Lower lr (now {lr}) or lam (now {spec.lam}).")
+            interrupt.finished(last_finite)
             bar.set_postfix(loss=f"{epoch_terms['total']:.4g}")
     return history

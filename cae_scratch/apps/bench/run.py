@@ -28,6 +28,7 @@ import numpy as np
 from ... import backend, train
 from ...core import fused, network
 from ...timing import median_seconds
+from ..options import fits_in_memory
 from .hessian import COPIES, measure_hessian
 from .passes import passes_table, time_passes
 from .report import format_table, load_average, machine_info
@@ -47,6 +48,14 @@ def parse_size(text):
     if min(B, n_visible, n_hidden) <= 0:
         raise ValueError(f"size {text!r} must have positive B, n_visible and n_hidden")
     return B, n_visible, n_hidden
+
+
+def check_memory(sizes, fit_rows):
+    """A ValueError before any work when a size cannot fit in this machine's memory: a lower bound of what
+    one size holds at once (its float64 host operands X, H, dZ, dA, the weights, the fit's rows)."""
+    for B, n_visible, n_hidden in sizes:
+        fits_in_memory(f"size {B}x{n_visible}x{n_hidden} (with --fit-rows {fit_rows})",
+                       8 * (2 * B * n_visible + 2 * B * n_hidden + n_visible * n_hidden + fit_rows * n_visible))
 
 
 def library_blocks(fns, syncs, repeats, rounds=3):

@@ -11,16 +11,17 @@ def rows(X, index):
     return xp.take(X, xp.asarray(index, device=backends.device_of(X)), axis=0)
 
 
-def probe_errors(H, y, fit, val, l2s):
-    """{l2: validation error} of converged linear probes trained on H[fit] and scored on H[val]."""
+def probe_errors(H, y, fit, val, l2s, seed=0):
+    """{l2: validation error} of converged linear probes trained on H[fit] and scored on H[val]
+    (``seed``: the probe's, for a solver that draws anything)."""
     H_fit, H_val = rows(H, fit), rows(H, val)
-    return {l2: probe.train_probe(H_fit, y[fit], l2=l2).error(H_val, y[val]) for l2 in l2s}
+    return {l2: probe.train_probe(H_fit, y[fit], l2=l2, seed=seed).error(H_val, y[val]) for l2 in l2s}
 
 
-def measure(model, Xtr, ytr, Xte, yte, l2):
+def measure(model, Xtr, ytr, Xte, yte, l2, seed=0):
     """The Table-1 numbers of one trained model on the test split (floats); the probe refit on all of Xtr."""
     W, b_h, act = model.params["W"], model.params["b_h"], model.spec.activation
-    clf = probe.train_probe(model.encode(Xtr), ytr, l2=l2)
+    clf = probe.train_probe(model.encode(Xtr), ytr, l2=l2, seed=seed)
     return {"test_error": clf.error(model.encode(Xte), yte),
             "jacobian_norm": analysis.mean_jacobian_norm(W, b_h, Xte, act),
             "hessian_norm_sq": model.hessian_penalty(Xte),
@@ -28,9 +29,10 @@ def measure(model, Xtr, ytr, Xte, yte, l2):
             "reconstruction": model.loss_terms(Xte)["reconstruction"]}
 
 
-def curves(model, X):
-    """Contraction curve, averaged singular spectrum and tangents of 5 inputs (host arrays)."""
+def curves(model, X, seed=0):
+    """Contraction curve (random directions from ``seed``), averaged singular spectrum and tangents of 5
+    inputs (host arrays)."""
     W, b_h, act = model.params["W"], model.params["b_h"], model.spec.activation
     _, V = analysis.tangent_directions(W, b_h, X[:5, :], act, k=3)
-    return {"contraction": analysis.contraction_curve(W, b_h, X, act, RADII, n_directions=4, seed=0),
+    return {"contraction": analysis.contraction_curve(W, b_h, X, act, RADII, n_directions=4, seed=seed),
             "spectrum": analysis.singular_spectrum(W, b_h, X, act), "tangents": backends.to_numpy(V)}

@@ -1,23 +1,26 @@
 """The experiment's report: report.md (both protocols' tables, the claims), results.json, PNG figures.
 
 ``write_report(results, X_examples, out)`` turns the dict of
-``run.run_experiment`` into files; it computes nothing but the
-qualitative checks (``claims``), which read the measured numbers.
+``run.run_experiment`` into files (``OUTPUTS``, each written whole by the
+atomic writer); it computes nothing but the qualitative checks
+(``claims``), which read the measured numbers.
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 
 import numpy as np
 
-from ... import analysis, plots
+from ... import analysis, atomic, plots
+from ..outputs import write_json
 from .claims import family_claims
 from .config import RADII, SETTING_NAMES
 
 PAPER_MNIST = {"AE": 1.78, "DAE-g": 1.18, "CAE": 1.14}   # Rifai et al. 2011, Table 1: test error %, fine-tuned MLP
 PAPER_MTC = 0.81                                         # Rifai et al. 2011 (NIPS): MNIST test error %
+FIGURES = ("contraction.png", "spectrum.png", "filters.png", "tangents.png")
+OUTPUTS = ("report.md", "results.json") + FIGURES          # every file write_report may write
 
 
 def pm(r, key, scale=1.0, spec=".2f"):
@@ -88,7 +91,21 @@ def figures(results, X_examples, out):
         tangent_rows.append((f"{f}: v_1..v_{V.shape[1]}, leading right singular vectors of J(x), one row each",
                              np.transpose(V, (1, 0, 2)).reshape(-1, V.shape[2]), True))
     plots.plot_image_stack(tangent_rows, os.path.join(out, "tangents.png"), n_cols=len(X_examples), tile=0.75)
-    return ["contraction.png", "spectrum.png", "filters.png", "tangents.png"]
+    return list(FIGURES)
+
+
+def time_table(results):
+    """Each setting's wall time over its seeds, split into training, linear probes and fine-tuning, and
+    the rest of the run (data, the baselines, refits on the whole train split, geometry, the MTC)."""
+    lines = ["| model | setting | training (s) | linear probes (s) | fine-tuning (s) | total (s) |",
+             "|---|---|---|---|---|---|"]
+    for f, per_setting in results["seconds_per_setting"].items():
+        lines += [f"| {f} | {setting_text(f, s)} | {t['training']:.2f} | {t['probe']:.2f} | {t['finetuning']:.2f} "
+                  f"| {t['total']:.2f} |" for s, t in per_setting.items()]
+    settings = sum(t["total"] for per in results["seconds_per_setting"].values() for t in per.values())
+    rest = results["seconds"] - settings
+    lines.append(f"| everything else | data, baselines, refits, geometry, the MTC | — | — | — | {rest:.2f} |")
+    return lines
 
 
 def budget_text(results):
@@ -108,7 +125,7 @@ def budget_text(results):
 
 
 def write_report(results, X_examples, out):
-    """Write report.md, results.json and the figures into ``out``; returns the report's path."""
+    """Write report.md, results.json and the figures into ``out`` (each atomically); returns the report's path."""
     os.makedirs(out, exist_ok=True)
     side = plots.image_side(X_examples.shape[1])
     names = figures(results, X_examples, out) if side else []
@@ -117,7 +134,8 @@ def write_report(results, X_examples, out):
     text = [f"# AE, DAE, CAE and CAE+H on {results['dataset']}" + (" (--quick: a smoke test, not a result)"
                                                                   if results["quick"] else ""), "",
             f"Command: `python -m cae_scratch experiment --data {results['dataset']}"
-            + (" --quick" if results["quick"] else "") + f" --out DIR`; ran in {results['seconds']:.0f} s.", "",
+            + (" --quick" if results["quick"] else "") + (f" --seed {results['seed']}" if results["seed"] else "")
+            + f" --out DIR`; ran in {results['seconds']:.0f} s.", "",
             budget_text(results), "",
             "## Classification: both protocols", "", *protocols_table(results), "",
             f"The papers (MNIST, 50,000 training digits, 1000 units): Table 1 of Rifai et al. (ICML 2011), "
@@ -132,13 +150,10 @@ def write_report(results, X_examples, out):
             "## The papers' claims, checked on these numbers", ""]
     text += [f"- {'yes' if ok else 'NO'}: {claim} — {evidence}" for claim, ok, evidence in family_claims(results)]
     text += ["", "## Selection (validation error, mean over seeds)", "", *validation_tables(results), ""]
+    text += ["## Time per setting (wall clock, all seeds together)", "", *time_table(results), ""]
     text += ["## Figures", ""] + [f"![{n[:-4]}]({n})" for n in names]
-    path = os.path.join(out, "report.md")
-    with open(path, "w") as fh:
-        fh.write("\n".join(text) + "\n")
-    with open(os.path.join(out, "results.json"), "w") as fh:
-        json.dump(_jsonable(results), fh, indent=1, allow_nan=False)
-    return path
+    write_json(os.path.join(out, "results.json"), _jsonable(results))
+    return atomic.write_text(os.path.join(out, "report.md"), "\n".join(text) + "\n")   # last: the run's summary
 
 
 def _jsonable(x):

