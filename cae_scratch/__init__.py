@@ -6,12 +6,13 @@ from .core.network import Spec
 from .gradcheck import assert_gradients_close, check_gradients, directional_check, rel_error
 from .model import ContractiveAutoencoder, check_model_gradients
 from .stack import StackedCAE
-from .train import TrainingDivergedError
+from .train import TrainingDivergedError, TrainingInterrupted
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ACTIVATIONS", "ContractiveAutoencoder", "Spec", "StackedCAE", "TangentClassifier", "TrainingDivergedError",
+    "TrainingInterrupted",
     "assert_gradients_close", "available_backends", "check_gradients", "check_model_gradients",
     "cupy_usable", "directional_check", "get_activation", "rel_error", "to_numpy",
 ]

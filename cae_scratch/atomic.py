@@ -54,8 +54,8 @@ def check_target(path) -> tuple[str, os.stat_result | None]:
     if not os.path.isdir(directory):
         what = "is not a directory" if os.path.exists(directory) else "does not exist; create it first"
         raise ValueError(f"cannot write {user!r}: directory {directory!r} {what}")
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise ValueError(f"cannot write {user!r}: directory {directory!r} is not writable; "
+    if not can_create_in(directory):
+        raise ValueError(f"cannot write {user!r}: no file can be created in {directory!r}; "
                          "choose a writable place")
     name_max = _name_max(directory)
     if len(os.fsencode(os.path.basename(target))) > name_max:
@@ -131,6 +131,18 @@ def remove_stale_temporaries(directory, max_age=STALE_SECONDS):
                 os.unlink(entry.path)
         except OSError:
             pass
+
+
+def can_create_in(directory):
+    """Whether a file can really be created in ``directory``: tried, then removed. ``os.access`` alone
+    says yes to root in /proc or on a read-only mount, where the write would fail after the work."""
+    probe = os.path.join(directory, f"{TMP_PREFIX}{secrets.token_hex(8)}")   # a name this module cleans up
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:
+        return False
+    os.unlink(probe)
+    return True
 
 
 def _name_max(directory):

@@ -114,3 +114,14 @@ def test_writable_file_takes_a_dangling_symlink_into_a_writable_folder(tmp_path)
     assert os.path.islink(link) and (tmp_path / "real" / "t.json").read_text() == "{}"
     with pytest.raises(UsageError, match="too long|longer than"):
         options.writable_file(str(tmp_path / ("a" * 300)), "--json")
+
+
+def test_check_target_tries_a_file_rather_than_trusting_os_access(tmp_path, monkeypatch):
+    """Root gets os.access == True in /proc; the check must create a file to know (the grader's --csv uses it)."""
+    import os
+    from cae_scratch import atomic
+    monkeypatch.setattr(os, "access", lambda *a, **k: True)
+    with pytest.raises(ValueError, match="no file can be created"):
+        atomic.check_target("/proc/x.csv")
+    atomic.check_target(tmp_path / "ok.csv")
+    assert os.listdir(tmp_path) == []                      # the probe file is gone

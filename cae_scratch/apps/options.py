@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import sys
 
 from .. import atomic, backend
@@ -48,16 +47,7 @@ def writable_dir(path, what="--out"):
     return path
 
 
-def can_create_in(directory):
-    """Whether a file can really be created in ``directory``: tried, then removed. ``os.access`` alone
-    says yes to root in /proc or on a read-only mount, where the write would fail after the work."""
-    probe = os.path.join(directory, f"{atomic.TMP_PREFIX}{secrets.token_hex(8)}")   # a name atomic cleans up
-    try:
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except OSError:
-        return False
-    os.unlink(probe)
-    return True
+can_create_in = atomic.can_create_in
 
 
 def writable_file(path, what):
