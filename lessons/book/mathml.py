@@ -13,6 +13,8 @@ the page, so one pass over its output repairs them:
   inside ``<msub>``: the delimiter moves out in front, and the scripts hang on an empty box of the
   delimiter's least height.
 - Named widths (``\\!`` is ``negativethinmathspace``) are not MathML Core: they become ems.
+- An ``\\underbrace`` stretches to its base's width, except (Chromium 156) the first of two in one row,
+  which comes out narrower: the brace is given the full width of its under-script slot, and stretches right.
 - ``\\mathbb``, ``\\mathcal``, ``\\mathfrak`` come as ``mathvariant``, which MathML Core ignores:
   they become Unicode's double-struck, script and fraktur letters.
 - ``\\operatorname{diag}`` comes as an operator ``<mo>``, spaced as one: it becomes a name ``<mi>``;
@@ -89,6 +91,7 @@ def repair(mathml):
     mathml = re.sub(r'<mo((?: fence="false")? stretchy="false")>(\||&#x0007C;|&#x02016;)</mo>',
                     r'<mo\1 lspace="0em" rspace="0em">\2</mo>', mathml)       # |x| and ||x|| hug their content
     mathml = VARIANT.sub(_variant, mathml)
+    mathml = mathml.replace("<mo>&#x23DF;</mo>", '<mo style="width: 100%">&#x23DF;</mo>')    # \underbrace
     mathml = BIG.sub(_big, mathml)
     mathml = SCRIPTED_BIG.sub(_scripted_big, mathml)
     # a prime as a superscript <mi> is drawn tiny; the prime glyph is already raised, so set it inline
@@ -110,7 +113,7 @@ def math_to_mathml(latex, display):
     return mathml
 
 
-INLINE_THEN_PUNCTUATION = re.compile(r'(<math [^>]*display="inline"[^>]*>(?:(?!</math>).)*</math>)([,.;:!?)\]]+)',
+INLINE_THEN_PUNCTUATION = re.compile(r'(?<!<span class="nobreak">)(<math [^>]*display="inline"[^>]*>(?:(?!</math>).)*</math>)([,.;:!?)\]]+)',
                                      flags=re.S)
 
 

@@ -98,11 +98,22 @@ def caption(filename, executed):
     return filename.rsplit(".", 1)[0].replace("_", " ")
 
 
+def caption_html(text):
+    """A caption as HTML: its $math$ typeset (matplotlib titles use it too), else plain text."""
+    if "$" in text:
+        from lessons.book.render import MathError, markdown_renderer
+        try:
+            return markdown_renderer().renderInline(text)
+        except MathError:
+            text = text.replace("$", "")
+    return html.escape(text)
+
+
 def figure_html(number, filename, figure_href, executed):
     text = caption(filename, executed)
     return (f'<figure id="figure-{number}"><img src="{figure_href}/{html.escape(filename)}" '
-            f'alt="{html.escape(text)}"><figcaption><strong>Figure {number}.</strong> '
-            f'{html.escape(text)}</figcaption></figure>')
+            f'alt="{html.escape(text.replace("$", ""))}"><figcaption><strong>Figure {number}.</strong> '
+            f'{caption_html(text)}</figcaption></figure>')
 
 
 def result_html(headline):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import os
 
+from lessons.book.mathml import keep_punctuation_with_math
 from lessons.book.render import highlight_python, markdown_renderer, render_markdown
 
 HOW_TO_RUN = """
@@ -35,7 +36,9 @@ DERIVE_FALLBACK = ("Derive the gradient on paper first, as lessons 02 and 05 do:
 
 
 def frame(title, body, nav=""):
-    """A whole page: head (the book's CSS only), a navigation bar, the body."""
+    """A whole page: head (the book's CSS only), a navigation bar, the body (inline math kept with the
+    punctuation after it)."""
+    body = keep_punctuation_with_math(body)
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>{html.escape(title)}</title>\n<link rel=\"stylesheet\" href=\"book.css\">\n</head>\n"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from lessons.book.mathml import MathError, keep_punctuation_with_math, math_to_mathml
+from lessons.book.mathml import MathError, math_to_mathml
 
 __all__ = ["MathError", "markdown_renderer", "render_markdown", "join_display_math", "highlight_python",
            "pygments_css", "first_heading", "normalized_title", "first_sentence"]
@@ -66,8 +66,8 @@ def first_heading(notebook):
 
 
 def render_markdown(md, source):
-    """One markdown cell -> HTML: display math joined first, inline math kept with its punctuation."""
-    return keep_punctuation_with_math(md.render(join_display_math(source)))
+    """One markdown cell -> HTML, its display math joined first."""
+    return md.render(join_display_math(source))
 
 
 LESSON_HEADING = re.compile(r"^\s*Lesson\s+(\d+)\s*(?:[:.\-\u2013\u2014]\s*)?(.*)$")

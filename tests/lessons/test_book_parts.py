@@ -209,3 +209,10 @@ def test_a_gap_in_the_lesson_numbers_and_a_notation_page(tmp_path, monkeypatch, 
     report = book.build(str(tmp_path / "b2"), only={0}, log=lambda *a, **k: None)
     assert "notation.html" not in report["pages"]
     assert 'href="notation.html"' not in (tmp_path / "b2" / "index.html").read_text()
+
+
+def test_a_caption_typesets_its_math_and_never_shows_raw_dollars():
+    from lessons.book.outputs import caption_html
+    assert "<math" in caption_html(r"error of $\|J\|_F$ vs lam") and "$" not in caption_html(r"$x$")
+    assert caption_html(r"broken $\frac{$ x") == r"broken \frac{ x"
+    assert caption_html("a < b") == "a &lt; b"
