@@ -33,7 +33,7 @@ def _book_noting_savefig(fig, fname, *args, **kwargs):
         sup = getattr(fig, '_suptitle', None)
         _book_titles[_os.path.basename(_os.fspath(fname))] = {
             'suptitle': sup.get_text() if sup is not None else '',
-            'titles': [t for t in (ax.get_title() for ax in fig.axes) if t]}
+            'titles': [t for ax in fig.axes for loc in ('left', 'center', 'right') if (t := ax.get_title(loc))]}
     return _book_savefig(fig, fname, *args, **kwargs)
 _mfig.Figure.savefig = _book_noting_savefig
 """

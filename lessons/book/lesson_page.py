@@ -41,7 +41,8 @@ def exercises_html(exercises):
     items = "".join(f'<li><a href="exercises.html#exercise-{n}">Exercise {n}</a>: '
                     f'{md.renderInline(str(t)) if "$" in str(t) else html.escape(str(t))}</li>'
                     for n, t in exercises)
-    return (f'<section class="next-exercise"><h2>Now do the exercise</h2><p>Write it yourself, '
+    heading, it = ("Now do the exercise", "it") if len(exercises) == 1 else ("Now do the exercises", "them")
+    return (f'<section class="next-exercise"><h2>{heading}</h2><p>Write {it} yourself, '
             f'graded by finite differences:</p><ul>{items}</ul></section>')
 
 

@@ -17,9 +17,11 @@ HOW_TO_RUN = """
 <li><strong>As a script</strong>, from the repository root:
 <pre>python lessons/03_build_the_jacobian.py --quick --out runs/03   # options: --backend numpy|cupy, --seed N</pre>
 It prints its title, what you will learn, every check, and where its figures went.</li>
-<li><strong>Cell by cell</strong> in Jupyter or VS Code: each lesson is a jupytext "percent" file
-(<code># %%</code> cells). In VS Code, open it and press <em>Run Cell</em>; in Jupyter, open it
-with jupytext (<code>pip install jupytext</code>, then <em>Open With &rarr; Notebook</em>) or convert it:
+<li><strong>Cell by cell</strong> in Jupyter or VS Code: every page offers its lesson as a notebook
+(<code>.ipynb</code>, with the output of the run that built this book) and as the script it is. The
+script is a jupytext "percent" file (<code># %%</code> cells): in VS Code, open it and press
+<em>Run Cell</em>; in Jupyter, open it with jupytext (<code>pip install jupytext</code>, then
+<em>Open With &rarr; Notebook</em>) or convert it:
 <pre>jupytext --to notebook lessons/03_build_the_jacobian.py</pre>
 With no arguments the options come from the environment: <code>CAE_LESSON_QUICK=1</code>,
 <code>CAE_LESSON_BACKEND</code>, <code>CAE_LESSON_SEED</code>, <code>CAE_LESSON_OUT</code>.</li>
@@ -27,8 +29,8 @@ With no arguments the options come from the environment: <code>CAE_LESSON_QUICK=
 <pre>python -m lessons --quick            # or: python -m lessons --only 03 05</pre></li>
 </ol>
 <p>Rebuild this book (it runs every lesson, cell by cell): <code>python -m lessons.book --out book --quick</code>
-(drop <code>--quick</code> for the full sizes). Its tools are the optional extra
-<code>pip install -e ".[book]"</code>.</p>
+(drop <code>--quick</code> for the full sizes; add <code>--pdf</code> for <code>book.pdf</code>, the
+whole book to print). Its tools are the optional extra <code>pip install -e ".[book]"</code>.</p>
 """
 
 DERIVE_FALLBACK = ("Derive the gradient on paper first, as lessons 02 and 05 do: write the forward "
