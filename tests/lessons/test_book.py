@@ -55,7 +55,7 @@ MATH_PROBE = r"""JSON.stringify((() => {
   for (const mo of document.querySelectorAll('math mo[minsize]')) {       // \big, \Big, ...: stretched
     const least = parseFloat(mo.getAttribute('minsize')) * size(mo), h = box(mo).height;
     if (h < 0.9 * least) problems.push(`delimiter ${mo.textContent} ${h.toFixed(1)}px < \\Big's ${least.toFixed(1)}px`);
-    if (!mo.hasAttribute('maxsize')) {
+    if (parseFloat(mo.getAttribute('minsize')) >= 1.3) {                 // \Big and up cover their row
       const others = Array.from(mo.parentElement.children).filter(e => !e.hasAttribute('minsize'));
       const tallest = Math.max(0, ...others.map(e => box(e).height));
       if (h < 0.85 * tallest) problems.push(`delimiter ${mo.textContent} ${h.toFixed(1)}px around ${tallest.toFixed(1)}px`);
