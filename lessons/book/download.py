@@ -29,7 +29,6 @@ def executed_notebook(notebook):
         if cell.cell_type == "code":
             cell.setdefault("outputs", [])
             cell.setdefault("execution_count", None)
-    nbformat.validator.normalize(nb)
     nbformat.validate(nb)
     return nb
 

@@ -1,9 +1,9 @@
-"""One executed lesson -> the HTML of its page body: prose, math, code, output, figures.
+"""Markdown and code as HTML: the renderer every page uses, titles, one-line descriptions.
 
 Prose is CommonMark (markdown-it-py, with tables). Math between ``$...$`` and
 ``$$...$$`` is found by mdit-py-plugins' dollarmath and converted at build time
-to MathML by latex2mathml; Chromium, Firefox and Safari draw MathML natively, so a
-page needs no script and no font from anywhere. Code is highlighted by Pygments.
+to MathML (``mathml.py``); Chromium, Firefox and Safari draw MathML natively, so a
+page needs no script and nothing from the network. Code is highlighted by Pygments.
 """
 from __future__ import annotations
 
