@@ -1,4 +1,4 @@
-"""python -m lessons.book --out DIR [--quick] [--backend numpy] [--seed N] [--only NN ...] [--open]"""
+"""python -m lessons.book --out DIR [--quick] [--backend numpy] [--seed N] [--only NN ...] [--pdf] [--open]"""
 from __future__ import annotations
 
 import argparse
@@ -21,6 +21,8 @@ def main(argv=None):
     parser.add_argument("--out", required=True, help="the folder of the book (DIR/index.html)")
     add_common_arguments(parser, "small sizes: the whole book in about a minute")
     parser.add_argument("--only", nargs="+", metavar="NN", help="build only these lesson numbers")
+    parser.add_argument("--pdf", action="store_true",
+                        help="also print the whole book to DIR/book.pdf (needs Chromium)")
     parser.add_argument("--open", action="store_true", help="open DIR/index.html in a browser when done")
     args = parser.parse_args(argv)
 
@@ -39,6 +41,12 @@ def main(argv=None):
         print(problem or f"the book needs {', '.join(missing)}: install its tools with\n"
               "    python -m pip install -e \".[book]\"", file=sys.stderr)
         return 2
+    if args.pdf:
+        from lessons.book.pdf import find_chromium
+        if find_chromium() is None:
+            print("--pdf needs Chromium to print the book: apt-get install chromium (or drop --pdf)",
+                  file=sys.stderr)
+            return 2
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         parser.error(f"--out {args.out} exists and is not a folder; pass a folder")
     try:
@@ -46,16 +54,22 @@ def main(argv=None):
     except OSError as e:
         parser.error(f"cannot create --out {args.out} ({e.strerror}); pass a folder you can write")
 
-    from lessons.book import build
+    from lessons.book import BookLocked, build
     from lessons.book.execute import LessonCellError
+    from lessons.book.pdf import PdfError
     from lessons.book.render import MathError
     try:
-        report = build(args.out, args.quick, args.backend, args.seed, only)
-    except (LessonCellError, MathError) as e:
+        report = build(args.out, args.quick, args.backend, args.seed, only, pdf=args.pdf)
+    except BookLocked as e:
+        print(e, file=sys.stderr)
+        return 2
+    except (LessonCellError, MathError, PdfError) as e:
         print(f"\nthe book was not built: {e}", file=sys.stderr)
         return 1
     index = os.path.abspath(os.path.join(args.out, "index.html"))
     print(f"wrote {len(report['pages'])} pages in {report['seconds']:.1f} s: {index}")
+    if "pdf" in report:
+        print(f"wrote {report['pdf'][0]} ({report['pdf'][1]} pages)")
     if args.open:
         import webbrowser
         webbrowser.open(f"file://{index}")

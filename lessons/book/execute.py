@@ -21,10 +21,25 @@ from lessons.__main__ import LESSON_DIR, lesson_environment
 ROOT = os.path.dirname(LESSON_DIR)
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Run before the lesson, not shown: tqdm.auto warns in a kernel without ipywidgets, which says
-# nothing about the lesson (progress bars then fall back to text).
-SETUP = "import warnings\nwarnings.filterwarnings('ignore', message='IProgress not found')"
+# nothing about the lesson (progress bars then fall back to text); every saved figure's titles are
+# noted, the captions' fallback when the lesson gives none.
+SETUP = """import warnings
+warnings.filterwarnings('ignore', message='IProgress not found')
+import os as _os
+import matplotlib.figure as _mfig
+_book_titles, _book_savefig = {}, _mfig.Figure.savefig
+def _book_noting_savefig(fig, fname, *args, **kwargs):
+    if isinstance(fname, (str, _os.PathLike)):
+        sup = getattr(fig, '_suptitle', None)
+        _book_titles[_os.path.basename(_os.fspath(fname))] = {
+            'suptitle': sup.get_text() if sup is not None else '',
+            'titles': [t for ax in fig.axes for loc in ('left', 'center', 'right') if (t := ax.get_title(loc))]}
+    return _book_savefig(fig, fname, *args, **kwargs)
+_mfig.Figure.savefig = _book_noting_savefig
+"""
 PROBE = ("import json as _json\n"
-         "print(_json.dumps({'title': lesson.title, 'headline': lesson.headline}))")
+         "print(_json.dumps({'title': lesson.title, 'headline': lesson.headline, 'titles': _book_titles,\n"
+         "                   'captions': dict(getattr(lesson, 'captions', None) or {})}))")
 
 
 class LessonCellError(RuntimeError):
@@ -40,6 +55,8 @@ class ExecutedLesson:
     title: str = ""
     headline: str = ""
     seconds: float = 0.0
+    titles: dict = field(default_factory=dict)        # figure file name -> {"suptitle", "titles"} drawn
+    captions: dict = field(default_factory=dict)      # figure file name -> the caption the lesson gave
 
 
 def read_lesson(name):
@@ -143,6 +160,7 @@ def execute_lesson(name, figure_dir, quick=True, backend="numpy", seed=0, timeou
                 try:                                       # the lesson's title and headline, not shown
                     info = json.loads(_run_hidden(client, nb, PROBE).strip().splitlines()[-1])
                     result.title, result.headline = info["title"], info["headline"]
+                    result.titles, result.captions = info["titles"], info["captions"]
                 except (CellExecutionError, ValueError, IndexError, KeyError):
                     pass                                   # no `lesson` object: the page still builds
         finally:
