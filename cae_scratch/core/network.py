@@ -14,11 +14,7 @@ fast, stage by stage in the same order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-import math
 
-import numpy as np
-
-from .. import backend
 from . import hessian, layers, losses, penalty
 from .activations import get_activation
 
@@ -49,17 +45,9 @@ def param_shapes(n_visible, n_hidden, tied):
 
 
 def init_params(n_visible, n_hidden, spec, xp, dtype, device=None, seed=0):
-    """Glorot-uniform weights, zero biases, drawn on the host so every backend gets the same numbers.
-
-    W ~ U(-c, c), c = sqrt(6 / (n_visible + n_hidden)), times 4 for a sigmoid
-    encoder (the Theano tutorial's scale: sigmoid'(0) = 1/4).
-    """
-    gen = backend.rng(backend.spawn(seed, 2)[0])   # stream 0 of the seed: initialisation
-    scale = math.sqrt(6.0 / (n_visible + n_hidden)) * (4.0 if spec.activation == "sigmoid" else 1.0)
-    host = {}
-    for name, shape in param_shapes(n_visible, n_hidden, spec.tied).items():
-        host[name] = gen.uniform(-scale, scale, size=shape) if name.startswith("W") else np.zeros(shape)
-    return {k: backend.asarray(v, xp, dtype, device) for k, v in host.items()}
+    """Glorot-uniform W (and W_r), zero biases (``layers.glorot_params``; x4 for a sigmoid encoder)."""
+    shapes = param_shapes(n_visible, n_hidden, spec.tied)
+    return layers.glorot_params(shapes, {"W": spec.activation, "W_r": spec.activation}, seed, xp, dtype, device)
 
 
 def encode(params, X, spec):
@@ -100,14 +88,14 @@ def loss_and_grads(params, X, spec, target=None, eps=None):
     terms, (enc, dec, rec_cache, pen_cache, hess_cache) = forward(params, X, spec, target, eps)
     dZ = losses.reconstruction_backward(rec_cache, spec.loss)
     dH, dec_grads = layers.decoder_backward(dZ, dec)
-    dA_P, dW_q = penalty.contractive_backward(pen_cache)
+    dA_P, pen_grads = penalty.contractive_backward(pen_cache)
     dA_extra, extra = spec.lam * dA_P, {}
     if hess_cache is not None:                         # the Hessian block, beside the penalty's
         dA_H, extra = hessian.hessian_backward(hess_cache)
         dA_extra = dA_extra + spec.gamma * dA_H
     _, enc_grads = layers.encoder_backward(dH, enc, dA_extra=dA_extra)
     grads = layers.tie({**enc_grads, **dec_grads}, spec.tied)
-    grads["W"] = grads["W"] + spec.lam * dW_q
+    grads["W"] = grads["W"] + spec.lam * pen_grads["W"]
     for k, g in extra.items():
         grads[k] = grads[k] + spec.gamma * g
     return terms, grads
