@@ -1,4 +1,4 @@
-"""The model as a holder (issue 8): assigned parameters are copies, two threads are safe, bad settings are refused."""
+"""The model as a holder: assigned parameters are copies, two threads are safe, bad settings are refused."""
 import threading
 
 import numpy as np

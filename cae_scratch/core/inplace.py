@@ -170,8 +170,8 @@ def log_sum_into(xp, U, out):
 
 
 def numerator_into(xp, out, E, M):
-    """out = where(M, 1, E) for E in (0, 1]: NumPy as max(E, M) (M cast to 0/1; a 10x faster pass than a
-    masked ufunc), elsewhere through where."""
+    """out = where(M, 1, E) for E in (0, 1]: NumPy as max(E, M) (M cast to 0/1: one plain pass instead of a
+    masked ufunc's), elsewhere through where."""
     if isinstance(out, np.ndarray):
         np.maximum(E, M, out=out)
     else:
