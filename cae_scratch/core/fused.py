@@ -48,7 +48,7 @@ class Workspace:
     ones: (B,), so that column sums are BLAS matrix-vector products (ones @ M), twice as fast as sum().
     """
 
-    def __init__(self, xp, B, n_visible, n_hidden, dtype, device, tied, hessian="none", copies=0):
+    def __init__(self, xp, B, n_visible, n_hidden, dtype, device, *, tied, hessian="none", copies=0):
         def new(*shape):
             return xp.empty(shape, dtype=dtype, device=device)
         C = copies if hessian == "stochastic" else 0
@@ -65,6 +65,11 @@ class Workspace:
             self.ones_stack = xp.ones(((C + 1) * B,), dtype=dtype, device=device)
             self.ones_C = xp.ones((C,), dtype=dtype, device=device)
         self.M = xp.empty((B, n_visible), dtype=xp.bool, device=device)      # bce: z >= 0
+
+    @property
+    def D(self):
+        """The old name of D1, for ``apps/bench/passes.py`` until it says D1 (then delete this)."""
+        return self.D1
 
 
 # ---- the penalty ----------------------------------------------------------------------------------
@@ -215,8 +220,8 @@ class FusedStep:
             if len(self.workspaces) >= 4:              # full batches, the last short one, and a spare
                 self.workspaces.clear()
             self.workspaces[key] = Workspace(backend.namespace(X, W), X.shape[0], W.shape[1], W.shape[0],
-                                             W.dtype, backend.device_of(W), spec.tied, spec.hessian,
-                                             spec.hessian_copies)
+                                             W.dtype, backend.device_of(W), tied=spec.tied,
+                                             hessian=spec.hessian, copies=spec.hessian_copies)
         return self.workspaces[key]
 
     def __call__(self, params, X, spec, target=None, eps=None):

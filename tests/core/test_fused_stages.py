@@ -32,7 +32,8 @@ def case(act, hessian_kind="none", gamma=0.0, seed=0):
 
 def prologue(spec, params, X, eps=None):
     """A workspace as ``fused.step`` leaves it before its loss: H = s(A), D1, (D2, G = s''') filled."""
-    ws = fused.Workspace(np, B, N_V, N_H, np.float64, None, spec.tied, spec.hessian, spec.hessian_copies)
+    ws = fused.Workspace(np, B, N_V, N_H, np.float64, None, tied=spec.tied, hessian=spec.hessian,
+                         copies=spec.hessian_copies)
     k = inplace.kernels_for(spec.activation)
     H = ws.AH[(ws.C + 1) * B:, :]
     if ws.C:
@@ -83,10 +84,10 @@ def test_contractive_into_equals_penalty_forward_and_backward(act):
     act_ = get_activation(act)
     _, enc = layers.encoder_forward(params["W"], params["b_h"], X, act_)
     P, cache = penalty.contractive_forward(params["W"], enc, act_)
-    dA_P, q_path = penalty.contractive_backward(cache)
+    dA_P, dW_q = penalty.contractive_backward(cache)
     np.testing.assert_allclose(float(value), float(P), rtol=RTOL)
     np.testing.assert_allclose(ws.S * ws.D1, spec.lam * dA_P, rtol=RTOL, atol=1e-15)   # the share of dA
-    np.testing.assert_allclose(coef[:, None] * params["W"], spec.lam * q_path["W"], rtol=RTOL, atol=1e-15)
+    np.testing.assert_allclose(coef[:, None] * params["W"], spec.lam * dW_q, rtol=RTOL, atol=1e-15)
 
 
 @pytest.mark.parametrize("loss,dec", [("bce", "sigmoid"), ("mse", "sigmoid"), ("mse", "linear")])
