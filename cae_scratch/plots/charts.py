@@ -9,13 +9,15 @@ from ._figure import format_value, plain_log_axis, plain_log_labels, plain_numbe
 from .images import image_panel
 
 
-def line_panel(ax, panel):
+def line_panel(ax, panel, plain_log=True):
     """Draw one line panel on ``ax`` (the title is the caller's).
 
     panel: "series" {label: (x, y) or (x, y, fmt)} (fmt: a matplotlib format such as "o-"), "xlabel",
-    "ylabel", optional "xscale"/"yscale" ("linear", "log" with plain-number labels, "symlog" with
-    "linthresh"), "xticks" (plain labels at these x values), "hlines" {label: y} (dashed reference
-    lines), "diagonal" (y = x, for analytic-vs-numeric scatters).
+    "ylabel", optional "xscale"/"yscale" ("linear", "log", "symlog" with "linthresh"), "xticks" (plain
+    labels at these x values), "hlines" {label: y} (dashed reference lines), "diagonal" (y = x, for
+    analytic-vs-numeric scatters). ``plain_log``: log axes labelled 0.001, 40, 1,200 at every decade
+    (for a few decades); else matplotlib's labels, which the caller keeps plain between 1e-3 and 1e4
+    (``plain_log_labels``) and writes as powers of ten beyond (for many decades).
     """
     for label, (x, y, *fmt) in panel["series"].items():
         ax.plot(np.asarray(x, float), np.asarray(y, float), *(fmt or ["o-"]), label=label, ms=4)
@@ -27,10 +29,10 @@ def line_panel(ax, panel):
     for name, axis, set_scale in (("xscale", ax.xaxis, ax.set_xscale), ("yscale", ax.yaxis, ax.set_yscale)):
         scale = panel.get(name, "linear")
         set_scale(scale, **({"linthresh": panel.get("linthresh", 1.0)} if scale == "symlog" else {}))
-        if scale == "log":
+        if scale == "log" and plain_log:
             plain_log_axis(axis)
     if "xticks" in panel:                         # plain labels at these x values, no minor ticks
-        ax.set_xticks(panel["xticks"], [plain_number(t) for t in panel["xticks"]])
+        ax.set_xticks(panel["xticks"], [plain_number(t) if plain_log else f"{t:g}" for t in panel["xticks"]])
         ax.set_xticks([], minor=True)
     ax.set(xlabel=panel.get("xlabel", ""), ylabel=panel.get("ylabel", ""))
     ax.grid(True, alpha=0.3)
@@ -65,12 +67,12 @@ def plot_history(history, path, title="training"):
 def plot_panels(panels, path, suptitle=None, width=5.2, height=3.8):
     """PNG with one axes per panel, side by side.
 
-    Each panel is a line panel (``line_panel``) with a "title".
+    Each panel is a line panel (``line_panel``; log axes may span many decades) with a "title".
     """
     plt = pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(width * len(panels), height), squeeze=False)
     for ax, panel in zip(axes[0], panels):
-        line_panel(ax, panel)
+        line_panel(ax, panel, plain_log=False)
         ax.set_title(panel.get("title", ""))
     if suptitle:
         fig.suptitle(suptitle)
