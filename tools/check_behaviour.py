@@ -156,12 +156,24 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.mode == "record":
         from cae_scratch import atomic
-        atomic.check_target(args.path)
-        atomic.write_text(args.path, json.dumps(record()))
+        try:
+            atomic.check_target(args.path)
+        except ValueError as e:
+            print(f"check_behaviour: {e}", file=sys.stderr)
+            return 2
+        try:
+            atomic.write_text(args.path, json.dumps(record()))
+        except (OSError, ValueError) as e:
+            print(f"check_behaviour: {e}", file=sys.stderr)
+            return 2
         print(f"recorded {args.path}")
         return 0
-    with open(args.path) as fh:
-        old = json.load(fh)
+    try:
+        with open(args.path) as fh:
+            old = json.load(fh)
+    except (OSError, ValueError) as e:
+        print(f"check_behaviour: cannot read the record {args.path!r}: {e}", file=sys.stderr)
+        return 2
     verdicts = compare(old, record(), args.rtol)
     tally = {}
     for path, verdict in verdicts:
