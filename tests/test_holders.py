@@ -163,3 +163,39 @@ def test_labels_refuse_what_is_not_a_class_label():
             validation.labels(bad, n_rows, 3)
     Y = validation.one_hot([2, 0], 2, 3, np, np.float64)
     np.testing.assert_array_equal(Y, [[0, 0, 1], [1, 0, 0]])
+
+
+# ---- a new holder gets the plumbing by subclassing ----------------------------------------------------
+
+def test_a_new_holder_gets_the_setter_asarray_and_file_reading_by_subclassing(tmp_path):
+    from cae_scratch import serialize
+    from cae_scratch.holder import Holder
+
+    class Toy(Holder):
+        MODEL = "Toy"
+
+        def __init__(self, n, seed=0):
+            self.n = n
+            self._place("numpy", None, "float64", seed)
+            self._params = {"W": self.asarray(np.ones((n, n)))}
+
+        def param_shapes(self):
+            return {"W": (self.n, self.n)}
+
+        def save(self, path):
+            return serialize.save(path, {"model": self.MODEL, "n": self.n, "dtype": self.dtype_name}, self._params)
+
+        @classmethod
+        def load(cls, path):
+            header, host = cls._read(path, lambda h: {"W": (serialize.header_field(h, "n", "size"),) * 2}, "numpy", None)
+            return cls._from_file(path, host, lambda: cls(header["n"]))
+
+    toy = Toy(2)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        toy.params = {"W": np.full((2, 2), np.nan)}
+    with pytest.raises(ValueError, match=r"shape \(3, 3\), expected \(2, 2\)"):
+        toy.params = {"W": np.zeros((3, 3))}
+    path = toy.save(tmp_path / "toy.npz")
+    np.testing.assert_array_equal(Toy.load(path).params["W"], np.ones((2, 2)))
+    refused(Toy.load, rewrite_header(path, tmp_path / "bad.npz", set_field("n", "2.0")), "'n'")
+    refused(Toy.load, cs.ContractiveAutoencoder(2, 2).save(tmp_path / "cae.npz"), "not a Toy")
