@@ -10,8 +10,9 @@ A module whose functions take a ``backend=`` argument imports this module as
 ``backends``; every other module imports it as ``backend``.
 
 Randomness lives on the host: one seeded ``numpy.random.Generator`` per
-stream, values drawn in float64, cast, then moved to the device with
-``asarray``. The same seed therefore gives the same numbers on every backend.
+named stream of ``STREAMS`` (``stream(seed, name)``), values drawn in float64,
+cast, then moved to the device with ``asarray``. The same seed therefore gives
+the same numbers on every backend.
 """
 from __future__ import annotations
 
@@ -221,5 +222,16 @@ def rng(seed) -> np.random.Generator:
 
 
 def spawn(seed: int, n: int) -> list[np.random.SeedSequence]:
-    """``n`` independent seed sequences (init, shuffling, noise, ...) from one seed."""
+    """``n`` independent seed sequences from one seed (child i is the same for every n >= i + 1)."""
     return np.random.SeedSequence(seed).spawn(n)
+
+
+# Every random draw of the library comes from one of these streams of the seed; a stream's index is its
+# position in ``spawn(seed, n)``, fixed forever so that a saved seed reproduces its numbers. A new stream
+# goes at the end.
+STREAMS = ("init", "shuffle", "corruption", "hessian", "probes", "sampling")
+
+
+def stream(seed: int, name: str) -> np.random.Generator:
+    """The host generator of stream ``name`` (one of ``STREAMS``) of ``seed``."""
+    return rng(spawn(seed, len(STREAMS))[STREAMS.index(name)])

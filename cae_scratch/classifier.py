@@ -8,18 +8,17 @@ is a plain one-hidden-layer MLP -- the CAE paper's supervised fine-tuning.
 """
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
 
 from . import backend as backends, serialize, validation as check
-from .core import tangentprop
+from .core import layers, tangentprop
 from .core.activations import ACTIVATIONS, get_activation
+from .holder import Holder
 from .optim import OPTIMIZERS, make_optimizer
-from .train import end_epoch
+from .train import end_epoch, minibatches, progress_bar
 
-MODEL = "TangentClassifier"
 TERMS = ("total", "cross_entropy", "tangent")
 
 
@@ -27,8 +26,14 @@ def param_shapes(n_visible, n_hidden, n_classes):
     return {"W": (n_hidden, n_visible), "b_h": (n_hidden,), "V": (n_classes, n_hidden), "c": (n_classes,)}
 
 
-class TangentClassifier:
-    """Logits o = V s(W x + b_h) + c; loss mean CE + beta * tangent penalty (``tangentprop``)."""
+class TangentClassifier(Holder):
+    """Logits o = V s(W x + b_h) + c; loss mean CE + beta * tangent penalty (``tangentprop``).
+
+    Parameters (``params``, assignable like a CAE's): W (n_hidden, n_visible), b_h, V (n_classes,
+    n_hidden), c; W and V Glorot-uniform (W x4 for a sigmoid layer, as a CAE's), zero biases.
+    """
+
+    MODEL = "TangentClassifier"
 
     def __init__(self, n_visible, n_hidden, n_classes, *, activation="sigmoid", beta=0.1, backend="numpy",
                  device=None, dtype="float64", seed=0):
@@ -37,16 +42,13 @@ class TangentClassifier:
         self.n_classes = check.positive_int("n_classes", n_classes)
         self.activation = check.choice("activation", activation, sorted(ACTIVATIONS))
         self.beta = check.non_negative_float("beta", beta)
-        self.dtype_name = check.choice("dtype", dtype, backends.DTYPES)
-        self.backend, self.seed = backend, check.seed(seed)
-        self.xp, self.device, self.dtype = backends.placement(backend, device, dtype)
-        # Glorot-uniform weights (x4 for a sigmoid layer, as in network.init_params), zero biases
-        gen = backends.rng(backends.spawn(self.seed, 2)[0])
-        host = {}
-        for name, shape in param_shapes(self.n_visible, self.n_hidden, self.n_classes).items():
-            scale = math.sqrt(6.0 / sum(shape)) * (4.0 if name == "W" and activation == "sigmoid" else 1.0)
-            host[name] = gen.uniform(-scale, scale, size=shape) if len(shape) == 2 else np.zeros(shape)
-        self._params = {k: self.asarray(v) for k, v in host.items()}
+        self._place(backend, device, dtype, seed)
+        self._params = layers.glorot_params(self.param_shapes(), {"W": activation}, self.seed, self.xp,
+                                            self.dtype, self.device)
+
+    def param_shapes(self):
+        """W, b_h, V, c."""
+        return param_shapes(self.n_visible, self.n_hidden, self.n_classes)
 
     @classmethod
     def from_encoder(cls, cae, n_classes, *, beta=0.1, seed=0):
@@ -58,45 +60,12 @@ class TangentClassifier:
         clf.params = {**clf.params, "W": cae.params["W"], "b_h": cae.params["b_h"]}
         return clf
 
-    @property
-    def params(self):
-        """dict W, b_h, V, c; assign a dict to replace them (the arrays are copied)."""
-        return self._params
-
-    @params.setter
-    def params(self, new):
-        shapes = param_shapes(self.n_visible, self.n_hidden, self.n_classes)
-        if not isinstance(new, dict) or set(new) != set(shapes):
-            raise ValueError(f"params must be a dict with keys {sorted(shapes)}")
-        checked = {}
-        for k, shape in shapes.items():
-            arr = check.array_for(new[k], self.xp, self.dtype, self.device, name=f"params[{k!r}]")
-            if tuple(arr.shape) != shape:
-                raise ValueError(f"params[{k!r}] has shape {tuple(arr.shape)}, expected {shape}")
-            checked[k] = self.xp.asarray(arr, copy=True)     # training one model never changes another
-        self._params = checked
-
-    def asarray(self, X):
-        """Host data -> an array of this classifier's backend, dtype and device."""
-        host = X if isinstance(X, (list, tuple)) else backends.to_numpy(X)
-        return backends.asarray(host, self.xp, self.dtype, self.device)
-
     # ---- input checks (once per public call) --------------------------------------------
     def _check_X(self, X):
         return check.batch(X, self.xp, self.dtype, self.device, self.n_visible, "X")
 
-    def _labels(self, y, n_rows):
-        """y as host int labels 0..n_classes-1, one per row of X (ValueError saying what is wrong)."""
-        y = np.asarray(backends.to_numpy(y) if backends.is_array(y) else y)
-        if y.ndim != 1 or len(y) != n_rows:
-            raise ValueError(f"y must be 1-D with one label per row of X ({n_rows}), got shape {y.shape}")
-        if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= self.n_classes:
-            raise ValueError(f"y must hold integer class labels 0, 1, ..., {self.n_classes - 1} (n_classes)")
-        return y
-
     def _one_hot(self, y, n_rows):
-        """Checked labels -> one-hot (B, n_classes) on the device, built on the host once per call."""
-        return self.asarray(np.eye(self.n_classes)[self._labels(y, n_rows)])
+        return check.one_hot(y, n_rows, self.n_classes, self.xp, self.dtype, self.device)
 
     def _check_U(self, U, n_rows):
         if U is None:
@@ -126,9 +95,9 @@ class TangentClassifier:
 
     def logits(self, X):
         """O: (B, n_classes)."""
-        S, _ = tangentprop.hidden_forward(self._params["W"], self._params["b_h"], self._check_X(X),
-                                          get_activation(self.activation))
-        return tangentprop.logits_forward(self._params["V"], self._params["c"], S)
+        S, _ = layers.encoder_forward(self._params["W"], self._params["b_h"], self._check_X(X),
+                                      get_activation(self.activation))
+        return layers.decoder_forward(self._params["V"], self._params["c"], S)[0]
 
     def predict(self, X):
         """The predicted class per row: host int array (B,)."""
@@ -137,41 +106,41 @@ class TangentClassifier:
     def error(self, X, y):
         """Fraction of rows whose predicted class differs from y."""
         pred = self.predict(X)
-        return float(np.mean(pred != self._labels(y, len(pred))))
+        return float(np.mean(pred != check.labels(y, len(pred), self.n_classes)))
 
-    def fit(self, X, y, U=None, epochs=10, batch_size=64, lr=1e-3, optimizer="adam", seed=0, progress=False):
-        """Minibatch training in place; U (N, k, n_visible) rows go with X's rows. Returns per-epoch history."""
+    def fit(self, X, y, U=None, epochs=10, batch_size=64, lr=1e-3, optimizer="adam", *, seed=0, progress=False):
+        """Minibatch training in place (``train.minibatches``, ``train.end_epoch``, as a CAE's ``fit``); U
+        (N, k, n_visible) rows go with X's rows. Returns per-epoch history lists."""
         X = self._check_X(X)
         Y, U = self._one_hot(y, X.shape[0]), self._check_U(U, X.shape[0])
         epochs, batch_size = check.positive_int("epochs", epochs), check.positive_int("batch_size", batch_size)
         opt = make_optimizer(check.choice("optimizer", optimizer, OPTIMIZERS), self._params,
                              check.positive_float("lr", lr))
-        gen, xp, act = backends.rng(backends.spawn(check.seed(seed), 2)[1]), self.xp, get_activation(self.activation)
+        gen, xp, act = backends.stream(check.seed(seed), "shuffle"), self.xp, get_activation(self.activation)
         history = {"epoch": [], **{t: [] for t in TERMS}}
         last_finite = {k: xp.asarray(p, copy=True) for k, p in self._params.items()}
         n = X.shape[0]
-        with warnings.catch_warnings():
+        with progress_bar(epochs * -(-n // batch_size), progress) as bar, warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)   # divergence is reported once, by end_epoch
             for epoch in range(epochs):
-                perm, sums = xp.asarray(gen.permutation(n), device=self.device), {t: 0.0 for t in TERMS}
-                for start in range(0, n, batch_size):
-                    idx = perm[start:min(start + batch_size, n)]
+                sums = {t: 0.0 for t in TERMS}
+                for idx in minibatches(gen, n, batch_size, xp, self.device):
                     Ub = None if U is None else xp.take(U, idx, axis=0)
                     terms, grads = tangentprop.loss_and_grads(self._params, xp.take(X, idx, axis=0),
                                                               xp.take(Y, idx, axis=0), act, self.beta, Ub)
                     opt.step(self._params, grads)
                     for t in TERMS:                                 # stays on the device until the epoch ends
                         sums[t] = terms[t] * float(idx.shape[0]) + sums[t]
+                    bar.update(1)
                 last_finite, epoch_terms = end_epoch(self._params, last_finite, sums, n, history, epoch,
                                                      f"Lower lr (now {lr}) or beta (now {self.beta}).")
-                if progress:
-                    print(f"epoch {epoch + 1}/{epochs}: loss {epoch_terms['total']:.4g}")
+                bar.set_postfix(loss=f"{epoch_terms['total']:.4g}")
         return history
 
     # ---- files ------------------------------------------------------------------------
     def save(self, path):
         """Write the classifier atomically (``serialize.save``); returns the path."""
-        header = {"model": MODEL, "n_visible": self.n_visible, "n_hidden": self.n_hidden,
+        header = {"model": self.MODEL, "n_visible": self.n_visible, "n_hidden": self.n_hidden,
                   "n_classes": self.n_classes, "activation": self.activation, "beta": self.beta,
                   "dtype": self.dtype_name, "seed": self.seed}
         return serialize.save(path, header, self._params)
@@ -180,18 +149,12 @@ class TangentClassifier:
     def load(cls, path, backend="numpy", device=None, dtype=None):
         """Read a saved classifier onto ``backend`` (ValueError naming the file if it is not one)."""
         def shapes(h):
-            if h.get("model") != MODEL:
-                raise ValueError(f"it holds a {h.get('model', 'ContractiveAutoencoder')}, not a {MODEL}")
-            return param_shapes(int(h["n_visible"]), int(h["n_hidden"]), int(h["n_classes"]))
-        header, host = serialize.load(path, shapes)
-        try:
-            clf = cls(header["n_visible"], header["n_hidden"], header["n_classes"], activation=header["activation"],
-                      beta=header["beta"], backend=backend, device=device, dtype=dtype or header["dtype"],
-                      seed=header.get("seed", 0))
-        except (KeyError, TypeError) as e:
-            raise ValueError(f"{path!r} is not a valid {MODEL} file (bad header: {e})") from None
-        clf.params = {k: clf.asarray(v) for k, v in host.items()}
-        return clf
+            return param_shapes(*(serialize.header_field(h, k, "size") for k in ("n_visible", "n_hidden", "n_classes")))
+        header, host = cls._read(path, shapes, backend, dtype)
+        return cls._from_file(path, host, lambda: cls(
+            header["n_visible"], header["n_hidden"], header["n_classes"], activation=header.get("activation"),
+            beta=header.get("beta"), backend=backend, device=device, dtype=dtype or header["dtype"],
+            seed=header.get("seed", 0)))
 
     def __repr__(self):
         return (f"TangentClassifier({self.n_visible}, {self.n_hidden}, {self.n_classes}, activation={self.activation!r}, "

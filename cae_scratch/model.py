@@ -11,40 +11,44 @@ from __future__ import annotations
 import dataclasses
 import threading
 
-from . import backend as backends, model_checks, perturbation, serialize, settings, train, validation as check
+from . import backend as backends, model_checks, noise as noises, serialize, settings, train, validation as check
 from .core import fused, hessian, layers, network, penalty
 from .core.activations import get_activation
+from .holder import Holder
 from .model_checks import check_model_gradients  # noqa: F401  (re-exported)
 from .optim import OPTIMIZERS
 from .settings import REQUIRED_SETTINGS, SETTINGS, param_shapes_in
 
 
-class ContractiveAutoencoder:
+class ContractiveAutoencoder(Holder):
     """A contractive autoencoder h = s(W x + b_h), r = g(W_r h + b_r); W_r = W.T when tied.
 
     Parameters: W (n_hidden, n_visible), b_h (n_hidden,), b_r (n_visible,),
     and W_r (n_visible, n_hidden) when ``tied=False``. Loss on a batch:
-    mean_b rec(x_b, r_b) + lam * mean_b ||J(x_b)||_F^2.
+    mean_b rec(x_b, r_b) + lam * mean_b ||J(x_b)||_F^2 [+ gamma * the Hessian term].
+
+    Settings (``settings``: the fields of ``core.network.Spec``, checked by ``settings.checked``):
+    activation="sigmoid" (sigmoid | tanh | softplus | relu | linear), decoder_activation="sigmoid"
+    (sigmoid | linear), loss="bce" (bce needs a sigmoid decoder | mse), tied=True, lam=0.1;
+    CAE+H: hessian="none" (none | exact | stochastic), gamma=0.0, hessian_noise=0.1 (tau, the
+    perturbations' std), hessian_copies=4. The two Hessian terms differ in scale: the stochastic one
+    estimates tau^2 times the exact one (``core.hessian``), so gamma_exact ~ tau^2 gamma_stochastic
+    gives them the same strength (tau = 0.1: an exact gamma 100 times smaller).
 
     ``corruption="gaussian" | "masking"`` with ``noise`` (std / fraction)
     makes it a denoising autoencoder: ``fit`` feeds corrupted inputs and
     reconstructs the clean ones. Every other method evaluates clean inputs.
     """
 
-    def __init__(self, n_visible, n_hidden, *, activation="sigmoid", decoder_activation="sigmoid",
-                 loss="bce", tied=True, lam=0.1, corruption="none", noise=0.0, backend="numpy", device=None,
-                 dtype="float64", seed=0, hessian="none", gamma=0.0, hessian_noise=0.1, hessian_copies=4):
+    def __init__(self, n_visible, n_hidden, *, backend="numpy", device=None, dtype="float64", seed=0,
+                 corruption="none", noise=0.0, **settings_):
         self.n_visible = check.positive_int("n_visible", n_visible)
         self.n_hidden = check.positive_int("n_hidden", n_hidden)
-        self.spec, self.corruption, self.noise = settings.checked(
-            activation, decoder_activation, loss, tied, lam, corruption, noise,
-            hessian=hessian, gamma=gamma, hessian_noise=hessian_noise, hessian_copies=hessian_copies)
-        self.dtype_name = check.choice("dtype", dtype, backends.DTYPES)
-        self.backend, self.seed = backend, check.seed(seed)
-        self.xp, self.device, self.dtype = backends.placement(backend, device, dtype)
-        self._noise = perturbation.NoiseSource(seed)   # the stochastic Hessian term's eps
+        self.spec, self.corruption, self.noise = settings.checked(corruption=corruption, noise=noise, **settings_)
+        self._place(backend, device, dtype, seed)
+        self._noise = noises.NoiseSource(self.seed)   # the stochastic Hessian term's eps
         self._params = network.init_params(self.n_visible, self.n_hidden, self.spec, self.xp,
-                                           self.dtype, self.device, seed)
+                                           self.dtype, self.device, self.seed)
         self._step = fused.FusedStep()          # buffers for loss_and_grads, kept between calls
         self._step_lock = threading.Lock()      # ... so two threads must not use them at once
 
@@ -57,27 +61,9 @@ class ContractiveAutoencoder:
     def lam(self, value):
         self.spec = dataclasses.replace(self.spec, lam=check.non_negative_float("lam", value))
 
-    @property
-    def params(self):
-        """dict of the parameter arrays (W, b_h, b_r, + W_r when untied); assign a dict to replace them.
-
-        Assignment validates keys, shapes, backend and finiteness and stores copies: training this
-        model never changes the arrays assigned (nor another model they came from).
-        """
-        return self._params
-
-    @params.setter
-    def params(self, new):
-        shapes = network.param_shapes(self.n_visible, self.n_hidden, self.spec.tied)
-        if not isinstance(new, dict) or set(new) != set(shapes):
-            raise ValueError(f"params must be a dict with keys {sorted(shapes)}")
-        self._params = {k: check.parameter(new[k], k, shape, self.xp, self.dtype, self.device)
-                        for k, shape in shapes.items()}
-
-    def asarray(self, X):
-        """Host data (NumPy, lists) -> an array of this model's backend, dtype and device."""
-        host = X if isinstance(X, (list, tuple)) else backends.to_numpy(X)
-        return backends.asarray(host, self.xp, self.dtype, self.device)
+    def param_shapes(self):
+        """W, b_h, b_r (+ W_r when untied)."""
+        return network.param_shapes(self.n_visible, self.n_hidden, self.spec.tied)
 
     def _check_X(self, X, name="X"):
         return check.batch(X, self.xp, self.dtype, self.device, self.n_visible, name,
@@ -85,7 +71,8 @@ class ContractiveAutoencoder:
 
     # ---- math -------------------------------------------------------------------------
     def _eps(self, eps, B):
-        """eps: (hessian_copies, B, n_visible), used as given (already scaled), or None: drawn from stream 3."""
+        """eps: (hessian_copies, B, n_visible), used as given (already scaled), or None: drawn from the
+        seed's "hessian" stream."""
         return self._noise(eps, self.spec, B, self.n_visible, self.xp, self.dtype, self.device)
 
     def loss_and_grads(self, X, eps=None):
@@ -139,12 +126,12 @@ class ContractiveAutoencoder:
         """mean_b ||d^2 h / dx^2 (x_b)||_F^2 (without gamma), exact for one layer: mean_b sum_k s''(a_bk)^2 q_k^2."""
         return self._closed_form(hessian.exact_forward, X)
 
-    def check_gradients(self, X, term="total", step="fused", h=1e-6, max_entries=64, seed=0, eps=None):
+    def check_gradients(self, X, term="total", step="fused", *, h=1e-6, max_entries=64, seed=0, eps=None):
         """{name: gradcheck.ParamReport} of one term, "total" | "reconstruction" | "contractive" | "hessian",
         of the "fused" or "reference" step (``model_checks.term_and_grads``); one eps in loss and gradient."""
         X = self._check_X(X)
-        return model_checks.check_term(self._params, X, self.spec, term, step, h, max_entries, seed,
-                                       self._eps(eps, X.shape[0]))
+        return model_checks.check_term(self._params, X, self.spec, term, step, h=h, max_entries=max_entries,
+                                       seed=seed, eps=self._eps(eps, X.shape[0]))
 
     def tangents(self, X, k):
         """(B, k, n_visible): the top-k right singular vectors of J(x_b), orthonormal rows (``analysis.tangents``)."""
@@ -156,7 +143,7 @@ class ContractiveAutoencoder:
         return tangents(self._params["W"], self._params["b_h"], self._check_X(X), self.spec.activation, k)
 
     # ---- training and files -----------------------------------------------------------
-    def fit(self, X, epochs=10, batch_size=64, lr=1e-3, optimizer="adam", seed=0, progress=True):
+    def fit(self, X, epochs=10, batch_size=64, lr=1e-3, optimizer="adam", *, seed=0, progress=True):
         """Train in place with minibatches; returns per-epoch history lists (see ``train.fit``).
 
         Not for two threads on one model at once: both would update the same parameters.
@@ -181,10 +168,7 @@ class ContractiveAutoencoder:
     @classmethod
     def load(cls, path, backend="numpy", device=None, dtype=None):
         """Read a saved model onto ``backend`` (and ``dtype``, default: the saved one)."""
-        if dtype is not None:                   # the caller's own arguments get their own errors
-            check.choice("dtype", dtype, backends.DTYPES)
-        backends.get_namespace(backend)
-        header, host = serialize.load(path, param_shapes_in)
+        header, host = cls._read(path, param_shapes_in, backend, dtype)
         return cls.from_header(header, host, path, backend=backend, device=device, dtype=dtype)
 
     @classmethod
@@ -194,22 +178,14 @@ class ContractiveAutoencoder:
         if missing:
             raise ValueError(f"{path!r} is not a valid cae-scratch model file: its header lacks the "
                              f"field {missing[0]!r}")
-        try:
-            model = cls(header["n_visible"], header["n_hidden"], **{**where, "dtype": where.get("dtype") or header["dtype"]},
-                        **{k: header[k] for k in SETTINGS if k in header})
-        except (TypeError, ValueError) as e:    # the message names the field (activation, lam, ...)
-            raise ValueError(f"{path!r} is not a valid cae-scratch model file: invalid header field: "
-                             f"{e}") from None
-        model.params = {k: model.asarray(v) for k, v in host.items()}
-        return model
+        return cls._from_file(path, host, lambda: cls(
+            header["n_visible"], header["n_hidden"], **{**where, "dtype": where.get("dtype") or header["dtype"]},
+            **{k: header[k] for k in SETTINGS if k in header}))
 
     def __repr__(self):
-        s = self.spec
-        return (f"ContractiveAutoencoder({self.n_visible}, {self.n_hidden}, activation={s.activation!r}, "
-                f"decoder_activation={s.decoder_activation!r}, loss={s.loss!r}, tied={s.tied}, "
-                f"lam={s.lam}, " + (f"corruption={self.corruption!r}, noise={self.noise}, " if self.corruption != "none" else "")
-                + (f"hessian={s.hessian!r}, gamma={s.gamma}, " if s.hessian != "none" else "")
-                + f"backend={self.backend!r}, dtype={self.dtype_name!r})")
+        return (f"ContractiveAutoencoder({self.n_visible}, {self.n_hidden}, "
+                f"{settings.describe(self.spec, self.corruption, self.noise)}, "
+                f"backend={self.backend!r}, dtype={self.dtype_name!r})")
 
 
 def model_kwargs(name):

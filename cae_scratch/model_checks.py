@@ -16,7 +16,7 @@ TERMS = ("total", "reconstruction", "contractive", "hessian")
 STEPS = ("fused", "reference")
 
 
-def term_and_grads(params, X, spec, term, step="fused", eps=None):
+def term_and_grads(params, X, spec, term, step="fused", *, eps=None):
     """(f(params) -> the term as a 0-d array, the term's analytic grads at ``params``).
 
     term: "total"; "reconstruction" (as if lam = gamma = 0); "contractive" (the penalty alone,
@@ -46,14 +46,14 @@ def term_and_grads(params, X, spec, term, step="fused", eps=None):
     return f, step_fn(params, X, spec, eps=eps)[1]
 
 
-def check_model_gradients(model, X, term="total", step="fused", h=1e-6, max_entries=64, seed=0, eps=None):
+def check_model_gradients(model, X, term="total", step="fused", *, h=1e-6, max_entries=64, seed=0, eps=None):
     """``model.check_gradients(X, term, step, ...)`` as a function."""
     return model.check_gradients(X, term, step, h=h, max_entries=max_entries, seed=seed, eps=eps)
 
 
-def check_term(params, X, spec, term, step, h, max_entries, seed, eps=None):
+def check_term(params, X, spec, term, step, *, h, max_entries, seed, eps=None):
     """Per-parameter report ({name: gradcheck.ParamReport}) of ``term_and_grads``'s term."""
     check.choice("term", term, TERMS)
     check.choice("step", step, STEPS)
-    f, grads = term_and_grads(params, X, spec, term, step, eps)
+    f, grads = term_and_grads(params, X, spec, term, step, eps=eps)
     return gradcheck.check_gradients(f, params, grads, h=h, max_entries=max_entries, seed=seed)

@@ -58,10 +58,8 @@ class Adam:
     v' <- b2 v' + g^2 -- and the two factors move into the step's scalars:
     the same update in 10 passes over each parameter instead of 12 (every further
     rescaling of the moments trades one pass for another). The passes run over
-    whole arrays: running them block by block, so that one block's five arrays
-    stay in cache, measured no faster inside ``fit`` (epoch / steps 1.14 either
-    way at 256 x 784 -> 1000 float32; 1.31-1.33 blocked against 1.31 whole at
-    64 x 784 -> 500, on a 2-core EPYC with a 1 MiB L2), and up to 20 % slower alone.
+    whole arrays (running them block by block, so that one block's arrays stay in
+    cache, was measured and bought nothing inside ``fit``).
     """
 
     def __init__(self, params, lr, beta1=0.9, beta2=0.999, eps=1e-8):

@@ -18,7 +18,9 @@ file can never run code. Every failure is a ValueError naming the file.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import zipfile
 import zlib
@@ -56,19 +58,40 @@ def save(path, header: dict, params: dict) -> str:
     return user
 
 
+HOLDER = "ContractiveAutoencoder"      # the holder of a file whose header names none (the first format)
+FIELD_KINDS = {"size": "a positive integer", "seed": "an integer >= 0", "flag": "true or false",
+               "sizes": "a list of at least two positive integers", "list": "a non-empty list"}
+
+
 def header_field(header, field, kind):
-    """header[field] if it is a positive integer (kind "size") or a bool (kind "flag"), else a ValueError
-    naming the field; for the callers' ``expected_shapes``."""
+    """header[field] if it is of ``kind`` (``FIELD_KINDS``: "size", "seed", "flag", "sizes", "list"), else a
+    ValueError naming the field; for the holders' ``expected_shapes`` and ``load``."""
     value = header.get(field)
-    ok = isinstance(value, bool) if kind == "flag" else (type(value) is int and value >= 1)
+
+    def size(v, low=1):
+        return type(v) is int and v >= low
+    ok = {"size": lambda v: size(v), "seed": lambda v: size(v, 0), "flag": lambda v: isinstance(v, bool),
+          "sizes": lambda v: isinstance(v, list) and len(v) >= 2 and all(size(n) for n in v),
+          "list": lambda v: isinstance(v, list) and len(v) >= 1}[kind](value)
     if not ok:
-        raise ValueError(f"header field {field!r} must be {'true or false' if kind == 'flag' else 'a positive integer'}, "
-                         f"got {value!r}")
+        raise ValueError(f"header field {field!r} must be {FIELD_KINDS[kind]}, got {value!r}")
     return value
 
 
-def load(path, expected_shapes) -> tuple[dict, dict]:
-    """Read (header, host params) from ``path``; ``expected_shapes(header)`` gives {name: shape}."""
+@contextlib.contextmanager
+def invalid_header(path, holder):
+    """Turn a TypeError/ValueError raised while a holder builds itself from a file's header into a ValueError
+    naming the file (the inner message names the field)."""
+    try:
+        yield
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{os.fspath(path)!r} is not a valid cae-scratch model file ({holder}): invalid header "
+                         f"field: {e}") from None
+
+
+def load(path, expected_shapes, holder=HOLDER) -> tuple[dict, dict]:
+    """Read (header, host params) from ``path``, a file of ``holder`` (its header's "model", default
+    ``HOLDER``); ``expected_shapes(header)`` gives {name: shape}."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ValueError(f"no model file at {path!r}; check the path (save writes it with model.save(path))")
@@ -84,6 +107,8 @@ def load(path, expected_shapes) -> tuple[dict, dict]:
                 raise ValueError(f"{bad} (missing cae-scratch header)")
             text = npz.read_npy(zf, members["header.npy"], None, None, bad)
             header = _parse_header(text, bad, path)
+            if header.get("model", HOLDER) != holder:
+                raise ValueError(f"{bad}: it holds a {header.get('model', HOLDER)!r}, not a {holder}")
             try:
                 shapes = {k: tuple(s) for k, s in expected_shapes(header).items()}
             except (KeyError, TypeError, ValueError) as e:
@@ -106,8 +131,13 @@ def load(path, expected_shapes) -> tuple[dict, dict]:
 
 def _parse_header(text, bad, path):
     """The JSON header as a dict whose format, version and dtype are checked (the rest is the caller's)."""
+    def refuse(token):
+        raise ValueError(f"the header holds {token}; a header's numbers are finite")
+
+    def finite(token):
+        return float(token) if math.isfinite(float(token)) else refuse(token)
     try:
-        header = json.loads(text)
+        header = json.loads(text, parse_constant=refuse, parse_float=finite)
     except (ValueError, RecursionError) as e:
         raise ValueError(f"{bad} (corrupt header: {e})") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:

@@ -17,11 +17,11 @@ and every layer's header in the file's header.
 """
 from __future__ import annotations
 
-from . import analysis, backend as backends, serialize, validation as check
+from . import analysis, backend as backends, holder, serialize, validation as check
 from .core.activations import get_activation
 from .core.penalty import DEFAULT_MAX_BYTES
 from .model import ContractiveAutoencoder
-from .settings import param_shapes_in
+from .settings import SETTINGS, param_shapes_in
 
 MODEL = "StackedCAE"
 
@@ -123,25 +123,47 @@ class StackedCAE:
 
     @classmethod
     def load(cls, path, backend="numpy", device=None, dtype=None):
-        """Read a saved stack onto ``backend`` (ValueError naming the file for anything wrong)."""
-        def shapes(h):
-            if h.get("model") != MODEL:
-                raise ValueError(f"it holds a {h.get('model', 'ContractiveAutoencoder')}, not a {MODEL}")
-            return {f"layer{i}_{k}": s for i, lh in enumerate(h["layers"]) for k, s in param_shapes_in(lh).items()}
-        header, host = serialize.load(path, shapes)
-        stack = cls.__new__(cls)
-        try:
-            stack.sizes, stack.seed = [int(n) for n in header["sizes"]], int(header["seed"])
-        except (KeyError, TypeError, ValueError) as e:
-            raise ValueError(f"{path!r} is not a valid {MODEL} file (bad header: {e})") from None
-        stack.layers = [ContractiveAutoencoder.from_header(
-            h, {k[len(f"layer{i}_"):]: v for k, v in host.items() if k.startswith(f"layer{i}_")}, path,
-            backend=backend, device=device, dtype=dtype) for i, h in enumerate(header["layers"])]
-        if [stack.sizes[0]] + [layer.n_hidden for layer in stack.layers] != stack.sizes or \
-                any(a.n_hidden != b.n_visible for a, b in zip(stack.layers, stack.layers[1:])):
-            raise ValueError(f"{path!r} is not a valid {MODEL} file (its layer sizes do not chain)")
+        """Read a saved stack onto ``backend`` (ValueError naming the file for anything wrong).
+
+        The stack is rebuilt by the constructor from the header (sizes, seed, the first layer's settings,
+        every layer's lam), and each layer's saved settings must be the ones it built: a file the
+        constructor would refuse (mixed activations, dtypes, sizes that do not chain) is refused.
+        """
+        header, host = holder.read(path, _layer_shapes, MODEL, backend, dtype)
+        layer_headers = header["layers"]
+        common = {k: layer_headers[0][k] for k in SETTINGS if k in layer_headers[0] and k not in ("lam", "seed")}
+        with serialize.invalid_header(path, MODEL):
+            stack = cls(header["sizes"], lam=[lh.get("lam") for lh in layer_headers], seed=header.get("seed"),
+                        **{**common, "dtype": dtype or header["dtype"]}, backend=backend, device=device)
+            for i, (layer, saved) in enumerate(zip(stack.layers, layer_headers)):
+                built = {**layer._header(), "dtype": header["dtype"]}
+                odd = sorted(k for k in saved if built.get(k, saved[k]) != saved[k] or k not in built)
+                if odd:
+                    raise ValueError(f"layer {i}'s {odd[0]!r} is {saved[odd[0]]!r}, but a StackedCAE of this "
+                                     f"header gives {built.get(odd[0])!r} (its layers share every setting but lam)")
+                layer.params = {k[len(f"layer{i}_"):]: layer.asarray(v) for k, v in host.items()
+                                if k.startswith(f"layer{i}_")}
         return stack
 
     def __repr__(self):
         return f"StackedCAE({self.sizes}, activation={self.layers[0].spec.activation!r}, " \
                f"lam={[layer.lam for layer in self.layers]})"
+
+
+def _layer_shapes(header):
+    """{"layer{i}_{name}": shape} that a stack file's header declares: sizes of at least two positive ints,
+    one layer header (an object) per pair of sizes, whose own sizes chain along them."""
+    sizes = serialize.header_field(header, "sizes", "sizes")
+    serialize.header_field(header, "seed", "seed")
+    layer_headers = serialize.header_field(header, "layers", "list")
+    if len(layer_headers) != len(sizes) - 1 or not all(isinstance(h, dict) for h in layer_headers):
+        raise ValueError(f"header field 'layers' must hold one object per layer ({len(sizes) - 1} for sizes "
+                         f"{sizes}), got {len(layer_headers)} entries")
+    shapes = {}
+    for i, h in enumerate(layer_headers):
+        layer = param_shapes_in(h)
+        if layer["W"] != (sizes[i + 1], sizes[i]):
+            raise ValueError(f"layer {i} is {h['n_visible']} -> {h['n_hidden']}, but sizes {sizes} say "
+                             f"{sizes[i]} -> {sizes[i + 1]} (the layer sizes do not chain)")
+        shapes.update({f"layer{i}_{k}": s for k, s in layer.items()})
+    return shapes

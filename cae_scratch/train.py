@@ -1,8 +1,9 @@
-"""Minibatch training: ``fit(params, X, spec, ...) -> history``, updating params in place.
+"""Minibatch training: ``fit(params, X, spec, ...) -> history``, updating params in place, and the pieces
+every holder's fit shares (``minibatches``, ``end_epoch``, ``progress_bar``).
 
-Shuffling uses a host-side permutation from the seed's stream 1 (stream 0
-initialises the weights, stream 2 draws the DAE's input corruption, stream 3
-the stochastic Hessian term's perturbations, fresh every step), moved
+Shuffling uses a host-side permutation from the seed's "shuffle" stream
+(``backend.STREAMS``; the DAE's corruption and the stochastic Hessian term's
+perturbations, fresh every step, come from its "corruption" and "hessian" streams), moved
 to the device once per epoch; batches are ``xp.take`` rows on the device,
 gathered into one reused array per batch size (a step allocates no batch
 and, without corruption, copies nothing between host and device). Loss
@@ -21,10 +22,9 @@ import warnings
 from tqdm.auto import tqdm
 
 from . import backend
-from .corruption import corrupt
 from .core.fused import FusedStep
+from .noise import corrupt, hessian_eps
 from .optim import make_optimizer
-from .perturbation import hessian_eps
 
 TERMS = ("total", "reconstruction", "contractive")
 
@@ -77,6 +77,19 @@ class LastFinishedEpoch:
         raise TrainingInterrupted(self.history, self.epochs_done) from None
 
 
+def minibatches(gen, n, batch_size, xp, device):
+    """Yield one epoch's batches as row indices on ``device``: a host permutation of range(n) drawn by
+    ``gen``, moved once (one host-to-device copy an epoch), then cut into slices of ``batch_size`` rows."""
+    perm = xp.asarray(gen.permutation(n), device=device)
+    for start in range(0, n, batch_size):
+        yield perm[start:min(start + batch_size, n)]
+
+
+def progress_bar(total_batches, progress, desc="fit"):
+    """The training progress bar (tqdm; silent unless ``progress``); the loss goes in its postfix."""
+    return tqdm(total=total_batches, disable=None if progress else True, unit="batch", desc=desc, leave=False)
+
+
 def end_epoch(params, last_finite, sums, n, history, epoch, advice):
     """Close one epoch: ``sums`` (device scalars, summed over its n examples) become means appended to
     ``history``; a non-finite loss or parameter restores ``params`` from ``last_finite`` and raises
@@ -105,33 +118,29 @@ def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, pr
     mean ||J||_F^2 without lam, measured at lam == 0 too; "hessian", without
     gamma, when the spec has a Hessian term).
 
-    ``corruption``/``noise`` make it a denoising autoencoder (``corruption.corrupt``):
+    ``corruption``/``noise`` make it a denoising autoencoder (``noise.corrupt``):
     the step sees corrupted inputs and reconstructs the clean ones.
     ``step(params, X, spec, target=None[, eps=...]) -> (terms, grads)`` computes one
-    batch (eps only for the stochastic Hessian term, fresh from stream 3 every step); the default is a ``core.fused.FusedStep`` (the numbers of
+    batch (eps only for the stochastic Hessian term, fresh from the "hessian" stream every
+    step); the default is a ``core.fused.FusedStep`` (the numbers of
     ``core.network.loss_and_grads``, in buffers reused from batch to batch).
     """
     xp = backend.namespace(X, params["W"])
     step = FusedStep() if step is None else step
     device = backend.device_of(X)
     opt = make_optimizer(optimizer, params, lr)
-    _, shuffle_stream, noise_stream, hessian_stream = backend.spawn(seed, 4)     # stream 0 is the weights
-    gen, noise_gen, hessian_gen = backend.rng(shuffle_stream), backend.rng(noise_stream), backend.rng(hessian_stream)
+    gen, noise_gen, hessian_gen = (backend.stream(seed, name) for name in ("shuffle", "corruption", "hessian"))
     n = X.shape[0]
     terms_logged = TERMS + (("hessian",) if spec.hessian != "none" else ())
     history = {"epoch": [], **{t: [] for t in terms_logged}}
     last_finite = {k: xp.asarray(p, copy=True) for k, p in params.items()}
-    n_batches = math.ceil(n / batch_size)
     batch_buffers = {}                     # rows -> one (rows, n_visible) array, refilled by every batch
-    with tqdm(total=epochs * n_batches, disable=None if progress else True, unit="batch",
-              desc="fit", leave=False) as bar, warnings.catch_warnings(), \
+    with progress_bar(epochs * math.ceil(n / batch_size), progress) as bar, warnings.catch_warnings(), \
             LastFinishedEpoch(params, last_finite, history) as interrupt:   # Ctrl-C: back to the last epoch
         warnings.simplefilter("ignore", RuntimeWarning)   # divergence is reported below, once per epoch
         for epoch in range(epochs):
             sums = {t: 0.0 for t in terms_logged}
-            perm = xp.asarray(gen.permutation(n), device=device)   # one host-to-device copy an epoch
-            for start in range(0, n, batch_size):
-                idx = perm[start:min(start + batch_size, n)]
+            for idx in minibatches(gen, n, batch_size, xp, device):
                 rows = idx.shape[0]
                 if rows not in batch_buffers:
                     batch_buffers[rows] = xp.empty((rows, X.shape[1]), dtype=X.dtype, device=device)

@@ -94,6 +94,35 @@ def parameter(x, key, shape, xp, dtype, device):
     return xp.asarray(arr, copy=True)
 
 
+def parameters(new, shapes, xp, dtype, device):
+    """The one parameter setter of every holder: a dict with exactly the keys of ``shapes`` ({name: shape}),
+    each entry copied by ``parameter`` (backend, dtype, shape, finite)."""
+    if not isinstance(new, dict) or set(new) != set(shapes):
+        raise ValueError(f"params must be a dict with keys {sorted(shapes)}")
+    return {k: parameter(new[k], k, shape, xp, dtype, device) for k, shape in shapes.items()}
+
+
+def labels(y, n_rows, n_classes=None):
+    """Host int64 class labels 0..n_classes-1, one per row of X (a ValueError saying what is wrong)."""
+    import numpy as np
+    y = np.asarray(backend.to_numpy(y) if backend.is_array(y) else y)
+    if y.ndim != 1 or len(y) != n_rows:
+        raise ValueError(f"y must be 1-D with one label per row of X ({n_rows}), got shape {y.shape}")
+    top = "n_classes - 1" if n_classes is None else f"{n_classes - 1} (n_classes - 1)"
+    if not np.issubdtype(y.dtype, np.integer) or (len(y) and y.min() < 0):
+        raise ValueError(f"y must hold integer class labels 0, 1, ..., {top}")
+    if n_classes is not None and len(y) and y.max() >= n_classes:
+        raise ValueError(f"label {int(y.max())} is out of range for n_classes={n_classes}: y must hold "
+                         f"integer class labels 0, 1, ..., {top}")
+    return y.astype(np.int64)
+
+
+def one_hot(y, n_rows, n_classes, xp, dtype, device=None):
+    """Checked ``labels`` as one-hot targets Y: (B, n_classes), Y[b, y_b] = 1, built on the host, moved once."""
+    import numpy as np
+    return backend.asarray(np.eye(n_classes)[labels(y, n_rows, n_classes)], xp, dtype, device)
+
+
 def writable(params):
     """Every NumPy parameter array can be written in place (``fit`` updates them so), or a ValueError."""
     import numpy as np

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 
-# One BLAS thread for the tests (and the lessons and notebooks they start): on a busy 2-core machine a
-# second OpenBLAS thread made batched SVDs ~100x slower. Tests never time anything, so nothing is lost.
+# One BLAS thread for the tests (and the lessons and notebooks they start): a second OpenBLAS thread on a
+# busy machine makes small batched SVDs much slower. Tests never time anything, so nothing is lost.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 try:                                       # numpy may already be loaded (a plugin): limit its pool too

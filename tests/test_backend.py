@@ -73,6 +73,20 @@ def test_rng_streams_are_reproducible_and_independent():
     assert backend.rng(a).random() != backend.rng(b).random()
 
 
+def test_named_streams_keep_the_indices_saved_seeds_were_drawn_with():
+    """init, shuffle, corruption, hessian are children 0-3 of SeedSequence(seed) (as before the table), so a
+    seed saved in a model file draws the same numbers; the streams are distinct; new names go at the end."""
+    assert backend.STREAMS[:4] == ("init", "shuffle", "corruption", "hessian")
+    for seed in (0, 7):
+        draws = [backend.stream(seed, name).random(3) for name in backend.STREAMS]
+        for i, d in enumerate(draws[:4]):
+            np.testing.assert_array_equal(d, np.random.default_rng(np.random.SeedSequence(seed).spawn(4)[i]).random(3))
+        assert len({tuple(d) for d in draws}) == len(draws)
+    model = cs.ContractiveAutoencoder(5, 3, activation="tanh", seed=7)     # init: Glorot from the "init" stream
+    c = np.sqrt(6.0 / 8)
+    np.testing.assert_array_equal(model.params["W"], backend.stream(7, "init").uniform(-c, c, (3, 5)))
+
+
 def test_cupy_probe_says_no_when_the_first_allocation_fails(monkeypatch):
     """Without a GPU, `import cupy` succeeds and the first allocation raises: the probe must say False."""
     import sys

@@ -1,4 +1,4 @@
-"""The model as a holder (issue 8): assigned parameters are copies, two threads are safe, bad settings are refused."""
+"""The model as a holder: assigned parameters are copies, two threads are safe, bad settings are refused."""
 import threading
 
 import numpy as np
@@ -113,3 +113,20 @@ def test_check_gradients_checks_the_step_it_names(step, monkeypatch):
     assert max(r.rel_error for r in model.check_gradients(X, step=step).values()) > 0.1
     other = "reference" if step == "fused" else "fused"
     cs.assert_gradients_close(model.check_gradients(X, step=other))
+
+
+def test_every_spec_field_is_a_keyword_a_header_field_and_in_the_repr(tmp_path):
+    """The settings follow ``Spec``'s fields: each one, set off its default, reaches the model's spec,
+    survives save/load and shows in repr; an unknown keyword is refused by name."""
+    import dataclasses
+    off_default = {"activation": "tanh", "decoder_activation": "linear", "loss": "mse", "tied": False,
+                   "lam": 0.25, "hessian": "stochastic", "gamma": 0.5, "hessian_noise": 0.2, "hessian_copies": 3}
+    assert set(off_default) == {f.name for f in dataclasses.fields(network.Spec)}
+    model = cs.ContractiveAutoencoder(5, 3, corruption="masking", noise=0.2, **off_default)
+    back = cs.ContractiveAutoencoder.load(model.save(tmp_path / "m.npz"))
+    for field, value in off_default.items():
+        assert getattr(model.spec, field) == value == getattr(back.spec, field)
+        assert f"{field}={value!r}" in repr(back), (field, repr(back))
+    assert "corruption='masking'" in repr(back) and "noise=0.2" in repr(back)
+    with pytest.raises(TypeError, match="unknown setting 'lamda'"):
+        cs.ContractiveAutoencoder(5, 3, lamda=0.1)

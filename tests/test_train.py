@@ -107,3 +107,14 @@ def test_progress_bar_is_off_when_not_a_terminal(capsys, digits):
     cs.ContractiveAutoencoder(64, 8).fit(digits[:64], epochs=1, batch_size=32, progress=True)
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
+
+
+def test_minibatches_cut_one_shuffle_stream_permutation_per_epoch():
+    """The generator both fits share: each epoch a permutation of range(n) drawn by the generator given (fit
+    passes the seed's "shuffle" stream), in slices of batch_size rows, the last one short."""
+    from cae_scratch import backend
+    gen, again = backend.stream(4, "shuffle"), backend.stream(4, "shuffle")
+    for _ in range(2):
+        batches = list(train.minibatches(gen, 10, 4, np, None))
+        assert [len(b) for b in batches] == [4, 4, 2]
+        np.testing.assert_array_equal(np.concatenate(batches), again.permutation(10))

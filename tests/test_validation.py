@@ -1,4 +1,4 @@
-"""Every bad input of DESIGN section 10 gets a ValueError/TypeError that says what to do."""
+"""Every bad input of a public entry point gets a ValueError/TypeError that says what to do."""
 import numpy as np
 import pytest
 

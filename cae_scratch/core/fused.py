@@ -2,8 +2,8 @@
 
 ``network.loss_and_grads`` is the readable reference; ``step`` below runs the
 same stages in the same order under the same names (each stage's docstring
-names its reference twin) and computes the same numbers (tests: rtol 1e-10 in
-float64) for every activation, loss, decoder, tied/untied, lam and DAE
+names its reference twin, and tests hold each stage to its twin) and computes the
+same numbers (tests: rtol 1e-10 in float64) for every activation, loss, decoder, tied/untied, lam and DAE
 target, as the five matrix products plus a few passes over each (B, n) array:
 
 - every (B, n) array lives in a ``Workspace`` made once per batch shape and
@@ -32,7 +32,7 @@ from __future__ import annotations
 from .. import backend
 from ..backend import into, matmul_into
 from .fused_hessian import exact_into, perturbed_into, stochastic_into
-from .inplace import derivatives_for, encoder_for, log_sum_into, numerator_into, sigmoid_
+from .inplace import kernels_for, log_sum_into, numerator_into, sigmoid_
 
 
 class Workspace:
@@ -43,18 +43,18 @@ class Workspace:
     XZ: ((C+2)B, n_visible), rows :B = X, [B:(C+1)B = X~,] rows (C+1)B: = dZ.
     Hessian terms: D2 = s''(A) and G, their share of dA, (B, n_hidden); stochastic: Dt, St (C B, n_hidden),
     ones_stack ((C+1)B,) and ones_C (C,) for sums over rows and copies (``fused_hessian``).
-    D = s'(A), S = the penalty's share of dA (and A for activations without a fast path); (B, n_hidden).
+    D1 = s'(A), S = the penalty's share of dA (and A for activations without a fast path); (B, n_hidden).
     Z, E: (B, n_visible), the decoder's and the loss's scratch. dW, dW_r, Wq: gradients and the q path's.
     ones: (B,), so that column sums are BLAS matrix-vector products (ones @ M), twice as fast as sum().
     """
 
-    def __init__(self, xp, B, n_visible, n_hidden, dtype, device, tied, hessian="none", copies=0):
+    def __init__(self, xp, B, n_visible, n_hidden, dtype, device, *, tied, hessian="none", copies=0):
         def new(*shape):
             return xp.empty(shape, dtype=dtype, device=device)
         C = copies if hessian == "stochastic" else 0
         self.xp, self.B, self.C = xp, B, C
         self.AH, self.XZ = new((C + 2) * B, n_hidden), new((C + 2) * B, n_visible)
-        self.D, self.S = new(B, n_hidden), new(B, n_hidden)
+        self.D1, self.S = new(B, n_hidden), new(B, n_hidden)
         self.Z, self.E = new(B, n_visible), new(B, n_visible)
         self.dW, self.Wq = new(n_hidden, n_visible), new(n_hidden, n_visible)
         self.dW_r = None if tied else new(n_visible, n_hidden)
@@ -66,27 +66,37 @@ class Workspace:
             self.ones_C = xp.ones((C,), dtype=dtype, device=device)
         self.M = xp.empty((B, n_visible), dtype=xp.bool, device=device)      # bce: z >= 0
 
+    @property
+    def D(self):
+        """The old name of D1, for ``apps/bench/passes.py`` until it says D1 (then delete this)."""
+        return self.D1
 
-# ---- the penalty (twin: penalty.contractive_forward / contractive_backward) -------------------------
 
-def contractive_into(xp, q, H, dA, ws, d2_into, lam):
-    """(P = mean_b sum_k s'(a_bk)^2 q_k as a 0-d array, the q path's coefficient or None); with lam > 0
-    also ws.S = (2 lam / B) q s''(A), its share of dA before the factor s'(A). The step adds the q path,
-    (2 lam / B) diag(sum_b s'(a_b)^2) W, to dW. dA's buffer holds s'^2 for the column sums; dH overwrites it later.
+# ---- the penalty ----------------------------------------------------------------------------------
+
+def contractive_into(xp, q, H, dA, ws, second, lam):
+    """Twin: ``penalty.contractive_forward`` and ``contractive_backward``.
+
+    (P = mean_b sum_k s'(a_bk)^2 q_k as a 0-d array, the q path's coefficient or None); with lam > 0
+    also ws.S = (2 lam / B) q s''(A), its share of dA before the factor s'(A) (``second``: the activation's
+    s'' kernel, reading A from ws.S where it needs it). The step adds the q path, (2 lam / B) diag(sum_b
+    s'(a_b)^2) W, to dW. dA's buffer holds s'^2 for the column sums; dH overwrites it later.
     """
     B = H.shape[0]
-    d1_sq_sum = ws.ones @ into(dA, xp.multiply, ws.D, ws.D)
+    d1_sq_sum = ws.ones @ into(dA, xp.multiply, ws.D1, ws.D1)
     coef = None
     if lam > 0:
-        d2_into(xp, ws.S, H, ws.D, q * (2.0 * lam / B))
+        second(xp, ws.S, ws.S, H, ws.D1, q * (2.0 * lam / B))
         coef = d1_sq_sum * (2.0 * lam / B)
     return xp.vecdot(d1_sq_sum, q) / B, coef
 
 
-# ---- the loss and dZ, given Z = H W_r^T, overwritten (twins: losses.*_forward and *_backward) -----
+# ---- the loss and dZ, given Z = H W_r^T, overwritten -----------------------------------------------
 
 def bce_into(xp, Z, b_r, T, dZ, ws):
-    """mean_b sum_j log(1 + E) + (max(z, 0) - t z) as a 0-d array, E = e^-|z| (each part >= 0 per element,
+    """Twin: ``losses.bce_forward`` and ``bce_backward`` (after ``layers.decoder_forward``'s + b_r).
+
+    mean_b sum_j log(1 + E) + (max(z, 0) - t z) as a 0-d array, E = e^-|z| (each part >= 0 per element,
     as in ``losses.bce_forward``); dZ = (r - t) / B with r = where(z >= 0, 1, E) / (1 + E), the reference's
     ``sigmoid``: one exp serves the loss and r (E <= 1: nothing overflows, no clamp); the logs are summed as
     logs of products (``log_sum_into``). Z is overwritten.
@@ -110,7 +120,9 @@ def bce_into(xp, Z, b_r, T, dZ, ws):
 
 
 def mse_into(xp, Z, b_r, T, dZ, sigmoid_decoder):
-    """mean_b sum_j (r - t)^2 as a 0-d array; dZ = 2 (r - t) g'(z) / B."""
+    """Twin: ``losses.mse_forward`` and ``mse_backward`` (after ``layers.decoder_forward``'s + b_r).
+
+    mean_b sum_j (r - t)^2 as a 0-d array; dZ = 2 (r - t) g'(z) / B."""
     B = T.shape[0]
     if sigmoid_decoder:
         sigmoid_(xp, Z, b_r)                           # Z <- r
@@ -129,15 +141,14 @@ def mse_into(xp, Z, b_r, T, dZ, sigmoid_decoder):
 # ---- the step --------------------------------------------------------------------------------------
 
 def step(params, X, spec, ws, target=None, eps=None):
-    """(terms, grads) as ``network.loss_and_grads``; the grads live in ``ws`` until its next use."""
+    """Twin: ``network.loss_and_grads``. (terms, grads); the grads live in ``ws`` until its next use."""
     xp, B, C = ws.xp, X.shape[0], ws.C
     W, b_h, b_r = params["W"], params["b_h"], params["b_r"]
     W_r = W.T if spec.tied else params["W_r"]          # (n_visible, n_hidden)
     T = X if target is None else target
     dA, H = ws.AH[:B, :], ws.AH[(C + 1) * B:, :]
     X_in, dZ = ws.XZ[:B, :], ws.XZ[(C + 1) * B:, :]
-    encode, d2_into = encoder_for(spec.activation)
-    second, third = derivatives_for(spec.activation)
+    kernels = kernels_for(spec.activation)
     q = xp.vecdot(W, W)                                # q_k = sum_j W[k, j]^2
     # forward
     with backend.overflow_allowed():
@@ -150,28 +161,28 @@ def step(params, X, spec, ws, target=None, eps=None):
             H[...] = dA
         else:
             matmul_into(H, X, W.T)                     # encoder_forward
-        encode(xp, H, b_h, ws.D, ws.S)
+        kernels.encode(xp, H, b_h, ws.D1, ws.S)
         if ws.D2 is not None:                          # s''(A) (exact: s'''(A) in G) while S may hold A
-            second(xp, ws.D2, ws.S, H, ws.D)
+            kernels.second(xp, ws.D2, ws.S, H, ws.D1)
             if spec.hessian == "exact" and spec.gamma > 0:
-                third(xp, ws.G, ws.S, H, ws.D, ws.D2)
+                kernels.third(xp, ws.G, ws.S, H, ws.D1, ws.D2)
         Z = matmul_into(ws.Z, H, W_r.T)                # decoder_forward (b_r is added by the loss)
         if spec.loss == "bce":                         # reconstruction_forward and _backward: dZ
             rec = bce_into(xp, Z, b_r, T, dZ, ws)
         else:
             rec = mse_into(xp, Z, b_r, T, dZ, spec.decoder_activation == "sigmoid")
-        pen, coef = contractive_into(xp, q, H, dA, ws, d2_into, spec.lam)   # contractive_forward (+ backward)
+        pen, coef = contractive_into(xp, q, H, dA, ws, kernels.second, spec.lam)   # contractive_forward (+ backward)
         terms = {"reconstruction": rec, "contractive": pen, "total": rec + spec.lam * pen}
         if spec.hessian != "none":                     # hessian_forward (+ backward)
             hess, h_coef = (exact_into(xp, q, H, dA, ws, spec.gamma) if spec.hessian == "exact"
-                            else stochastic_into(xp, q, b_h, ws, encode, second, spec.gamma))
+                            else stochastic_into(xp, q, b_h, ws, kernels, spec.gamma))
             terms["hessian"], terms["total"] = hess, terms["total"] + spec.gamma * hess
             coef = h_coef if coef is None else (coef if h_coef is None else coef + h_coef)
     # backward
     matmul_into(dA, dZ, W_r)                           # decoder_backward: dH
     if spec.lam > 0:
         dA += ws.S                                     # encoder_backward: dA = s'(A) (dH + penalty's share)
-    dA *= ws.D
+    dA *= ws.D1
     if spec.hessian != "none" and spec.gamma > 0:
         dA += ws.G                                     # ... + the Hessian term's share
     enc_rows = (C + 1) * B                             # dA (and dA~) against X (and X~)
@@ -209,8 +220,8 @@ class FusedStep:
             if len(self.workspaces) >= 4:              # full batches, the last short one, and a spare
                 self.workspaces.clear()
             self.workspaces[key] = Workspace(backend.namespace(X, W), X.shape[0], W.shape[1], W.shape[0],
-                                             W.dtype, backend.device_of(W), spec.tied, spec.hessian,
-                                             spec.hessian_copies)
+                                             W.dtype, backend.device_of(W), tied=spec.tied,
+                                             hessian=spec.hessian, copies=spec.hessian_copies)
         return self.workspaces[key]
 
     def __call__(self, params, X, spec, target=None, eps=None):

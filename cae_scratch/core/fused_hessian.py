@@ -21,12 +21,14 @@ from ..backend import into, matmul_into
 
 
 def perturbed_into(xp, Xt, X, eps):
-    """Xt <- x_b + eps_cb at row c B + b.  Xt: (C B, n_visible) (a view of the stacked XZ); eps: (C, B, n_visible)."""
+    """Twin: ``hessian.perturbed_inputs``. Xt <- x_b + eps_cb at row c B + b.  Xt: (C B, n_visible) (a view of the stacked XZ); eps: (C, B, n_visible)."""
     into(xp.reshape(Xt, tuple(eps.shape)), xp.add, X, eps)
 
 
 def exact_into(xp, q, H, dA, ws, gamma):
-    """E = mean_b sum_k s''(a_bk)^2 q_k^2; gamma > 0: ws.G = (2 gamma / B) q^2 s'' s''' (ws.D2 = s'' and
+    """Twin: ``hessian.exact_forward`` and ``exact_backward``.
+
+    E = mean_b sum_k s''(a_bk)^2 q_k^2; gamma > 0: ws.G = (2 gamma / B) q^2 s'' s''' (ws.D2 = s'' and
     ws.G = s''' from the step's prologue) and the q path's coefficient (4 gamma / B) q sum_b s''(a_b)^2."""
     B = H.shape[0]
     q_sq = q * q
@@ -38,19 +40,21 @@ def exact_into(xp, q, H, dA, ws, gamma):
     return xp.vecdot(d2_sq_sum, q_sq) / B, d2_sq_sum * q * (4.0 * gamma / B)
 
 
-def stochastic_into(xp, q, b_h, ws, encode, second, gamma):
-    """S = mean_b mean_c sum_k e_bck^2 q_k, e = s'(a) - s'(a~), given AH's perturbed rows = X~ W^T;
+def stochastic_into(xp, q, b_h, ws, kernels, gamma):
+    """Twin: ``hessian.stochastic_forward`` and ``stochastic_backward`` (``kernels``: ``inplace.Kernels``).
+
+    S = mean_b mean_c sum_k e_bck^2 q_k, e = s'(a) - s'(a~), given AH's perturbed rows = X~ W^T;
     gamma > 0: dA~ = (2 gamma / (B C)) q s''(a~) e' in those rows (e' = -e), ws.G = -(2 gamma / (B C)) q s''(a)
     sum_c e', and the q path's coefficient (2 gamma / (B C)) sum_bc e^2."""
     B, C = ws.B, ws.C
     At = ws.AH[B:(C + 1) * B, :]                       # (C B, n_hidden), row c B + b
     n_hidden = At.shape[1]
-    encode(xp, At, b_h, ws.Dt, ws.St)                  # At <- s(a~), Dt = s'(a~)  (allocating ones: St = a~)
+    kernels.encode(xp, At, b_h, ws.Dt, ws.St)                  # At <- s(a~), Dt = s'(a~)  (allocating ones: St = a~)
     cq = q * (2.0 * gamma / (B * C))
     if gamma > 0:                                      # At <- cq s''(a~), the factor folded into s''
-        second(xp, At, ws.St, At, ws.Dt, cq)
+        kernels.second(xp, At, ws.St, At, ws.Dt, cq)
     E3 = xp.reshape(ws.St, (C, B, n_hidden))
-    into(E3, xp.subtract, xp.reshape(ws.Dt, (C, B, n_hidden)), ws.D)      # e' = s'(a~) - s'(a), broadcast over c
+    into(E3, xp.subtract, xp.reshape(ws.Dt, (C, B, n_hidden)), ws.D1)      # e' = s'(a~) - s'(a), broadcast over c
     e_sq_sum = ws.ones_stack[:C * B] @ into(ws.Dt, xp.multiply, ws.St, ws.St)   # sum_bc e^2: (n_hidden,)
     value = xp.vecdot(e_sq_sum, q) / (B * C)
     if gamma <= 0:

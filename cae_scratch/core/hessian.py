@@ -1,4 +1,4 @@
-"""The Hessian penalties of CAE+H (DESIGN section 12) as forward/backward pairs, and the explicit Hessian.
+"""The Hessian penalties of CAE+H (Rifai et al., ECML 2011) as forward/backward pairs, and the explicit Hessian.
 
 For one layer, h_k = s(a_k) with a_k = w_k . x + b_k (w_k: row k of W), so the
 Hessian of h_k is s''(a_k) w_k w_k^T and, with q_k = ||w_k||^2 (``penalty.row_norms_sq``),
@@ -6,10 +6,14 @@ Hessian of h_k is s''(a_k) w_k w_k^T and, with q_k = ||w_k||^2 (``penalty.row_no
     ||d^2 h / dx^2 (x)||_F^2 = sum_k s''(a_k)^2 ||w_k w_k^T||_F^2 = sum_k s''(a_k)^2 q_k^2     ("exact")
     ||J(x) - J(x~)||_F^2     = sum_k (s'(a_k) - s'(a~_k))^2 q_k,  a~ = W x~ + b_h             ("stochastic")
 
-for a perturbed copy x~ = x + eps. As sigma -> 0 (eps ~ N(0, sigma^2 I)),
-s'(a~) - s'(a) ~ s''(a) w_k . eps, whose square has mean sigma^2 s''(a)^2 q_k,
-so E ||J(x) - J(x~)||^2 -> sigma^2 sum_k s''(a_k)^2 q_k^2: the stochastic term
-(the paper's) is a sampled estimate of sigma^2 times the exact one.
+for a perturbed copy x~ = x + eps, eps ~ N(0, sigma^2 I). With d = w_k . eps ~ N(0, sigma^2 q_k),
+s'(a~_k) - s'(a_k) = s''(a_k) d + s'''(a_k) d^2 / 2 + O(d^3), and E d^2 = sigma^2 q_k, E d^3 = 0, so
+
+    E ||J(x) - J(x~)||_F^2 = sigma^2 sum_k s''(a_k)^2 q_k^2 + O(sigma^4),
+
+i.e. E ||J(x) - J(x~)||_F^2 / sigma^2 -> ||d^2 h / dx^2 (x)||_F^2 as sigma -> 0: the stochastic term
+(the paper's) estimates sigma^2 times the exact one (so an exact term of weight gamma_exact about
+hessian_noise^2 gamma_stochastic has the stochastic term's strength).
 
 On a batch, E = mean_b sum_k s''(a_bk)^2 q_k^2 and, with C copies eps_c
 (eps: (C, B, n_visible), already scaled) and e_bck = s'(a_bk) - s'(a~_bck),

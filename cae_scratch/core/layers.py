@@ -17,10 +17,39 @@ Decoder (the output activation belongs to the loss, see ``losses.py``)::
 
 With tied weights W is used twice, so dW collects both uses:
 dW = dA^T X + (dZ^T H)^T = dA^T X + H^T dZ (``tie``).
+
+A classifier's layers are these pairs too: its hidden layer is the encoder's, its
+logits O = S V^T + c the decoder's dense layer with W_r = V, b_r = c.
+
+Every backward in ``core`` returns (the gradient it passes on, {parameter name: gradient})
+(``penalty.contractive_backward`` alone returns its q path bare, as lessons 05 and 06 unpack it).
+
+Initialisation (``glorot_params``): Glorot-uniform weights, zero biases, drawn on the host from the
+seed's "init" stream so every backend gets the same numbers: W ~ U(-c, c), c = sqrt(6 / (fan_in +
+fan_out)), times 4 in front of a sigmoid (the Theano tutorial's scale: sigmoid'(0) = 1/4).
 """
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
+from .. import backend
 from ..backend import namespace
+
+
+def glorot_params(shapes, activations, seed, xp, dtype, device=None):
+    """{name: array} for {name: shape}: 2-D shapes Glorot-uniform (x4 where ``activations[name]`` is
+    "sigmoid"), drawn in the order of ``shapes`` from the "init" stream of ``seed``; 1-D shapes zero."""
+    gen = backend.stream(seed, "init")
+    host = {}
+    for name, shape in shapes.items():
+        if len(shape) == 2:
+            scale = math.sqrt(6.0 / sum(shape)) * (4.0 if activations.get(name) == "sigmoid" else 1.0)
+            host[name] = gen.uniform(-scale, scale, size=shape)
+        else:
+            host[name] = np.zeros(shape)
+    return {k: backend.asarray(v, xp, dtype, device) for k, v in host.items()}
 
 
 def encoder_forward(W, b_h, X, activation):

@@ -18,7 +18,9 @@ mse (either decoder)::
 
     (r - t)^2,   dL/dz = 2 (r - t) g'(z) / B
 
-``log_softmax`` serves the classifiers' cross-entropy (``probe``, ``tangentprop``).
+cross_entropy (a classifier's logits O: (B, n_classes), one-hot targets Y), from log_softmax (never overflows)::
+
+    mean_b -sum_j y_bj log softmax(o_b)_j,   dL/dO = (softmax(O) - Y) / B
 """
 from __future__ import annotations
 
@@ -71,3 +73,16 @@ def reconstruction_forward(Z, T, loss, decoder):
 
 def reconstruction_backward(cache, loss):
     return bce_backward(cache) if loss == "bce" else mse_backward(cache)
+
+
+def cross_entropy_forward(O, Y):
+    """(mean_b -log softmax(O_b)[y_b] as a 0-d array, cache = (log-probabilities, Y)); Y: one-hot (B, n_classes)."""
+    xp = namespace(O, Y)
+    logP = log_softmax(O)
+    return -xp.sum(Y * logP) / O.shape[0], (logP, Y)
+
+
+def cross_entropy_backward(cache):
+    """dL/dO = (softmax(O) - Y) / B."""
+    logP, Y = cache
+    return (namespace(logP).exp(logP) - Y) / logP.shape[0]

@@ -14,11 +14,7 @@ fast, stage by stage in the same order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-import math
 
-import numpy as np
-
-from .. import backend
 from . import hessian, layers, losses, penalty
 from .activations import get_activation
 
@@ -49,17 +45,9 @@ def param_shapes(n_visible, n_hidden, tied):
 
 
 def init_params(n_visible, n_hidden, spec, xp, dtype, device=None, seed=0):
-    """Glorot-uniform weights, zero biases, drawn on the host so every backend gets the same numbers.
-
-    W ~ U(-c, c), c = sqrt(6 / (n_visible + n_hidden)), times 4 for a sigmoid
-    encoder (the Theano tutorial's scale: sigmoid'(0) = 1/4).
-    """
-    gen = backend.rng(backend.spawn(seed, 2)[0])   # stream 0 of the seed: initialisation
-    scale = math.sqrt(6.0 / (n_visible + n_hidden)) * (4.0 if spec.activation == "sigmoid" else 1.0)
-    host = {}
-    for name, shape in param_shapes(n_visible, n_hidden, spec.tied).items():
-        host[name] = gen.uniform(-scale, scale, size=shape) if name.startswith("W") else np.zeros(shape)
-    return {k: backend.asarray(v, xp, dtype, device) for k, v in host.items()}
+    """Glorot-uniform W (and W_r), zero biases (``layers.glorot_params``; x4 for a sigmoid encoder)."""
+    shapes = param_shapes(n_visible, n_hidden, spec.tied)
+    return layers.glorot_params(shapes, {"W": spec.activation, "W_r": spec.activation}, seed, xp, dtype, device)
 
 
 def encode(params, X, spec):

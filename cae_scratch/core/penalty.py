@@ -39,7 +39,10 @@ def contractive_forward(W, encoder_cache, activation):
 
 
 def contractive_backward(cache):
-    """(dA_P, dW_q): the path through a, (B, n_hidden), and the path through q, (n_hidden, n_visible)."""
+    """(dA_P, dW_q): the path through a, (B, n_hidden), and the path through q, (n_hidden, n_visible).
+
+    (The one backward of ``core`` that returns its parameter path bare rather than as {"W": dW_q}: lessons 05
+    and 06 unpack it so.)"""
     W, A, H, D1, q, activation = cache
     xp, B = namespace(D1, W), D1.shape[0]
     D2 = activation.d2(A, H, D1)

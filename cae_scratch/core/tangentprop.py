@@ -22,58 +22,20 @@ Backward of the penalty, upstream dZ = 2 beta Z / B::
     dV  += sum_{b,i} dZ_bi T_bi^T = dZ^T T          (flattened over (b, i))
     dT   = dZ V                                     (B, k, n_hidden)
     dG   = s'(A)[:, None] * dT   ->  dW += dG^T U   (the path through W u)
-    ds'  = sum_i dT * G          ->  dA += ds' * s''(A)   (the path through s'(a))
+    ds'  = sum_i dT * G          ->  dA_extra = ds' * s''(A)   (the path through s'(a))
 
-and the cross-entropy, dO = (softmax(O) - Y) / B::
-
-    dV += dO^T S,  dc = sum_b dO,  dA += (dO V) * s'(A)
-
-after which both dA terms share one product dW += dA^T X, db_h = sum_b dA.
-So W gets two paths (through a and through W u) and b_h one, via s''. No
-(B, n_hidden, n_visible) tensor is ever built. Every function is array-API
-code on the namespace of its inputs; Y is one-hot (B, n_classes).
+The network itself is built from the core's pairs: the hidden layer is ``layers.encoder_forward``,
+the logits O = S V^T + c are ``layers.decoder_forward`` with W_r = V, b_r = c, the loss is
+``losses.cross_entropy_forward``. The penalty's share of dA joins the encoder's backward as
+``dA_extra``, exactly as the contractive penalty's does in the CAE, so both dA terms share one
+product dW = dA^T X, db_h = sum_b dA; W gets two paths (through a and through W u) and b_h one,
+via s''. No (B, n_hidden, n_visible) tensor is ever built. Every function is array-API code on
+the namespace of its inputs; Y is one-hot (B, n_classes).
 """
 from __future__ import annotations
 
 from ..backend import namespace
-from .losses import log_softmax
-
-
-# ---- the hidden layer -----------------------------------------------------------------
-def hidden_forward(W, b_h, X, activation):
-    """S = s(X W^T + b_h): (B, n_hidden); cache (X, A, S, s'(A)) for the backward."""
-    A = X @ W.T + b_h
-    S = activation.f(A)
-    return S, (X, A, S, activation.d1(A, S))
-
-
-def hidden_backward(dA, cache):
-    """(dW, db_h) = (dA^T X, sum_b dA) for the pre-activation gradient dA: (B, n_hidden)."""
-    X = cache[0]
-    return dA.T @ X, namespace(dA).sum(dA, axis=0)
-
-
-# ---- the logits and the cross-entropy ---------------------------------------------------
-def logits_forward(V, c, S):
-    """O = S V^T + c: (B, n_classes)."""
-    return S @ V.T + c
-
-
-def logits_backward(dO, V, S):
-    """(dV, dc, dS) for O = S V^T + c."""
-    return dO.T @ S, namespace(dO).sum(dO, axis=0), dO @ V
-
-
-def cross_entropy_forward(O, Y):
-    """(mean_b -log softmax(O_b)[y_b] as a 0-d array, log-probabilities) -- log-sum-exp stable."""
-    xp = namespace(O, Y)
-    logP = log_softmax(O)
-    return -xp.sum(Y * logP) / O.shape[0], logP
-
-
-def cross_entropy_backward(logP, Y):
-    """dO = (softmax(O) - Y) / B."""
-    return (namespace(logP).exp(logP) - Y) / logP.shape[0]
+from . import layers, losses
 
 
 # ---- the tangent penalty ----------------------------------------------------------------
@@ -90,16 +52,16 @@ def tangent_forward(W, D1, U):
 
 
 def tangent_backward(dT, G, D1, D2, U):
-    """(dA, dW_u): the path through s'(a) (to s''(a)) and the path through W u.
+    """(dA_extra, {"W": dW_u}): the path through s'(a) (to s''(a)) and the path through W u.
 
     dT: (B, k, n_hidden) upstream; G = U W^T; D1, D2 = s'(A), s''(A): (B, n_hidden).
-    dA = s''(A) * sum_i dT * G joins the encoder's dA; dW_u = (s'(A) * dT)^T U, flattened.
+    dA_extra = s''(A) * sum_i dT * G joins the encoder's dA; dW_u = (s'(A) * dT)^T U, flattened.
     """
     xp = namespace(dT, U)
     B, k, n_visible = U.shape
     dA = D2 * xp.sum(dT * G, axis=1)
     dG = xp.expand_dims(D1, axis=1) * dT
-    return dA, xp.reshape(dG, (B * k, dG.shape[2])).T @ xp.reshape(U, (B * k, n_visible))
+    return dA, {"W": xp.reshape(dG, (B * k, dG.shape[2])).T @ xp.reshape(U, (B * k, n_visible))}
 
 
 def tangent_logits_forward(V, T):
@@ -110,11 +72,11 @@ def tangent_logits_forward(V, T):
 
 
 def tangent_logits_backward(dZ, V, T):
-    """(dV, dT) for Z = T V^T."""
+    """(dT, {"V": dV}) for Z = T V^T."""
     xp = namespace(dZ, V)
     B, k, n_classes = dZ.shape
     flat = xp.reshape(dZ, (B * k, n_classes))
-    return flat.T @ xp.reshape(T, (B * k, T.shape[2])), xp.reshape(flat @ V, (B, k, V.shape[1]))
+    return xp.reshape(flat @ V, (B, k, V.shape[1])), {"V": flat.T @ xp.reshape(T, (B * k, T.shape[2]))}
 
 
 def squared_norm_forward(Z):
@@ -128,15 +90,23 @@ def squared_norm_backward(Z, scale=1.0):
 
 
 # ---- the whole loss ---------------------------------------------------------------------
+def forward(params, X, Y, activation, U=None):
+    """(terms without beta, caches): "cross_entropy" and "tangent" (P; 0 when U is None) as 0-d arrays."""
+    S, enc = layers.encoder_forward(params["W"], params["b_h"], X, activation)
+    O, dec = layers.decoder_forward(params["V"], params["c"], S)
+    ce, ce_cache = losses.cross_entropy_forward(O, Y)
+    if U is None:
+        return {"cross_entropy": ce, "tangent": ce * 0.0}, (enc, dec, ce_cache, None)
+    T, G = tangent_forward(params["W"], enc[3], U)
+    Z = tangent_logits_forward(params["V"], T)
+    return {"cross_entropy": ce, "tangent": squared_norm_forward(Z)}, (enc, dec, ce_cache, (T, G, Z, U))
+
+
 def loss_terms(params, X, Y, activation, beta=0.0, U=None):
     """{"cross_entropy", "tangent" (P without beta; 0 when U is None), "total"} as 0-d arrays."""
-    S, (_, A, _, D1) = hidden_forward(params["W"], params["b_h"], X, activation)
-    ce, _ = cross_entropy_forward(logits_forward(params["V"], params["c"], S), Y)
-    if U is None:
-        return {"cross_entropy": ce, "tangent": ce * 0.0, "total": ce}
-    T, _ = tangent_forward(params["W"], D1, U)
-    P = squared_norm_forward(tangent_logits_forward(params["V"], T))
-    return {"cross_entropy": ce, "tangent": P, "total": ce + beta * P}
+    terms, _ = forward(params, X, Y, activation, U)
+    total = terms["cross_entropy"] if U is None else terms["cross_entropy"] + beta * terms["tangent"]
+    return {**terms, "total": total}
 
 
 def loss_and_grads(params, X, Y, activation, beta=0.0, U=None):
@@ -145,25 +115,19 @@ def loss_and_grads(params, X, Y, activation, beta=0.0, U=None):
     params: W (n_hidden, n_visible), b_h (n_hidden,), V (n_classes, n_hidden), c (n_classes,);
     X: (B, n_visible); Y: (B, n_classes) one-hot; U: (B, k, n_visible) or None (a plain MLP).
     """
-    W, V = params["W"], params["V"]
-    S, cache = hidden_forward(W, params["b_h"], X, activation)
-    _, A, _, D1 = cache
-    O = logits_forward(V, params["c"], S)
-    ce, logP = cross_entropy_forward(O, Y)
-    dV, dc, dS = logits_backward(cross_entropy_backward(logP, Y), V, S)
-    dA = dS * D1
-    terms = {"cross_entropy": ce, "tangent": ce * 0.0, "total": ce}
-    dW_u = None
-    if U is not None:
-        T, G = tangent_forward(W, D1, U)
-        Z = tangent_logits_forward(V, T)
-        P = squared_norm_forward(Z)
-        terms = {"cross_entropy": ce, "tangent": P, "total": ce + beta * P}
-        dV_t, dT = tangent_logits_backward(squared_norm_backward(Z, beta), V, T)
-        dA_t, dW_u = tangent_backward(dT, G, D1, activation.d2(A, S, D1), U)
-        dV = dV + dV_t
-        dA = dA + dA_t
-    dW, db_h = hidden_backward(dA, cache)
-    if dW_u is not None:
-        dW = dW + dW_u
-    return terms, {"W": dW, "b_h": db_h, "V": dV, "c": dc}
+    terms, (enc, dec, ce_cache, tan) = forward(params, X, Y, activation, U)
+    dS, out = layers.decoder_backward(losses.cross_entropy_backward(ce_cache), dec)
+    grads = {"V": out["W_r"], "c": out["b_r"]}
+    dA_extra, extra = None, {}
+    if tan is not None:
+        T, G, Z, U = tan
+        _, A, S, D1 = enc
+        dT, v_path = tangent_logits_backward(squared_norm_backward(Z, beta), params["V"], T)
+        dA_extra, extra = tangent_backward(dT, G, D1, activation.d2(A, S, D1), U)
+        grads["V"] = grads["V"] + v_path["V"]
+    _, enc_grads = layers.encoder_backward(dS, enc, dA_extra=dA_extra)
+    grads.update(enc_grads)
+    if extra:
+        grads["W"] = grads["W"] + extra["W"]
+    total = terms["cross_entropy"] if U is None else terms["cross_entropy"] + beta * terms["tangent"]
+    return {**terms, "total": total}, {k: grads[k] for k in ("W", "b_h", "V", "c")}

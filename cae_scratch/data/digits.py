@@ -8,9 +8,9 @@ def _digits_table():
     """The 1797 x 64 pixel values (0..16, float64) and labels, from the file scikit-learn bundles.
 
     The file is read without importing scikit-learn: importing it loads
-    SciPy's own OpenBLAS beside NumPy's, and the second pool of BLAS threads
-    makes NumPy's small LAPACK calls (batched SVDs in ``analysis``) up to ~5x
-    slower on a 2-core machine. scikit-learn's loader is the fallback.
+    SciPy's own OpenBLAS beside NumPy's, and a second pool of BLAS threads
+    competes with NumPy's small LAPACK calls (batched SVDs in ``analysis``).
+    scikit-learn's loader is the fallback.
     """
     import importlib.util
     import os

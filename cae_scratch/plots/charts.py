@@ -6,6 +6,37 @@ import math
 import numpy as np
 
 from ._figure import format_value, plain_log_axis, plain_log_labels, plain_number, pyplot, save_figure
+from .images import image_panel
+
+
+def line_panel(ax, panel, plain_log=True):
+    """Draw one line panel on ``ax`` (the title is the caller's).
+
+    panel: "series" {label: (x, y) or (x, y, fmt)} (fmt: a matplotlib format such as "o-"), "xlabel",
+    "ylabel", optional "xscale"/"yscale" ("linear", "log", "symlog" with "linthresh"), "xticks" (plain
+    labels at these x values), "hlines" {label: y} (dashed reference lines), "diagonal" (y = x, for
+    analytic-vs-numeric scatters). ``plain_log``: log axes labelled 0.001, 40, 1,200 at every decade
+    (for a few decades); else matplotlib's labels, which the caller keeps plain between 1e-3 and 1e4
+    (``plain_log_labels``) and writes as powers of ten beyond (for many decades).
+    """
+    for label, (x, y, *fmt) in panel["series"].items():
+        ax.plot(np.asarray(x, float), np.asarray(y, float), *(fmt or ["o-"]), label=label, ms=4)
+    for i, (label, y) in enumerate(panel.get("hlines", {}).items()):
+        ax.axhline(y, ls="--", lw=1, color=f"C{7 + i}", label=label)
+    if panel.get("diagonal"):
+        lo, hi = ax.get_xlim()
+        ax.plot([lo, hi], [lo, hi], "k:", lw=1, label="y = x")
+    for name, axis, set_scale in (("xscale", ax.xaxis, ax.set_xscale), ("yscale", ax.yaxis, ax.set_yscale)):
+        scale = panel.get(name, "linear")
+        set_scale(scale, **({"linthresh": panel.get("linthresh", 1.0)} if scale == "symlog" else {}))
+        if scale == "log" and plain_log:
+            plain_log_axis(axis)
+    if "xticks" in panel:                         # plain labels at these x values, no minor ticks
+        ax.set_xticks(panel["xticks"], [plain_number(t) if plain_log else f"{t:g}" for t in panel["xticks"]])
+        ax.set_xticks([], minor=True)
+    ax.set(xlabel=panel.get("xlabel", ""), ylabel=panel.get("ylabel", ""))
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
 
 
 def plot_history(history, path, title="training"):
@@ -36,30 +67,13 @@ def plot_history(history, path, title="training"):
 def plot_panels(panels, path, suptitle=None, width=5.2, height=3.8):
     """PNG with one axes per panel, side by side.
 
-    Each panel is a dict: "series" {label: (x, y) or (x, y, fmt)} (fmt: a
-    matplotlib format such as "o-"), "xlabel", "ylabel", "title", optional
-    "xscale"/"yscale" ("linear", "log", "symlog" with "linthresh" for x), "xticks" (plain tick labels), "hlines" {label: y} (dashed
-    reference lines), "diagonal" (draw y = x, for analytic-vs-numeric scatters).
+    Each panel is a line panel (``line_panel``; log axes may span many decades) with a "title".
     """
     plt = pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(width * len(panels), height), squeeze=False)
     for ax, panel in zip(axes[0], panels):
-        for label, (x, y, *fmt) in panel["series"].items():
-            ax.plot(np.asarray(x, float), np.asarray(y, float), *(fmt or ["o-"]), label=label, ms=4)
-        for i, (label, y) in enumerate(panel.get("hlines", {}).items()):
-            ax.axhline(y, ls="--", lw=1, color=f"C{7 + i}", label=label)
-        if panel.get("diagonal"):
-            lo, hi = ax.get_xlim()
-            ax.plot([lo, hi], [lo, hi], "k:", lw=1, label="y = x")
-        xscale = panel.get("xscale", "linear")
-        ax.set_xscale(xscale, **({"linthresh": panel.get("linthresh", 1.0)} if xscale == "symlog" else {}))
-        ax.set_yscale(panel.get("yscale", "linear"))
-        if "xticks" in panel:                     # plain labels at these x values, no minor ticks
-            ax.set_xticks(panel["xticks"], [f"{t:g}" for t in panel["xticks"]])
-            ax.set_xticks([], minor=True)
-        ax.set(xlabel=panel.get("xlabel", ""), ylabel=panel.get("ylabel", ""), title=panel.get("title", ""))
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
+        line_panel(ax, panel, plain_log=False)
+        ax.set_title(panel.get("title", ""))
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
@@ -93,10 +107,8 @@ def plot_bars(labels, values, path, ylabel, title, yscale="log", hlines=None, co
 def plot_panel_grid(panels, path, n_cols=3, panel_size=(4.3, 3.6), suptitle=None):
     """PNG of panels in a grid of ``n_cols`` columns, each at a readable size.
 
-    An image panel has "image" (2-D array), "title", optional "cmap",
-    "symmetric", "xlabel", "ylabel", "cbar_label"; a line panel has "series"
-    {label: (x, y) or (x, y, fmt)}, "xlabel", "ylabel", "title", optional
-    "xscale"/"yscale" ("log" axes get plain-number labels), "xticks", "hlines" {label: y}.
+    An image panel (``images.image_panel``) has "image" and optional "cbar_label"; any other is a line
+    panel (``line_panel``); each has a "title".
     """
     plt = pyplot()
     n_rows = math.ceil(len(panels) / n_cols)
@@ -104,36 +116,11 @@ def plot_panel_grid(panels, path, n_cols=3, panel_size=(4.3, 3.6), suptitle=None
                              figsize=(panel_size[0] * n_cols, panel_size[1] * n_rows))
     for ax, panel in zip(axes.flat, panels):
         if "image" in panel:
-            img = np.asarray(panel["image"], float)
-            limits = {}
-            if panel.get("symmetric"):
-                v = float(np.nanmax(np.abs(img))) or 1.0
-                limits = {"vmin": -v, "vmax": v}
-            labelled = panel.get("xlabel") or panel.get("ylabel")
-            im = ax.imshow(img, cmap=panel.get("cmap", "RdBu_r" if panel.get("symmetric") else "gray_r"),
-                           aspect="auto" if labelled else "equal", interpolation="nearest", **limits)
-            fig.colorbar(im, ax=ax, shrink=0.9, label=panel.get("cbar_label", ""))
-            if labelled:
-                ax.set(xlabel=panel.get("xlabel", ""), ylabel=panel.get("ylabel", ""))
-            else:
+            if not image_panel(fig, ax, panel, gray="gray_r", shrink=0.9, label=panel.get("cbar_label", "")):
                 ax.set_xticks([])
                 ax.set_yticks([])
         else:
-            for label, (x, y, *fmt) in panel["series"].items():
-                ax.plot(np.asarray(x, float), np.asarray(y, float), *(fmt or ["o-"]), label=label, ms=4)
-            for i, (label, y) in enumerate(panel.get("hlines", {}).items()):
-                ax.axhline(y, ls="--", lw=1, color=f"C{7 + i}", label=label)
-            for name, axis in (("xscale", ax.xaxis), ("yscale", ax.yaxis)):
-                scale = panel.get(name, "linear")
-                (ax.set_xscale if name == "xscale" else ax.set_yscale)(scale)
-                if scale == "log":
-                    plain_log_axis(axis)
-            if "xticks" in panel:
-                ax.set_xticks(panel["xticks"], [plain_number(t) for t in panel["xticks"]])
-                ax.set_xticks([], minor=True)
-            ax.set(xlabel=panel.get("xlabel", ""), ylabel=panel.get("ylabel", ""))
-            ax.grid(True, alpha=0.3)
-            ax.legend(fontsize=8)
+            line_panel(ax, panel)
         ax.set_title(panel.get("title", ""), fontsize=10)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")

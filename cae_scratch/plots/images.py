@@ -9,14 +9,34 @@ from .. import backend
 from ._figure import image_side, pyplot, save_figure, tile_images
 
 
+def symmetric_limits(values):
+    """{"vmin": -v, "vmax": v} with v = max |value| (1 when every value is 0): signed values centred at 0."""
+    v = float(np.nanmax(np.abs(values))) or 1.0
+    return {"vmin": -v, "vmax": v}
+
+
+def image_panel(fig, ax, panel, gray="gray", **colorbar):
+    """Draw one image panel on ``ax`` with its colour bar (``colorbar``: fig.colorbar's keywords); returns
+    whether its axes are labelled (the caller hides them otherwise).
+
+    panel: "image" (2-D array), optional "cmap", "symmetric" (colour limits +-max|value| on a red-blue
+    scale, for signed quantities; else ``gray``), "xlabel", "ylabel" (labelled: free aspect).
+    """
+    img = np.asarray(panel["image"], float)
+    symmetric = panel.get("symmetric")
+    labelled = bool(panel.get("xlabel") or panel.get("ylabel"))
+    im = ax.imshow(img, cmap=panel.get("cmap", "RdBu_r" if symmetric else gray), aspect="auto" if labelled else "equal",
+                   interpolation="nearest", **(symmetric_limits(img) if symmetric else {}))
+    fig.colorbar(im, ax=ax, **colorbar)
+    if labelled:
+        ax.set(xlabel=panel.get("xlabel", ""), ylabel=panel.get("ylabel", ""))
+    return labelled
+
+
 def image_grid(ax, images, n_cols, title, cmap="gray", symmetric=False):
     """Draw rows of flat square images (N, side*side) as one tiled picture on ``ax``."""
     tile = tile_images(images, n_cols)
-    if symmetric:
-        v = np.nanmax(np.abs(tile)) or 1.0
-        ax.imshow(tile, cmap=cmap, vmin=-v, vmax=v)
-    else:
-        ax.imshow(tile, cmap=cmap)
+    ax.imshow(tile, cmap=cmap, **(symmetric_limits(tile) if symmetric else {}))
     ax.set_title(title)
     ax.axis("off")
 
@@ -31,19 +51,9 @@ def plot_images(panels, path, width=3.6, height=3.4):
     plt = pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(width * len(panels), height), squeeze=False)
     for ax, panel in zip(axes[0], panels):
-        img = np.asarray(panel["image"], float)
-        limits = {}
-        if panel.get("symmetric"):
-            v = float(np.nanmax(np.abs(img))) or 1.0
-            limits = {"vmin": -v, "vmax": v}
-        im = ax.imshow(img, cmap=panel.get("cmap", "RdBu_r" if panel.get("symmetric") else "gray"),
-                       aspect="auto" if panel.get("xlabel") else "equal", interpolation="nearest", **limits)
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
-        ax.set_title(panel.get("title", ""), fontsize=9)
-        if panel.get("xlabel") or panel.get("ylabel"):
-            ax.set(xlabel=panel.get("xlabel", ""), ylabel=panel.get("ylabel", ""))
-        else:
+        if not image_panel(fig, ax, panel, fraction=0.046, pad=0.04):
             ax.axis("off")
+        ax.set_title(panel.get("title", ""), fontsize=9)
     fig.tight_layout()
     return save_figure(fig, path)
 
@@ -86,8 +96,7 @@ def plot_tiles(images, path, titles=None, n_cols=8, symmetric=False, vmin=None, 
     side = image_side(images.shape[1])
     n_rows = math.ceil(len(images) / n_cols)
     if symmetric:
-        v = float(np.nanmax(np.abs(images))) or 1.0
-        vmin, vmax = -v, v
+        vmin, vmax = symmetric_limits(images).values()
     fig, axes = plt.subplots(n_rows, n_cols, squeeze=False, layout="constrained",
                              figsize=(tile_size * n_cols + 1.4, (tile_size + 0.3) * n_rows + (0.5 if suptitle else 0)))
     im = None
@@ -146,8 +155,7 @@ def plot_image_stack(rows, path, n_cols, tile=0.42):
         cax = fig.add_axes([(margin + n_cols * tile + bar_gap) / fig_w, bottom / fig_h, bar_w / fig_w, height / fig_h])
         tile_img = tile_images(images, n_cols)
         if symmetric:
-            v = float(np.nanmax(np.abs(tile_img))) or 1.0
-            limits = {"cmap": "RdBu_r", "vmin": -v, "vmax": v}
+            limits = {"cmap": "RdBu_r", **symmetric_limits(tile_img)}
         else:
             in_unit = np.nanmin(tile_img) >= 0.0 and np.nanmax(tile_img) <= 1.0
             limits = {"cmap": "gray", **({"vmin": 0.0, "vmax": 1.0} if in_unit else {})}

@@ -1,5 +1,9 @@
 """The fast step (fused.py) and the in-place optimizers: same numbers, no big temporaries.
 
+The whole step against the reference here, on a grid of every activation, loss, decoder, tied/untied,
+lam and DAE target (with and without the Hessian terms); each stage against its twin in
+``test_fused_stages.py``; a model's step on drawn shapes in ``test_network.py``.
+
 No test here times anything: speed is the benchmark's business. Allocation is
 measured with tracemalloc, which sees every NumPy data buffer.
 """
@@ -8,13 +12,11 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from hypothesis import given
 
 import cae_scratch as cs
 from cae_scratch import backend, optim, train
 from cae_scratch.core import fused, inplace, network
 from _helpers import assert_close, model_kwargs
-from _helpers import cae_cases
 
 ACTS = ["sigmoid", "tanh", "softplus", "relu", "linear"]
 LOSS_DECODERS = [("bce", "sigmoid"), ("mse", "sigmoid"), ("mse", "linear")]
@@ -49,14 +51,6 @@ def test_fused_step_equals_the_reference(act, loss_dec, tied, lam, denoise):
     want = network.loss_and_grads(params, X, spec, target=target)
     assert_same_step(first, want)
     assert_same_step(step(params, X, spec, target=target), want)     # again, in the reused buffers
-
-
-@given(case=cae_cases())
-def test_fused_step_equals_the_reference_on_drawn_cases(case):
-    kw, X = case
-    model = cs.ContractiveAutoencoder(**kw)
-    assert_same_step(fused.loss_and_grads(model.params, X, model.spec),
-                     network.loss_and_grads(model.params, X, model.spec))
 
 
 def test_fused_step_on_every_backend_equals_numpy(backend_name):

@@ -1,5 +1,6 @@
-"""CAE+H (core/hessian.py): the closed form against the explicit Hessian, both terms' gradients against
-finite differences on every backend, negative controls, the sigma -> 0 limit, and the model's API."""
+"""CAE+H (core/hessian.py): the closed form against the explicit Hessian (on every backend), both terms'
+gradients against finite differences (on NumPy: every backend's step is held equal to NumPy's in
+``test_fused.py``), negative controls, the sigma -> 0 limit, and the model's API."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -83,9 +84,9 @@ def test_model_hessian_penalty_is_the_mean_explicit_norm():
 @pytest.mark.parametrize("act", ACTS)
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("tied", [True, False])
-def test_gradients_equal_finite_differences(act, kind, tied, make_model):
-    model = make_model(6, 5, activation=act, tied=tied, lam=0.2, hessian=kind, gamma=0.7,
-                       hessian_noise=0.3, hessian_copies=3, seed=1)
+def test_gradients_equal_finite_differences(act, kind, tied):
+    model = cs.ContractiveAutoencoder(6, 5, activation=act, tied=tied, lam=0.2, hessian=kind, gamma=0.7,
+                                      hessian_noise=0.3, hessian_copies=3, seed=1)
     X = model.asarray(np.random.default_rng(2).random((4, 6)))
     away_from_relu_kinks(model, X)
     eps = model.asarray(np.random.default_rng(3).standard_normal((3, 4, 6)) * 0.3)
@@ -174,12 +175,12 @@ def test_stochastic_term_over_sigma_squared_converges_to_the_exact_term():
 
 # ---- the model's API ------------------------------------------------------------------------------
 
-def test_model_eps_is_used_as_given_or_drawn_from_stream_3():
+def test_model_eps_is_used_as_given_or_drawn_from_the_hessian_stream():
     kw = dict(hessian="stochastic", gamma=0.5, hessian_noise=0.2, hessian_copies=3, seed=5)
     model, twin = cs.ContractiveAutoencoder(6, 5, **kw), cs.ContractiveAutoencoder(6, 5, **kw)
     X = np.random.default_rng(0).random((4, 6))
     eps = np.random.default_rng(backend.spawn(5, 4)[3]).standard_normal((3, 4, 6)) * 0.2
-    loss, grads = model.loss_and_grads(X)                               # drawn: the first draw of stream 3
+    loss, grads = model.loss_and_grads(X)                               # drawn: the stream's first draw
     want_terms, want = network.loss_and_grads(model.params, X, model.spec, eps=eps)
     np.testing.assert_allclose(loss, float(want_terms["total"]), rtol=1e-12)
     for k in want:
@@ -223,7 +224,7 @@ def test_save_and_load_keep_the_hessian_settings(tmp_path):
         ("stochastic", 0.25, 0.05, 2)
 
 
-def test_fit_draws_fresh_eps_every_step_from_stream_3_of_its_seed():
+def test_fit_draws_fresh_eps_every_step_from_the_hessian_stream_of_its_seed():
     model = cs.ContractiveAutoencoder(6, 5, hessian="stochastic", gamma=0.5, hessian_noise=0.2, hessian_copies=2)
     X = np.random.default_rng(0).random((10, 6))
     seen = []

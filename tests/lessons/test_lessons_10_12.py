@@ -1,18 +1,18 @@
-"""Lessons 10-12 (CAE+H, stacked CAEs, the Manifold Tangent Classifier) run quick through the runner,
-assert their claims, write their figures, and have the literate shape of DESIGN section 7.
+"""Lessons 10-12 (CAE+H, stacked CAEs, the Manifold Tangent Classifier) run quick once in process through
+the runner, assert their claims and write their figures. (Their literate shape, their runs as scripts and
+as notebooks: ``test_runner.py`` and the book build.)
 
 The bounds follow from the math each lesson derives (closed form = explicit tensor, gradient checks
 below 1e-7 and known-wrong gradients above 1e-2, a Monte Carlo estimate whose bias matches Taylor's
 sigma^2 K and whose spread falls like 1/sqrt(C), ||AB||_F <= ||A||_F ||B||_F, nested spans give
 non-increasing angles), never hard-coded measurements and never timings. Lesson 10 also runs on
 array_api_strict's Device("device1"), which refuses implicit NumPy conversion as a GPU array does.
-Set OPENBLAS_NUM_THREADS=1 on a busy 2-core machine: threaded LAPACK SVDs slow down ~100x there.
 """
 import os
 
 import pytest
 
-from lessons.__main__ import LESSON_DIR, run_lesson
+from lessons.__main__ import run_lesson
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FIGURES = {
@@ -95,23 +95,3 @@ def test_12_tangents_tangent_propagation_and_the_table(tmp_path):
     assert len(table) == 3 and all(0 <= v["test_error"] < 0.25 for v in table.values())
     names = list(table)
     assert names[2].startswith("MTC") and table[names[2]]["tangent_penalty"] < table[names[1]]["tangent_penalty"]
-
-
-# ---- the literate shape (DESIGN section 7) ---------------------------------------------------------
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(FIGURES))
-def test_lesson_runs_as_a_notebook_cell_by_cell(name, tmp_path, monkeypatch):
-    """jupytext turns the file into a notebook; nbclient runs its cells one at a time in a fresh kernel."""
-    jupytext = pytest.importorskip("jupytext")
-    nbclient = pytest.importorskip("nbclient")
-    root = os.path.dirname(LESSON_DIR)
-    monkeypatch.setenv("CAE_LESSON_QUICK", "1")
-    monkeypatch.setenv("CAE_LESSON_OUT", str(tmp_path))
-    monkeypatch.setenv("PYTHONPATH", root + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    nb = jupytext.read(os.path.join(LESSON_DIR, f"{name}.py"))
-    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": root}}).execute()
-    assert not [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-                if o.get("output_type") == "error"]
-    assert {f for f in os.listdir(tmp_path) if f.endswith(".png")} == FIGURES[name]

@@ -4,7 +4,7 @@ import pytest
 
 import cae_scratch as cs
 from cae_scratch.core import network
-from cae_scratch.corruption import corrupt
+from cae_scratch.noise import corrupt
 from _helpers import assert_close, model_kwargs
 
 
