@@ -66,11 +66,6 @@ class Workspace:
             self.ones_C = xp.ones((C,), dtype=dtype, device=device)
         self.M = xp.empty((B, n_visible), dtype=xp.bool, device=device)      # bce: z >= 0
 
-    @property
-    def D(self):
-        """The old name of D1, for ``apps/bench/passes.py`` until it says D1 (then delete this)."""
-        return self.D1
-
 
 # ---- the penalty ----------------------------------------------------------------------------------
 

@@ -10,12 +10,12 @@ step's B x n_visible x n_hidden product):
 
 so 2 (C + 1) + 3 in all; the floor runs exactly these, into preallocated
 outputs. The step is timed with a fixed eps (the step's own cost); drawing
-eps on the host (``perturbation.hessian_eps``, which ``fit`` does every
+eps on the host (``noise.hessian_eps``, which ``fit`` does every
 step) is timed on its own as ``eps_draw``.
 """
 from __future__ import annotations
 
-from ... import backend, perturbation
+from ... import backend, noise
 from ...core import fused, network
 from ...timing import median_seconds
 
@@ -50,11 +50,11 @@ def measure_hessian(xp, device, dtype, size, repeats, copies=COPIES, seed=0):
     params = network.init_params(n_visible, n_hidden, spec, xp, dtype, device, seed)
     gen = backend.rng(seed)
     X = backend.asarray(gen.random((B, n_visible)), xp, dtype, device)
-    eps = perturbation.hessian_eps(gen, spec, B, n_visible, X)
+    eps = noise.hessian_eps(gen, spec, B, n_visible, X)
     step = fused.FusedStep()
     t = median_seconds({"hessian_floor": hessian_products(xp, gen, params["W"], B, copies),
                         "hessian_step": lambda: step(params, X, spec, eps=eps),
-                        "eps_draw": lambda: perturbation.hessian_eps(gen, spec, B, n_visible, X)},
+                        "eps_draw": lambda: noise.hessian_eps(gen, spec, B, n_visible, X)},
                        repeats, lambda: backend.synchronize(xp))
     return {**t, "hessian_step/floor": t["hessian_step"] / t["hessian_floor"], "copies": copies,
             "hessian_products": 2 * (copies + 1) + 3,

@@ -25,7 +25,7 @@ def step_passes(params, X, lam, ws, out):
     xp, B = ws.xp, X.shape[0]
     W, b_h, b_r = params["W"], params["b_h"], params["b_r"]
     dA, H, X_in, dZ = ws.AH[:B], ws.AH[B:], ws.XZ[:B], ws.XZ[B:]
-    D, S, Z, E, M, ones = ws.D, ws.S, ws.Z, ws.E, ws.M, ws.ones
+    D1, S, Z, E, M, ones = ws.D1, ws.S, ws.Z, ws.E, ws.M, ws.ones
     c = 2.0 * lam / B
     s = {}                                             # what one pass hands the next
 
@@ -52,8 +52,8 @@ def step_passes(params, X, lam, ws, out):
         ("encoder: exp", lambda: into(H, xp.exp, H)),
         ("encoder: + 1", lambda: H.__iadd__(1.0)),
         ("encoder: h = 1 / x", lambda: into(H, xp.divide, 1.0, H)),
-        ("encoder: s' = 1 - h", lambda: into(D, xp.subtract, 1.0, H)),
-        ("encoder: s' *= h", lambda: D.__imul__(H)),
+        ("encoder: s' = 1 - h", lambda: into(D1, xp.subtract, 1.0, H)),
+        ("encoder: s' *= h", lambda: D1.__imul__(H)),
         ("PRODUCT H W", lambda: matmul_into(Z, H, W)),
         ("bce: z = . + b_r", lambda: Z.__iadd__(b_r)),
         ("bce: abs(z)", lambda: into(E, xp.abs, Z)),
@@ -70,14 +70,14 @@ def step_passes(params, X, lam, ws, out):
         ("bce: r - t", lambda: dZ.__isub__(X)),
         ("bce: dZ = . / B", lambda: dZ.__imul__(1.0 / B)),
         ("bce: sum of log(1 + E)", bce_log_part),
-        ("penalty: s'^2", lambda: into(dA, xp.multiply, D, D)),
+        ("penalty: s'^2", lambda: into(dA, xp.multiply, D1, D1)),
         ("penalty: column sums (ones @)", column_sums),
         ("penalty: S = -2 c q h", lambda: into(S, xp.multiply, H, -2.0 * c * s["q"])),
         ("penalty: S += c q", lambda: S.__iadd__(c * s["q"])),
-        ("penalty: S *= s'", lambda: S.__imul__(D)),
+        ("penalty: S *= s'", lambda: S.__imul__(D1)),
         ("PRODUCT dZ W^T", lambda: matmul_into(dA, dZ, W.T)),
         ("backward: dA = . + S", lambda: dA.__iadd__(S)),
-        ("backward: dA *= s'", lambda: dA.__imul__(D)),
+        ("backward: dA *= s'", lambda: dA.__imul__(D1)),
         ("backward: b_h, b_r (2 ones @)", bias_sums),
         ("backward: X into [X; dZ]", lambda: X_in.__setitem__(Ellipsis, X)),
         ("PRODUCTS [dA; H]^T [X; dZ]", lambda: matmul_into(ws.dW, ws.AH.T, ws.XZ)),
