@@ -1,16 +1,23 @@
 """The student's process: load one file under guard, call its function on what the grader sends, return arrays.
 
 The grader (``runner.py``, in the parent process) starts this file as
-``python -I sandbox.py READ_FD WRITE_FD FILE FUNCTION FORBIDDEN_JSON NUMPY_DIR``. It is
+``python -I sandbox.py CONFIG_JSON`` (read and write fds, the copied file, the
+function's name, the folders to refuse, numpy's folder, the resource limits),
+inside the bubblewrap sandbox of jail.py when the machine has one. It is
 self-contained with its two helpers guards.py and explain.py (numpy and the
 standard library only) and never imports cae_scratch or lessons, so there is nothing here worth stealing: the loss, the
 activations' formulas and every grading decision live in the parent.
 
-Guards (guards.py), installed before the student's file runs (an audit hook
-cannot be removed once added): imports other than numpy and math are refused, and so
+First, before numpy or the student's file is loaded, it sets its own resource
+limits (``set_limits``: address space, CPU seconds, file size, open files,
+processes; a student's code cannot raise a hard limit) and asks the kernel to
+kill it when the grader dies. Then guards (guards.py), installed before the
+student's file runs: imports other than numpy and math are refused, and so
 are reading the library's or the solutions' files, writing any file, starting
-processes, signals and ctypes. They make honest mistakes fail clearly; the
-parent does not rely on them, it trusts only the arrays that come back.
+processes, signals and ctypes. They live in the student's own process, so they
+are no security boundary (CPython says so of audit hooks): they make honest
+mistakes fail clearly. The boundary is the OS sandbox, and the parent, which
+trusts no byte of what comes back.
 
 Messages on the pipes: an 8-byte length, a JSON header, then the raw bytes of
 the arrays the header lists ([dtype, shape] each). Structures are JSON with
@@ -25,8 +32,45 @@ import os
 import struct
 import sys
 
-if __name__ == "__main__" and len(sys.argv) > 6:
-    sys.path.append(sys.argv[6])                # where the parent found numpy (python -I skips the user site)
+
+def set_limits(limits):
+    """Resource limits on this process, soft = hard (so the student's code cannot raise them)."""
+    import resource
+    import signal
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)         # too much output: a failed write, not a kill
+    for name, value in limits.items():
+        which = getattr(resource, "RLIMIT_" + name.upper(), None)
+        if which is None:
+            continue
+        hard = resource.getrlimit(which)[1]
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        try:
+            resource.setrlimit(which, (value, value))
+        except (OSError, ValueError):
+            pass
+
+
+def die_with_parent():
+    """Linux: SIGKILL this process when the grader's thread that started it is gone (prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)
+    except (OSError, AttributeError, TypeError):
+        pass
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--probe"]:                      # jail.available(): can this sandbox import numpy?
+        sys.path.append(sys.argv[2])
+        import numpy  # noqa: F401
+        print("sandbox ok")
+        sys.exit(0)
+    CONFIG = json.loads(sys.argv[1])
+    die_with_parent()
+    if CONFIG.get("parent") and os.getppid() != CONFIG["parent"]:
+        os._exit(3)                                       # the grader died before the line above
+    set_limits(CONFIG["limits"])
+    sys.path.append(CONFIG["numpy_dir"])                  # where the parent found numpy (python -I skips it)
 import numpy as np  # noqa: E402
 
 DTYPES = ("<f8", "<f4", "<f2", "<i8", "<i4", "<i2", "|i1", "<u8", "<u4", "<u2", "|u1", "|b1", "<c16", "<c8")
@@ -35,27 +79,36 @@ MAX_HEADER = 1 << 20
 
 
 # ---- framing (the parent imports these too) --------------------------------------------------------
-def write_message(fd, header, arrays=()):
+def message_bytes(header, arrays=()):
+    """One message: the 8-byte length, the JSON header (with the arrays' specs), the arrays' bytes."""
     arrays = [np.asarray(a, order="C") for a in arrays]    # (ascontiguousarray makes 0-d arrays 1-d)
     head = json.dumps(dict(header, arrays=[[a.dtype.str, list(a.shape)] for a in arrays])).encode()
-    data = memoryview(b"".join([struct.pack("<Q", len(head)), head] + [a.tobytes() for a in arrays]))
+    return b"".join([struct.pack("<Q", len(head)), head] + [a.tobytes() for a in arrays])
+
+
+def write_all(fd, data):
+    data = memoryview(data)
     while data:
         data = data[os.write(fd, data):]
 
 
-def read_message(read_exact, max_bytes):
+def read_message(read_exact, max_bytes, parse=json.loads, max_header=MAX_HEADER):
     """(header, arrays) from ``read_exact(n) -> bytes``; a malformed or oversized message raises ValueError."""
     (n,) = struct.unpack("<Q", read_exact(8))
-    if n > MAX_HEADER:
+    if n > max_header:
         raise ValueError("message header too large")
-    header = json.loads(read_exact(n))
+    header = parse(read_exact(n))
     specs = header.get("arrays") if isinstance(header, dict) else None
     if not isinstance(specs, list):
         raise ValueError("malformed message header")
     arrays, total = [], 0
+    if len(specs) > 64:
+        raise ValueError("too many arrays in a message")
     for spec in specs:
+        if not isinstance(spec, list) or len(spec) != 2:
+            raise ValueError(f"unexpected array {spec!r:.60} in a message")
         dtype, shape = spec
-        if dtype not in DTYPES or not isinstance(shape, list) or len(shape) > 6 \
+        if type(dtype) is not str or dtype not in DTYPES or not isinstance(shape, list) or len(shape) > 6 \
                 or not all(type(d) is int and 0 <= d < 2**31 for d in shape):
             raise ValueError(f"unexpected array {spec!r} in a message")
         size = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
@@ -109,7 +162,7 @@ class _Channel:
         return read_message(self.read_exact, 1 << 31)
 
     def send(self, header, arrays=()):
-        write_message(self.wfd, header, arrays)
+        write_all(self.wfd, message_bytes(header, arrays))
 
     def helper(self, hid, method, args):
         arrays = [np.asarray(a, dtype=np.float64) for a in args]
@@ -174,20 +227,9 @@ def decode(obj, arrays, channel):
     return obj
 
 
-def limit_output():
-    """At most 8 MiB of printed output (a print in a loop must not fill the disk)."""
-    try:
-        import resource
-        import signal
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (8 * 2**20, 8 * 2**20))
-    except (ImportError, OSError, ValueError, AttributeError):
-        pass
-
-
-def main(argv):
-    limit_output()
-    rfd, wfd, path, fname, forbidden = int(argv[1]), int(argv[2]), argv[3], argv[4], json.loads(argv[5])
+def main(config):
+    rfd, wfd, path, fname, forbidden = config["rfd"], config["wfd"], config["path"], config["function"], \
+        config["forbidden"]
     channel = _Channel(rfd, wfd)
     with open(path, encoding="utf-8", errors="replace") as f:      # read before the guards forbid it
         source = f.read()
@@ -232,4 +274,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv)
+    main(CONFIG)

@@ -278,7 +278,7 @@ CHEATS = {
     "patching the grader from inside": (3, src("""
         import sys
         for mod in list(sys.modules.values()):
-            for name in ("grade", "grade_file", "check_file", "rel_error", "write_message"):
+            for name in ("grade", "grade_file", "check_file", "rel_error", "write_all", "message_bytes"):
                 if hasattr(mod, name):
                     try:
                         setattr(mod, name, lambda *a, **k: None)
