@@ -154,7 +154,7 @@ def _probe(program):
     if done.returncode != 0 or said != "sandbox ok":
         said = " ".join(said.split())[-300:]
         return False, f"bubblewrap cannot create its sandbox here (exit status {done.returncode}: {said})"
-    return True, f"bubblewrap sandbox available ({program})"
+    return True, f"bubblewrap, {program}"
 
 
 def available():

@@ -162,7 +162,7 @@ def run_calls(path, function, calls, timeout=DEFAULT_TIMEOUT, sandboxed=True, me
                     proc.wait(timeout=min(2.0, max(0.1, deadline - time.monotonic())))
                 except subprocess.TimeoutExpired:
                     pass
-                return _ended(proc, output, e)
+                return _ended(proc, output, e, sandboxed)
             except RunStopped as e:
                 return str(e)
             finally:
@@ -215,8 +215,10 @@ def _serve(pipe, call, helper, method, args):
         pipe.send({"type": "value", "ok": True}, [np.asarray(compute(*args), dtype=np.float64)])
 
 
-def _ended(proc, output, error):
+def _ended(proc, output, error, sandboxed):
     code = proc.poll()
+    if sandboxed and code is not None and 128 < code < 128 + 65:
+        code = 128 - code                                  # bwrap reports a child killed by signal s as 128 + s
     output.seek(0, os.SEEK_END)
     size = output.tell()
     output.seek(max(0, size - 600))
