@@ -30,7 +30,7 @@ TEMPLATE_DIR = os.path.join(HERE, "templates")
 SOLUTION_DIR = os.path.join(HERE, "solutions")
 DEFAULT_TIMEOUT = runner.DEFAULT_TIMEOUT
 DEFAULT_MEMORY_MIB = runner.DEFAULT_MEMORY_MIB
-SANDBOXED = "bubblewrap sandbox"
+SANDBOXED = jail.SANDBOXED
 
 
 @dataclass(frozen=True)
@@ -195,18 +195,6 @@ def sigmoid_only_note(rows):
     return []
 
 
-def sandbox_choice(sandboxed):
-    """(run in the sandbox?, isolation text or a problem): ``sandboxed`` True requires it, None uses it if any."""
-    if sandboxed is False:
-        return False, "none (--unsandboxed)"
-    ok, why = jail.available()
-    if ok:
-        return True, SANDBOXED
-    if sandboxed:
-        return None, f"no OS sandbox to run it in: {why}; {jail.HOW_TO_GET_ONE}"
-    return False, f"none: {why}"
-
-
 def grade_file(number, path, timeout=DEFAULT_TIMEOUT, sandboxed=None, memory_mib=DEFAULT_MEMORY_MIB):
     """Run the file at ``path`` in its own process and grade exercise ``number``: a Result.
 
@@ -214,7 +202,7 @@ def grade_file(number, path, timeout=DEFAULT_TIMEOUT, sandboxed=None, memory_mib
     process, None (``check``) uses the sandbox where there is one.
     """
     ex = EXERCISES[number]
-    inside, isolation = sandbox_choice(sandboxed)
+    inside, isolation = jail.choose(sandboxed)
     if inside is None:
         return Result(number, path, [], problem=isolation, timeout=timeout, isolation="none")
     cases = ex.cases()

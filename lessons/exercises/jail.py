@@ -24,9 +24,11 @@ read (sandbox.set_limits), in the sandbox and without one.
 """
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -38,9 +40,40 @@ CHILD_FILES = ("sandbox.py", "guards.py", "explain.py")
 GRADER_DIR = "/grader"                     # where the child files appear inside the sandbox
 SUBMISSION_DIR = "/submission"             # where the copied student file appears
 NOBODY = "65534"
+MAX_SOURCE_BYTES = 1 << 20
+SANDBOXED = "bubblewrap sandbox"           # the isolation a Result and a CSV row name
 HOW_TO_GET_ONE = ("install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install "
                   "bubblewrap) and allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, "
                   "user.max_user_namespaces > 0; on Ubuntu 24.04 also kernel.apparmor_restrict_unprivileged_userns=0)")
+
+
+class NotGradable(Exception):
+    """The submission is not a regular file (a symlink, FIFO, device, folder) or is too large."""
+
+
+def copy_submission(path, folder):
+    """Copy the regular file ``path`` into ``folder`` (never following a symlink, never blocking on a FIFO)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise NotGradable("it is a symbolic link, not a regular file: only regular files are graded "
+                              "(submit the file itself)") from None
+        raise NotGradable(f"cannot open it ({e.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a folder" if stat.S_ISDIR(mode) else "a socket"
+                    if stat.S_ISSOCK(mode) else "a device")
+            raise NotGradable(f"it is {kind}, not a regular file: only regular files are graded")
+        data = f.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise NotGradable(f"it is larger than {MAX_SOURCE_BYTES // 2**20} MiB: not a graded exercise file")
+    target = os.path.join(folder, "submission.py")
+    with open(target, "wb") as out:
+        out.write(data)
+    os.chmod(target, 0o644)
+    return target
 
 
 def bwrap_program():
@@ -155,6 +188,18 @@ def _probe(program):
         said = " ".join(said.split())[-300:]
         return False, f"bubblewrap cannot create its sandbox here (exit status {done.returncode}: {said})"
     return True, f"bubblewrap, {program}"
+
+
+def choose(sandboxed):
+    """(run in the sandbox?, isolation text or a problem): ``sandboxed`` True requires it, None uses it if any."""
+    if sandboxed is False:
+        return False, "none (--unsandboxed)"
+    ok, why = available()
+    if ok:
+        return True, SANDBOXED
+    if sandboxed:
+        return None, f"no OS sandbox to run it in: {why}; {HOW_TO_GET_ONE}"
+    return False, f"none: {why}"
 
 
 def available():

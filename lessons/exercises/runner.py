@@ -1,7 +1,7 @@
 """Run a student's file in its own process, sandboxed, with a time limit, and bring back only arrays.
 
-The parent (this module) copies the student's file (a regular file only, never
-a symlink followed), starts ``sandbox.py`` with ``python -I`` inside the
+The parent (this module) copies the student's file (jail.copy_submission: a regular
+file only, never a symlink followed), starts ``sandbox.py`` with ``python -I`` inside the
 bubblewrap sandbox of jail.py (or, for ``check`` on a machine without one, as
 a plain child process), sends it the arguments of every call, answers its
 helper calls (an activation's f, d1, d2, or a scalar function) and counts
@@ -12,12 +12,10 @@ a malformed message ends that file's run with a clear message, never the batch.
 """
 from __future__ import annotations
 
-import errno
 import json
 import os
 import select
 import signal
-import stat
 import subprocess
 import tempfile
 import threading
@@ -30,41 +28,11 @@ from .protocol import Bad, Call, Helper, Malformed  # noqa: F401  (the grade_* m
 
 DEFAULT_TIMEOUT = 20.0
 DEFAULT_MEMORY_MIB = 512
-MAX_SOURCE_BYTES = 1 << 20
 _LIVE, _LOCK, _STOPPING = set(), threading.Lock(), threading.Event()
 
 
 class RunStopped(Exception):
     """The student's process is gone or misbehaved; the message says how, for the student."""
-
-
-class NotGradable(Exception):
-    """The submission is not a regular file (a symlink, FIFO, device, folder) or is too large."""
-
-
-def copy_submission(path, folder):
-    """Copy the regular file ``path`` into ``folder`` (never following a symlink, never blocking on a FIFO)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as e:
-        if e.errno == errno.ELOOP:
-            raise NotGradable("it is a symbolic link, not a regular file: only regular files are graded "
-                              "(submit the file itself)") from None
-        raise NotGradable(f"cannot open it ({e.strerror})") from None
-    with os.fdopen(fd, "rb") as f:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a folder" if stat.S_ISDIR(mode) else "a socket"
-                    if stat.S_ISSOCK(mode) else "a device")
-            raise NotGradable(f"it is {kind}, not a regular file: only regular files are graded")
-        data = f.read(MAX_SOURCE_BYTES + 1)
-    if len(data) > MAX_SOURCE_BYTES:
-        raise NotGradable(f"it is larger than {MAX_SOURCE_BYTES // 2**20} MiB: not a graded exercise file")
-    target = os.path.join(folder, "submission.py")
-    with open(target, "wb") as out:
-        out.write(data)
-    os.chmod(target, 0o644)
-    return target
 
 
 class _Pipe:
@@ -130,8 +98,8 @@ def run_calls(path, function, calls, timeout=DEFAULT_TIMEOUT, sandboxed=True, me
     deadline = time.monotonic() + timeout
     with tempfile.TemporaryDirectory(prefix="grade-") as work:
         try:
-            source = copy_submission(path, work)
-        except NotGradable as e:
+            source = jail.copy_submission(path, work)
+        except jail.NotGradable as e:
             return str(e)
         p2c_r, p2c_w = os.pipe()
         c2p_r, c2p_w = os.pipe()

@@ -1,62 +1,27 @@
 """The student's process: load one file under guard, call its function on what the grader sends, return arrays.
 
-The grader (``runner.py``, in the parent process) starts this file as
-``python -I sandbox.py CONFIG_JSON`` (read and write fds, the copied file, the
-function's name, the folders to refuse, numpy's folder, the resource limits),
-inside the bubblewrap sandbox of jail.py when the machine has one. It is
-self-contained with its two helpers guards.py and explain.py (numpy and the
-standard library only) and never imports cae_scratch or lessons, so there is nothing here worth stealing: the loss, the
-activations' formulas and every grading decision live in the parent.
+``python -I sandbox.py CONFIG_JSON`` is started by runner.py (the parent), inside the bubblewrap sandbox of
+jail.py where the machine has one; CONFIG gives the pipe fds, the copied file, the function's name, the folders
+to refuse, numpy's folder and the resource limits. Self-contained with guards.py and explain.py (numpy and the
+standard library only), it never imports cae_scratch or lessons: the loss, the activations' formulas and every
+grading decision live in the parent, which trusts no byte of what comes back.
 
-First, before numpy or the student's file is loaded, it sets its own resource
-limits (``set_limits``: address space, CPU seconds, file size, open files,
-processes; a student's code cannot raise a hard limit) and asks the kernel to
-kill it when the grader dies. Then guards (guards.py), installed before the
-student's file runs: imports other than numpy and math are refused, and so
-are reading the library's or the solutions' files, writing any file, starting
-processes, signals and ctypes. They live in the student's own process, so they
-are no security boundary (CPython says so of audit hooks): they make honest
-mistakes fail clearly. The boundary is the OS sandbox, and the parent, which
-trusts no byte of what comes back.
+Before numpy or the student's file loads, it sets resource limits it cannot raise again and asks to die with
+the grader; the guards (guards.py, an audit hook: no security boundary, the OS sandbox is) then make honest
+mistakes fail clearly.
 
-Messages on the pipes: an 8-byte length, a JSON header, then the raw bytes of
-the arrays the header lists ([dtype, shape] each). Structures are JSON with
-{"$array": i}, {"$list": [...]}, {"$dict": {...}}, {"$bad": "what it was"};
-from the parent also {"$activation": id, "name": ...} and {"$function": id},
+Messages on the pipes: an 8-byte length, a JSON header, then the raw bytes of the arrays the header lists
+([dtype, shape] each). Structures are JSON with {"$array": i}, {"$list": [...]}, {"$dict": {...}},
+{"$bad": "what it was"}; from the parent also {"$activation": id, "name": ...} and {"$function": id},
 helpers whose every call is a round trip to the parent (which counts them).
 """
 import ast
 import builtins
 import json
+import math
 import os
 import struct
 import sys
-
-
-def set_limits(limits):
-    """Resource limits on this process, soft = hard (so the student's code cannot raise them)."""
-    import resource
-    import signal
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)         # too much output: a failed write, not a kill
-    for name, value in limits.items():
-        which = getattr(resource, "RLIMIT_" + name.upper(), None)
-        if which is None:
-            continue
-        hard = resource.getrlimit(which)[1]
-        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        try:
-            resource.setrlimit(which, (value, value))
-        except (OSError, ValueError):
-            pass
-
-
-def die_with_parent():
-    """Linux: SIGKILL this process when the grader's thread that started it is gone (prctl PR_SET_PDEATHSIG)."""
-    try:
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)
-    except (OSError, AttributeError, TypeError):
-        pass
 
 
 if __name__ == "__main__":
@@ -66,16 +31,15 @@ if __name__ == "__main__":
         print("sandbox ok")
         sys.exit(0)
     CONFIG = json.loads(sys.argv[1])
-    die_with_parent()
-    if CONFIG.get("parent") and os.getppid() != CONFIG["parent"]:
-        os._exit(3)                                       # the grader died before the line above
-    set_limits(CONFIG["limits"])
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # guards.py and explain.py, beside this file
+    import guards
+    guards.die_with_parent(CONFIG.get("parent"))
+    guards.set_limits(CONFIG["limits"])
     sys.path.append(CONFIG["numpy_dir"])                  # where the parent found numpy (python -I skips it)
 import numpy as np  # noqa: E402
 
 DTYPES = ("<f8", "<f4", "<f2", "<i8", "<i4", "<i2", "|i1", "<u8", "<u4", "<u2", "|u1", "|b1", "<c16", "<c8")
 MAX_HEADER = 1 << 20
-
 
 
 # ---- framing (the parent imports these too) --------------------------------------------------------
@@ -101,9 +65,9 @@ def read_message(read_exact, max_bytes, parse=json.loads, max_header=MAX_HEADER)
     specs = header.get("arrays") if isinstance(header, dict) else None
     if not isinstance(specs, list):
         raise ValueError("malformed message header")
-    arrays, total = [], 0
     if len(specs) > 64:
         raise ValueError("too many arrays in a message")
+    arrays, total = [], 0
     for spec in specs:
         if not isinstance(spec, list) or len(spec) != 2:
             raise ValueError(f"unexpected array {spec!r:.60} in a message")
@@ -111,7 +75,7 @@ def read_message(read_exact, max_bytes, parse=json.loads, max_header=MAX_HEADER)
         if type(dtype) is not str or dtype not in DTYPES or not isinstance(shape, list) or len(shape) > 6 \
                 or not all(type(d) is int and 0 <= d < 2**31 for d in shape):
             raise ValueError(f"unexpected array {spec!r} in a message")
-        size = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+        size = math.prod(shape) * np.dtype(dtype).itemsize                # exact: no int64 wrap-around
         total += size
         if total > max_bytes:
             raise ValueError(f"message larger than {max_bytes} bytes")
@@ -239,7 +203,6 @@ def main(config):
         where = f" at line {e.lineno}: {e.msg}" if getattr(e, "lineno", None) else f": {getattr(e, 'msg', e)}"
         channel.send({"type": "error", "stage": "import", "message": f"your file is not valid Python{where}"})
         return
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # explain.py, beside this file
     from explain import describe
     from guards import install_guards
     del sys.path[0]
