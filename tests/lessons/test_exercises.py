@@ -141,6 +141,9 @@ BUGS = {
     (4, "sigmoid applied twice"): (cae(squash="; R = 1 / (1 + np.exp(-R))"), "applied twice"),
     (4, "factor 2 missing in the q path only"): (cae(two_q="1.0"), "path through q_k is half"),
     (4, "s' where s'' belongs"): (cae(D2="D1"), "s' used where s'' belongs"),
+    (4, "bce averaged over the pixels"): (cae(extra="/ X.shape[1]"), "1/n_visible"),
+    (9, "bce averaged over the pixels"): (SOLUTION_9.replace("(R - X) / B", "(R - X) / B / X.shape[1]"),
+                                          "1/n_visible"),
     (5, "forward difference"): (src("""
         def central_difference(f, x, h):
             g = np.empty_like(x)
@@ -371,6 +374,16 @@ def test_cheat_fails_with_a_clear_message(graded, name):
     assert not result.passed and result.exit_status == 1, report
     assert CHEATS[name][2] in report, report
     assert "Traceback" not in report
+
+
+def test_exercise_12_uses_the_names_of_the_library_and_exercise_8_the_stable_form():
+    library = open(os.path.join(ROOT, "cae_scratch", "core", "tangentprop.py")).read()
+    for text in ("G = U W^T", "Z = T V^T", "P = (1/B) sum"):
+        assert text in library
+        assert text in open(EXERCISES[12].template).read() + open(EXERCISES[12].solution).read()
+    assert "S @ V.T" not in open(EXERCISES[12].solution).read()
+    eight = open(EXERCISES[8].solution).read()
+    assert "np.maximum(Z, 0.0) - X * Z" in eight and "softplus(Z) - X * Z" not in eight
 
 
 def test_missing_factor_2_has_relative_error_one_third(graded):
