@@ -24,9 +24,10 @@ only; keep its name), then check it:
 
     python -m lessons.exercises check N your_file.py
 
-To run the grader you need this project installed (Python 3.10 or newer):
+To run the grader you need a copy of the cae-scratch project (your instructor
+says where to get it) installed with Python 3.10 or newer; in its folder:
 
-    pip install cae-scratch            # or, from a copy of the repository: pip install -e .
+    python -m venv .venv && . .venv/bin/activate && pip install -e .
 
 The grader runs your file in a separate process with a time limit (inside an
 operating-system sandbox, bubblewrap, where the machine has one: Linux with

@@ -305,3 +305,45 @@ def test_ctrl_c_in_grade_is_one_line_and_leaves_nothing(tmp_path):
     assert os.listdir(out) == []
     time.sleep(0.2)
     assert not [k for k in kids if alive(k)]
+
+
+# ---- what no grader can tell: a Taylor jet of the activation ------------------------------------------
+TAYLOR_JET_4 = """
+    import numpy as np
+
+    def cae_backward(params, X, lam, activation):
+        B = X.shape[0]
+        A0 = X @ params["W"].T + params["b_h"]
+        H0 = activation.f(A0)
+        D1 = activation.d1(A0, H0)
+        D2 = activation.d2(A0, H0, D1)            # f, f', f'' once each: then no more helper calls
+
+        def loss(W, b_h, b_r):                    # a hand-written forward, the activation by its Taylor series
+            A = X @ W.T + b_h
+            d = A - A0
+            H, S1 = H0 + D1 * d + D2 * d * d / 2, D1 + D2 * d
+            Z = H @ W + b_r
+            rec = np.sum(np.log1p(np.exp(-np.abs(Z))) + np.maximum(Z, 0) - X * Z) / B
+            return rec + lam * np.sum((S1 * S1) @ np.sum(W * W, axis=1)) / B
+
+        grads = {}
+        for name in ("W", "b_h", "b_r"):
+            g = np.zeros_like(params[name])
+            for i in np.ndindex(g.shape):
+                up, down = dict(params), dict(params)
+                up[name], down[name] = params[name].copy(), params[name].copy()
+                up[name][i] += 1e-6
+                down[name][i] -= 1e-6
+                g[i] = (loss(**up) - loss(**down)) / 2e-6
+            grads[name] = g
+        return grads
+    """
+
+
+def test_a_taylor_jet_finite_difference_passes_exercise_4_as_instructors_md_says(tmp_path):
+    """Not a cheat the grader catches: counting helper calls cannot, so INSTRUCTORS.md says so plainly."""
+    result = grade(tmp_path, 4, TAYLOR_JET_4, sandboxed=None)
+    assert result.passed, result.report()
+    naive = TAYLOR_JET_4.replace("H0 + D1 * d + D2 * d * d / 2, D1 + D2 * d",
+                                 "activation.f(A), activation.d1(A, activation.f(A))")
+    assert not grade(tmp_path, 4, naive, sandboxed=None).passed     # calling the helper per step is refused
