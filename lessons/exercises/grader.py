@@ -155,8 +155,9 @@ class Result:
 
     @property
     def where(self):
+        why = self.isolation[6:] if self.isolation.startswith("none: ") else self.isolation[5:].strip("()")
         return ("in a bubblewrap sandbox" if self.isolation == SANDBOXED else
-                f"NOT isolated ({self.isolation}; the in-process guards only catch honest mistakes)")
+                f"NOT isolated ({why}; the in-process guards only catch honest mistakes)")
 
     def report(self, reveal=False):
         ex = EXERCISES[self.number]

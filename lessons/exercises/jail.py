@@ -104,6 +104,7 @@ def forbidden_roots():
     return _package_roots()
 
 
+@functools.lru_cache(maxsize=1)
 def runtime_paths():
     """(folders and files bound read-only, folders then hidden under an empty read-only tmpfs)."""
     base = {k: sys.base_prefix for k in ("base", "platbase", "installed_base", "installed_platbase")}
