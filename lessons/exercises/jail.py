@@ -148,17 +148,31 @@ def _root_links():
     return out
 
 
+@functools.lru_cache(maxsize=None)
+def _options(program):
+    """The options this bwrap lists in --help (older ones, e.g. 0.6 on Ubuntu 22.04, lack --disable-userns)."""
+    try:
+        done = subprocess.run([program, "--help"], capture_output=True, timeout=10, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    return frozenset(w for w in (done.stdout + done.stderr).decode("utf-8", "replace").split() if w.startswith("--"))
+
+
 def command(child_argv, submission, inside_name):
     """The bwrap argv that runs ``python -I /grader/sandbox.py *child_argv`` with ``submission`` copied in."""
     binds, hide = runtime_paths()
     package, _, libs = numpy_dirs()
-    argv = [bwrap_program(), "--unshare-all", "--unshare-user", "--uid", NOBODY, "--gid", NOBODY,
-            "--disable-userns", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "grader"]
+    program = bwrap_program()
+    has = _options(shutil.which(program) or program)
+    size = (lambda n: ["--size", str(n)]) if "--size" in has else (lambda n: [])
+    argv = [program, "--unshare-all", "--unshare-user", "--uid", NOBODY, "--gid", NOBODY,
+            *(["--disable-userns"] if "--disable-userns" in has else []),
+            "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "grader"]
     for b in binds:
         argv += ["--ro-bind", b, b]
     argv += _root_links()
     for h in hide:
-        argv += ["--perms", "0555", "--size", "65536", "--tmpfs", h]
+        argv += ["--perms", "0555", *size(65536), "--tmpfs", h]
     for b in [package] + libs:
         argv += ["--ro-bind", b, b]
     for h in hide:
@@ -166,7 +180,7 @@ def command(child_argv, submission, inside_name):
     for f in CHILD_FILES:
         argv += ["--ro-bind", os.path.join(HERE, f), f"{GRADER_DIR}/{f}"]
     argv += ["--ro-bind", submission, f"{SUBMISSION_DIR}/{inside_name}",
-             "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(16 * 2**20), "--tmpfs", "/tmp",
+             "--proc", "/proc", "--dev", "/dev", "--perms", "1777", *size(16 * 2**20), "--tmpfs", "/tmp",
              "--remount-ro", "/", "--chdir", "/tmp", "--", interpreter(), "-I", "-B", f"{GRADER_DIR}/sandbox.py"]
     return argv + list(child_argv)
 

@@ -180,3 +180,21 @@ def test_doctor_says_whether_the_graders_sandbox_is_available(monkeypatch, tmp_p
     monkeypatch.setenv("CAE_BWRAP", str(tmp_path / "no-bwrap"))
     lines, _ = doctor.report()
     assert any("not available" in x and "bubblewrap" in x for x in lines)
+
+
+def test_an_older_bwrap_gets_only_the_options_it_lists(monkeypatch, tmp_path):
+    """bubblewrap 0.6 (Ubuntu 22.04) has no --disable-userns: the command line must not use it there."""
+    old = tmp_path / "bwrap"
+    old.write_text("#!/bin/sh\necho 'usage: bwrap [OPTIONS...] [--] COMMAND\n    --unshare-all --uid UID --tmpfs DEST'\n")
+    old.chmod(0o755)
+    monkeypatch.setenv("CAE_BWRAP", str(old))
+    argv = jail.command(["{}"], __file__, "x.py")
+    assert argv[0] == str(old) and "--unshare-all" in argv
+    assert "--disable-userns" not in argv and "--size" not in argv
+    real = jail.shutil.which("bwrap")
+    if real:                                                     # the control: a bwrap that lists them gets them
+        monkeypatch.setenv("CAE_BWRAP", real)
+        listed = jail._options(real)
+        argv = jail.command(["{}"], __file__, "x.py")
+        assert ("--disable-userns" in argv) == ("--disable-userns" in listed)
+        assert ("--size" in argv) == ("--size" in listed)
