@@ -23,9 +23,12 @@ WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 def set_limits(limits):
     """Resource limits on this process, soft = hard (so the student's code cannot raise them)."""
-    import resource
-    import signal
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)         # too much output: a failed write, not a kill
+    try:
+        import resource
+        import signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)     # too much output: a failed write, not a kill
+    except (ImportError, AttributeError, OSError):        # no POSIX resource limits here (Windows)
+        return
     for name, value in limits.items():
         which = getattr(resource, "RLIMIT_" + name.upper(), None)
         if which is None:
