@@ -10,17 +10,18 @@ machine can run it, and why not. Inside the sandbox the student's process sees:
   dist-packages folder is hidden under an empty read-only tmpfs (numpy is bound
   back in), so the library, the solutions, the other submissions and the
   teacher's home do not exist there;
-- the one student file, copied by the parent (``runner.copy_submission``);
-- a private empty /tmp of 16 MiB; /dev with null, zero, random and the like;
+- the one student file, copied by the parent (``copy_submission``: a regular file, never a symlink);
+- a private empty /tmp (16 MiB where this bwrap has --size); /dev with null, zero, random and the like;
   /proc of its own PID namespace (no other process is visible);
 - no network (a new network namespace has only a loopback with nothing on it),
   its own IPC, UTS, PID, cgroup and user namespaces, uid and gid 65534
-  (nobody), no capabilities, no further user namespaces, a new session
+  (nobody), no capabilities, no further user namespaces (where this bwrap has
+  --disable-userns: only the options its --help lists are used), a new session
   (no terminal to inject keys into), and death with its parent.
 
 The resource limits (address space, CPU seconds, file size, open files,
 processes) are set by the child script itself before the student's file is
-read (sandbox.set_limits), in the sandbox and without one.
+read (guards.set_limits), in the sandbox and without one.
 """
 from __future__ import annotations
 
@@ -94,14 +95,10 @@ def numpy_dirs():
     return package, parent, libs
 
 
-def _package_roots():
+def forbidden_roots():
     """Folders of packages a student must never read (the library, the lessons, their solutions)."""
     import cae_scratch
     return [os.path.dirname(os.path.realpath(cae_scratch.__file__)), os.path.dirname(HERE)]
-
-
-def forbidden_roots():
-    return _package_roots()
 
 
 @functools.lru_cache(maxsize=1)
@@ -118,7 +115,7 @@ def runtime_paths():
               if os.path.exists(d) and not os.path.islink(d)]
     binds = [p for p in dict.fromkeys(binds) if os.path.exists(p)]
     # hide every folder of installed packages (the project may be installed there) and the project itself
-    candidates = [p for p in sys.path if p and os.path.isdir(p)] + _package_roots()
+    candidates = [p for p in sys.path if p and os.path.isdir(p)] + forbidden_roots()
     for base in (stdlib, "/usr/lib", "/usr/lib64", "/usr/local/lib"):
         if os.path.isdir(base):
             candidates += [e.path for e in os.scandir(base) if e.name.startswith("python") and e.is_dir()]
@@ -129,7 +126,7 @@ def runtime_paths():
             if os.path.isdir(found):
                 candidates.append(found)
     for c in dict.fromkeys(os.path.realpath(c) for c in candidates):
-        if os.path.basename(c) in ("site-packages", "dist-packages") or c in _package_roots():
+        if os.path.basename(c) in ("site-packages", "dist-packages") or c in forbidden_roots():
             if any(_inside(c, b) for b in binds):
                 hide.append(c)
     return binds, hide
