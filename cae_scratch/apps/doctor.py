@@ -35,6 +35,21 @@ def cupy_diagnosis():
     return ok, f"CuPy {cupy.__version__} is usable on {backend.cupy_device_name()}" if ok else "CuPy computed a wrong sum"
 
 
+def grader_sandbox_line():
+    """Whether the exercises' grader can run students' files in its OS sandbox (bubblewrap), and why not.
+
+    Asks the grader's own probe (lessons.exercises.jail, installed with this package: apps are the top layer).
+    """
+    try:
+        from lessons.exercises import jail
+    except ImportError as e:
+        return f"exercise grader sandbox: unknown (the lessons package does not import: {e})"
+    ok, why = jail.available()
+    if ok:
+        return f"exercise grader sandbox: available ({why})"
+    return f"exercise grader sandbox: not available: {why}; to get one, {jail.HOW_TO_GET_ONE}"
+
+
 def report():
     """(lines to print, CuPy usable)."""
     lines = [f"python {platform.python_version()} ({sys.executable})", f"numpy {np.__version__}"]
@@ -54,4 +69,5 @@ def report():
     ok, line = cupy_diagnosis()
     lines.append(line)
     lines.append(f"backends usable here: {', '.join(backend.available_backends())}")
+    lines.append(grader_sandbox_line())
     return lines, ok

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 
 if __package__ in (None, ""):                            # run as a file: find the packages
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from lessons.exercises import batch
-from lessons.exercises.grader import DEFAULT_TIMEOUT, EXERCISES, TEMPLATE_DIR, check_file
+from lessons.exercises import batch, jail
+from lessons.exercises.grader import DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT, EXERCISES, TEMPLATE_DIR, check_file
 
 
 class Parser(argparse.ArgumentParser):
@@ -36,6 +35,12 @@ def jobs(text):
     return int(text)
 
 
+def mebibytes(text):
+    if not text.isdigit() or not 128 <= int(text) <= 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a whole number of MiB from 128 to 65536")
+    return int(text)
+
+
 def parser():
     p = Parser(prog="python -m lessons.exercises",
                description="Backward-pass exercises graded by finite differences, each file in its own process.")
@@ -50,6 +55,8 @@ def parser():
     check.add_argument("file")
     check.add_argument("--timeout", type=positive, default=DEFAULT_TIMEOUT, help="seconds (default %(default)g)")
     check.add_argument("--reveal", action="store_true", help="instructors: print the expected values of failures")
+    check.add_argument("--memory", type=mebibytes, default=DEFAULT_MEMORY_MIB, metavar="MIB",
+                       help="address-space limit of the student's process (default %(default)s)")
     bund = sub.add_parser("bundle", help="write a student folder: every template and a README, no solutions")
     bund.add_argument("dir")
     grade = sub.add_parser("grade", help="grade many files of one exercise into a score table")
@@ -60,6 +67,10 @@ def parser():
     out.add_argument("--csv", metavar="F", help="also write the table as CSV")
     grade.add_argument("--timeout", type=positive, default=DEFAULT_TIMEOUT, help="seconds per file (default %(default)g)")
     grade.add_argument("--jobs", type=jobs, default=2, help="files graded at once (default %(default)s)")
+    grade.add_argument("--memory", type=mebibytes, default=DEFAULT_MEMORY_MIB, metavar="MIB",
+                       help="address-space limit of each student's process (default %(default)s)")
+    grade.add_argument("--unsandboxed", action="store_true",
+                       help="grade without the OS sandbox (only for files you trust; the table and file say so)")
     return p
 
 
@@ -69,7 +80,14 @@ def fail(message):
 
 
 def main(argv=None):
-    args = parser().parse_args(argv)
+    try:
+        return run(parser().parse_args(argv))
+    except KeyboardInterrupt:                            # grade: the running processes are gone already
+        print("python -m lessons.exercises: interrupted (Ctrl-C); nothing was written", file=sys.stderr)
+        return 130
+
+
+def run(args):
     if args.command == "list":
         for ex in EXERCISES.values():
             print(f"{ex.number:>2}  {ex.function:<22} {ex.title}")
@@ -89,16 +107,9 @@ def main(argv=None):
         return fail(f"no exercise {args.number}; there are {sorted(EXERCISES)}")
     ex = EXERCISES[args.number]
     if args.command == "copy":
-        target = os.path.join(args.dir, ex.filename)
-        if os.path.exists(target):
-            return fail(f"{target} exists; not overwriting it")
-        os.makedirs(args.dir, exist_ok=True)
-        shutil.copyfile(ex.template, target)
-        print(f"wrote {target}: fill in {ex.function}, then run\n"
-              f"    python -m lessons.exercises check {ex.number} {target}")
-        return 0
+        return copy(ex, args.dir)
     if args.command == "check":
-        status, report = check_file(args.number, args.file, args.timeout, args.reveal)
+        status, report = check_file(args.number, args.file, args.timeout, args.reveal, args.memory)
         if status == 2:
             return fail(report)
         print(report)
@@ -106,17 +117,41 @@ def main(argv=None):
     try:                                                 # grade: check every path and the output first
         files = batch.submissions(args.paths)
         target = args.json or args.csv
-        if target and not os.path.isdir(os.path.dirname(os.path.abspath(target))):
-            raise ValueError(f"the directory of {target} does not exist")
-        if target and os.path.isdir(target):
-            raise ValueError(f"{target} is a directory; give a file name")
+        if target:
+            batch.check_output(target)
     except ValueError as e:
         return fail(str(e))
-    rows = batch.grade_many(args.number, files, args.timeout, args.jobs)
+    if not args.unsandboxed:
+        ok, why = jail.available()
+        if not ok:
+            return fail(f"grade runs untrusted files and needs an OS sandbox, but {why}: {jail.HOW_TO_GET_ONE}; "
+                        "or pass --unsandboxed to grade files you trust without one")
+    rows = batch.grade_many(args.number, files, args.timeout, args.jobs, not args.unsandboxed, args.memory)
     print(batch.table(rows))
     if target:
-        batch.write_rows(rows, target, "json" if args.json else "csv")
-        print(f"wrote {target}")
+        try:
+            batch.write_rows(rows, target, "json" if args.json else "csv")
+        except (ValueError, OSError) as e:
+            return fail(str(e))
+        print(f"wrote {batch.printable(target)}")
+    return 0
+
+
+def copy(ex, folder):
+    """Copy the template into ``folder`` (created if missing); never overwrite; exit 2 on a bad folder."""
+    if os.path.lexists(folder) and not os.path.isdir(folder):
+        return fail(f"{folder} exists and is not a folder: give the folder to copy the template into")
+    target = os.path.join(folder, ex.filename)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(ex.template, "rb") as f, open(target, "xb") as out:       # "x": never overwrite
+            out.write(f.read())
+    except FileExistsError:
+        return fail(f"{target} exists; not overwriting it")
+    except OSError as e:
+        return fail(f"cannot write {target}: {e.strerror}")
+    print(f"wrote {target}: fill in {ex.function}, then run\n"
+          f"    python -m lessons.exercises check {ex.number} {target}")
     return 0
 
 

@@ -5,10 +5,15 @@ import csv
 import io
 import json
 import os
+import re
+import secrets
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 
-from .grader import DEFAULT_TIMEOUT, EXERCISES, grade_file
+from cae_scratch import atomic
+
+from . import runner
+from .grader import DEFAULT_MEMORY_MIB, DEFAULT_TIMEOUT, EXERCISES, SANDBOXED, grade_file
 
 README = """Exercises: contractive autoencoders by hand
 ==========================================
@@ -19,14 +24,22 @@ only; keep its name), then check it:
 
     python -m lessons.exercises check N your_file.py
 
-The grader runs your file in a separate process with a time limit and compares
-what it returns with finite differences of the loss, never with a solution.
-Exit status 0 means every quantity passed; the report names the likely mistake
-when one fails.
+To run the grader you need a copy of the cae-scratch project (your instructor
+says where to get it) installed with Python 3.10 or newer; in its folder:
+
+    python -m venv .venv && . .venv/bin/activate && pip install -e .
+
+The grader runs your file in a separate process with a time limit (inside an
+operating-system sandbox, bubblewrap, where the machine has one: Linux with
+`apt-get install bubblewrap`; elsewhere it says so and still grades your own
+file) and compares what it returns with finite differences of the loss, never
+with a solution. Exit status 0 means every quantity passed; the report names
+the likely mistake when one fails.
 
 {listing}
 """
-COLUMNS = ("file", "exercise", "verdict", "correct", "total", "score", "first_hint")
+COLUMNS = ("file", "exercise", "verdict", "correct", "total", "percent", "isolation", "first_hint")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def bundle(directory):
@@ -46,57 +59,102 @@ def bundle(directory):
     return written + [os.path.join(directory, "README.txt")]
 
 
+def natural_key(path):
+    """Sort key: digits compare as numbers (s2 before s10)."""
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", path)]
+
+
 def submissions(paths):
-    """The .py files named, or found (recursively, sorted) under the directories named."""
+    """The .py entries named, or found under the folders named (recursively, in natural order).
+
+    Symlinks, FIFOs and other non-regular entries are kept: grading reports each as such, never follows it.
+    """
     files = []
     for p in paths:
-        if os.path.isdir(p):
+        if os.path.isdir(p) and not os.path.islink(p):
+            found = []
             for root, dirs, names in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")))
-                files += [os.path.join(root, n) for n in sorted(names) if n.endswith(".py")]
-        elif os.path.isfile(p):
+                dirs[:] = [d for d in dirs if not d.startswith((".", "__"))]
+                found += [os.path.join(root, n) for n in names if n.endswith(".py")]
+            files += sorted(found, key=natural_key)
+        elif os.path.lexists(p):
             files.append(p)
         else:
-            raise ValueError(f"no such file or directory: {p}")
+            raise ValueError(f"no such file or directory: {printable(p)}")
     if not files:
-        raise ValueError(f"no .py files in {', '.join(paths)}")
+        raise ValueError(f"no .py files in {printable(', '.join(paths))}")
     return files
 
 
+def printable(text):
+    """``text`` on one line: bytes that are not UTF-8 and every control or invisible character escaped."""
+    text = str(text).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def csv_cell(value):
+    """A spreadsheet must not run a cell as a formula: text that starts like one gets a leading quote."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
 def row(result):
-    return {"file": result.path, "exercise": result.number, "verdict": result.verdict, "correct": result.correct,
-            "total": result.total, "score": f"{result.correct}/{result.total}",
-            "first_hint": " ".join(result.first_hint.split())}
+    percent = round(100.0 * result.correct / result.total, 1) if result.total else 0.0
+    return {"file": printable(result.path), "exercise": result.number, "verdict": result.verdict,
+            "correct": result.correct, "total": result.total, "percent": percent,
+            "isolation": result.isolation, "first_hint": printable(" ".join(result.first_hint.split()))}
 
 
-def grade_many(number, files, timeout=DEFAULT_TIMEOUT, jobs=2):
-    """One row per file (in the order given), each file graded in its own process with the time limit."""
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return [row(r) for r in pool.map(lambda f: grade_file(number, f, timeout), files)]
+def grade_many(number, files, timeout=DEFAULT_TIMEOUT, jobs=2, sandboxed=True, memory_mib=DEFAULT_MEMORY_MIB):
+    """One row per file (in the order given), each file graded in its own process with the time limit.
+
+    Ctrl-C kills the running processes, starts no new one, and raises KeyboardInterrupt once they are gone.
+    """
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
+        futures = [pool.submit(grade_file, number, f, timeout, sandboxed, memory_mib) for f in files]
+        return [row(f.result()) for f in futures]
+    except KeyboardInterrupt:
+        runner.stop_all()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def table(rows):
-    width = max([len("file")] + [len(r["file"]) for r in rows])
-    lines = [f"{'file':<{width}}  verdict  score   first hint"]
+    width = min(60, max([len("file")] + [len(r["file"]) for r in rows]))
+    lines = []
+    if any(r["isolation"] != SANDBOXED for r in rows):
+        lines.append("NOT ISOLATED: these files ran as plain processes of your user (--unsandboxed); the "
+                     "in-process guards only catch honest mistakes")
+    lines.append(f"{'file':<{width}}  verdict  score   first hint")
     for r in rows:
         hint = r["first_hint"] if len(r["first_hint"]) <= 100 else r["first_hint"][:97] + "..."
-        lines.append(f"{r['file']:<{width}}  {r['verdict']:<7}  {r['score']:<6}  {hint}")
+        score = f"{r['correct']}/{r['total']}"
+        lines.append(f"{r['file']:<{width}}  {r['verdict']:<7}  {score:<6}  {hint}")
     passed = sum(r["verdict"] == "PASS" for r in rows)
     lines.append(f"{passed}/{len(rows)} files pass")
     return "\n".join(lines)
 
 
+def check_output(path):
+    """Refuse an output path before any grading: ValueError naming it (atomic.check_target, then a test file)."""
+    target, _ = atomic.check_target(path)
+    probe = os.path.join(os.path.dirname(target), f"{atomic.TMP_PREFIX}{secrets.token_hex(8)}")
+    try:                                   # /proc and read-only mounts pass the permission bits: try it
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as e:
+        raise ValueError(f"cannot write {printable(path)!r}: cannot create a file beside it ({e.strerror})") from None
+    os.unlink(probe)
+
+
 def write_rows(rows, path, kind):
-    """The score table as strict JSON or CSV, written atomically (temporary file + rename)."""
+    """The score table as strict JSON or CSV (formula-like cells quoted), through the one atomic writer."""
     if kind == "json":
         text = json.dumps(rows, indent=1, allow_nan=False) + "\n"
     else:
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=COLUMNS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: csv_cell(v) for k, v in r.items()} for r in rows)
         text = buf.getvalue()
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", newline="") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    atomic.write_text(path, text)

@@ -46,6 +46,8 @@ def cae_candidates(p, X, lam, act, tied):
         if lam > 0:
             add(k, "only the reconstruction's gradient: the penalty's is missing (lam times exercise 3's gradient)",
                 rec[k])
+        add(k, f"the reconstruction's gradient is 1/n_visible = 1/{X.shape[1]} of the true one: bce(x_b, r_b) is "
+               "summed over the pixels j, not averaged -- do not divide by n_visible", rec[k] / X.shape[1] + lam * pen[k])
         add(k, "lam ignored: the penalty's gradient is added with weight 1 -- scale it by lam", rec[k] + pen[k])
         if lam > 0:
             add(k, f"the penalty's gradient is B = {B} times too large: the penalty is averaged differently in "

@@ -63,12 +63,15 @@ def cases_hessian_backward():
 
 # ---- exercise 12: tangent propagation ----------------------------------------------------------
 def tangent_value(W_a, b_h, W_u, V, X, U, act):
-    """R = (1/B) sum_bi ||V (s'(a_b) * (W_u u_bi))||^2 with a from W_a (freezing one W isolates a path)."""
+    """P = (1/B) sum_bi ||V (s'(a_b) * (W_u u_bi))||^2 with a from W_a (freezing one W isolates a path).
+
+    The names are core/tangentprop.py's: G = U W^T, T = s'(A) * G, Z = T V^T, P the penalty.
+    """
     A = X @ W_a.T + b_h
     D1 = act.d1(A, act.f(A))                                          # (B, n_h)
-    WU = U @ W_u.T                                                    # (B, k, n_h): W u_bi
-    G = (D1[:, None, :] * WU) @ V.T                                   # (B, k, n_classes)
-    return float(np.sum(G * G)) / X.shape[0]
+    G = U @ W_u.T                                                     # (B, k, n_h): W u_bi
+    Z = (D1[:, None, :] * G) @ V.T                                    # (B, k, n_classes)
+    return float(np.sum(Z * Z)) / X.shape[0]
 
 
 def cases_tangent_backward():

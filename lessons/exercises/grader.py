@@ -1,7 +1,9 @@
 """Grade a student's exercise file: its own process computes arrays, this process decides.
 
-``grade_file(number, path)`` runs the file in a fresh ``python -I`` process
-under a time limit (runner.py, sandbox.py), calls the student's function on
+``grade_file(number, path)`` runs a copy of the file in a fresh ``python -I``
+process inside an OS sandbox (jail.py; or, where there is none and the caller
+allows it, a plain process) under a time limit and resource limits (runner.py,
+sandbox.py), calls the student's function on
 small float64 cases, and grades what comes back here, by central finite
 differences of the forward loss (never by comparing with a solution): a
 quantity passes when rel_error = max|g - n| / max(|g| + |n|) < 1e-7. When it
@@ -20,13 +22,15 @@ from typing import Callable
 
 import numpy as np
 
-from . import grade_cae, grade_checker, grade_decoder, grade_elementwise, grade_family, grade_penalty, runner
+from . import grade_cae, grade_checker, grade_decoder, grade_elementwise, grade_family, grade_penalty, jail, runner
 from .diagnosis import STEP, TOLERANCE, StudentError, failed_rows
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TEMPLATE_DIR = os.path.join(HERE, "templates")
 SOLUTION_DIR = os.path.join(HERE, "solutions")
 DEFAULT_TIMEOUT = runner.DEFAULT_TIMEOUT
+DEFAULT_MEMORY_MIB = runner.DEFAULT_MEMORY_MIB
+SANDBOXED = jail.SANDBOXED
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,7 @@ class Result:
     problem: str = ""
     notes: list = field(default_factory=list)
     timeout: float = DEFAULT_TIMEOUT
+    isolation: str = SANDBOXED           # or "none (why)": the file ran as a plain process
 
     @property
     def correct(self):
@@ -148,10 +153,17 @@ class Result:
             return self.problem
         return next((r.hint for r in self.rows if not r.passed and r.hint), "") or next(iter(self.notes), "")
 
+    @property
+    def where(self):
+        why = self.isolation[6:] if self.isolation.startswith("none: ") else self.isolation[5:].strip("()")
+        return ("in a bubblewrap sandbox" if self.isolation == SANDBOXED else
+                f"NOT isolated ({why}; the in-process guards only catch honest mistakes)")
+
     def report(self, reveal=False):
         ex = EXERCISES[self.number]
         lines = [f"exercise {ex.number}: {ex.function} -- {ex.title}",
-                 f"graded in a separate process (time limit {self.timeout:g} s) against {ex.graded_by}"]
+                 f"graded in a separate process, {self.where} (time limit {self.timeout:g} s), against "
+                 f"{ex.graded_by}"]
         if self.problem:
             lines.append(f"FAIL: {self.problem}")
         else:
@@ -184,12 +196,19 @@ def sigmoid_only_note(rows):
     return []
 
 
-def grade_file(number, path, timeout=DEFAULT_TIMEOUT):
-    """Run the file at ``path`` in its own process and grade exercise ``number``: a Result."""
+def grade_file(number, path, timeout=DEFAULT_TIMEOUT, sandboxed=None, memory_mib=DEFAULT_MEMORY_MIB):
+    """Run the file at ``path`` in its own process and grade exercise ``number``: a Result.
+
+    ``sandboxed``: True requires the OS sandbox (a Result with a problem if there is none), False runs a plain
+    process, None (``check``) uses the sandbox where there is one.
+    """
     ex = EXERCISES[number]
+    inside, isolation = jail.choose(sandboxed)
+    if inside is None:
+        return Result(number, path, [], problem=isolation, timeout=timeout, isolation="none")
     cases = ex.cases()
     calls = [c for case in cases for c in case.calls]
-    problem = runner.run_calls(path, ex.function, calls, timeout)
+    problem = runner.run_calls(path, ex.function, calls, timeout, inside, memory_mib)
     rows = []
     for case in cases:
         message = ""
@@ -203,16 +222,16 @@ def grade_file(number, path, timeout=DEFAULT_TIMEOUT):
         except StudentError as e:
             rows += failed_rows(case, str(e))
     if problem and not any(c.out is not None or c.error for c in calls):
-        return Result(number, path, rows, problem=problem, timeout=timeout)
+        return Result(number, path, rows, problem=problem, timeout=timeout, isolation=isolation)
     notes = sigmoid_only_note(rows) + (ex.notes(rows) if ex.notes else [])
-    return Result(number, path, rows, notes=notes, timeout=timeout)
+    return Result(number, path, rows, notes=notes, timeout=timeout, isolation=isolation)
 
 
-def check_file(number, path, timeout=DEFAULT_TIMEOUT, reveal=False):
+def check_file(number, path, timeout=DEFAULT_TIMEOUT, reveal=False, memory_mib=DEFAULT_MEMORY_MIB):
     """(exit status, report): 0 pass, 1 fail, 2 cannot grade (no such exercise or file)."""
     if number not in EXERCISES:
         return 2, f"no exercise {number}; there are {sorted(EXERCISES)} (python -m lessons.exercises list)"
-    if not os.path.isfile(path):
+    if not os.path.lexists(path):
         return 2, f"no such file: {path}"
-    result = grade_file(number, path, timeout)
+    result = grade_file(number, path, timeout, None, memory_mib)
     return result.exit_status, result.report(reveal)

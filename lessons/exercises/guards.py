@@ -1,7 +1,11 @@
-"""In the student's process: an audit hook (which cannot be removed) that refuses what a graded file must not do.
+"""In the student's process, what it does to itself before the student's file runs (sandbox.py calls these).
 
-Imports other than numpy and math, reading the library's or the solutions' files, writing any file,
-starting processes, signals, sockets and ctypes. Installed by sandbox.py just before the student's file runs.
+``set_limits`` and ``die_with_parent`` first, before numpy loads: resource limits the student's code cannot
+raise, and a kill when the grader dies. ``install_guards`` just before the student's file: an audit hook
+(which cannot be removed) that refuses imports other than numpy and math, reading the library's or the
+solutions' files, writing any file, starting processes, signals, sockets and ctypes. The hook lives in the
+student's process and is no security boundary (a determined file can switch it off); it makes honest mistakes
+fail clearly. The boundary is the OS sandbox (jail.py).
 """
 import os
 import sys
@@ -15,6 +19,37 @@ BLOCKED_EVENTS = {
     "ctypes.dlsym/handle", "ctypes.call_function", "ctypes.cdata", "ctypes.cdata/buffer", "ctypes.addressof",
     "ctypes.string_at", "ctypes.wstring_at", "ctypes.PyObj_FromPtr", "sys.addaudithook", "builtins.input"}
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+def set_limits(limits):
+    """Resource limits on this process, soft = hard (so the student's code cannot raise them)."""
+    try:
+        import resource
+        import signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)     # too much output: a failed write, not a kill
+    except (ImportError, AttributeError, OSError):        # no POSIX resource limits here (Windows)
+        return
+    for name, value in limits.items():
+        which = getattr(resource, "RLIMIT_" + name.upper(), None)
+        if which is None:
+            continue
+        hard = resource.getrlimit(which)[1]
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        try:
+            resource.setrlimit(which, (value, value))
+        except (OSError, ValueError):
+            pass
+
+
+def die_with_parent(parent=None):
+    """Linux: SIGKILL this process when the grader's thread that started it is gone (prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)
+    except (OSError, AttributeError, TypeError):
+        pass
+    if parent and os.getppid() != parent:
+        os._exit(3)                                       # the grader died before the prctl above
 
 
 def install_guards(forbidden):

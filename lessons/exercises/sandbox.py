@@ -1,64 +1,81 @@
 """The student's process: load one file under guard, call its function on what the grader sends, return arrays.
 
-The grader (``runner.py``, in the parent process) starts this file as
-``python -I sandbox.py READ_FD WRITE_FD FILE FUNCTION FORBIDDEN_JSON NUMPY_DIR``. It is
-self-contained with its two helpers guards.py and explain.py (numpy and the
-standard library only) and never imports cae_scratch or lessons, so there is nothing here worth stealing: the loss, the
-activations' formulas and every grading decision live in the parent.
+``python -I sandbox.py CONFIG_JSON`` is started by runner.py (the parent), inside the bubblewrap sandbox of
+jail.py where the machine has one; CONFIG gives the pipe fds, the copied file, the function's name, the folders
+to refuse, numpy's folder and the resource limits. Self-contained with guards.py and explain.py (numpy and the
+standard library only), it never imports cae_scratch or lessons: the loss, the activations' formulas and every
+grading decision live in the parent, which trusts no byte of what comes back.
 
-Guards (guards.py), installed before the student's file runs (an audit hook
-cannot be removed once added): imports other than numpy and math are refused, and so
-are reading the library's or the solutions' files, writing any file, starting
-processes, signals and ctypes. They make honest mistakes fail clearly; the
-parent does not rely on them, it trusts only the arrays that come back.
+Before numpy or the student's file loads, it sets resource limits it cannot raise again and asks to die with
+the grader; the guards (guards.py, an audit hook: no security boundary, the OS sandbox is) then make honest
+mistakes fail clearly.
 
-Messages on the pipes: an 8-byte length, a JSON header, then the raw bytes of
-the arrays the header lists ([dtype, shape] each). Structures are JSON with
-{"$array": i}, {"$list": [...]}, {"$dict": {...}}, {"$bad": "what it was"};
-from the parent also {"$activation": id, "name": ...} and {"$function": id},
+Messages on the pipes: an 8-byte length, a JSON header, then the raw bytes of the arrays the header lists
+([dtype, shape] each). Structures are JSON with {"$array": i}, {"$list": [...]}, {"$dict": {...}},
+{"$bad": "what it was"}; from the parent also {"$activation": id, "name": ...} and {"$function": id},
 helpers whose every call is a round trip to the parent (which counts them).
 """
 import ast
 import builtins
 import json
+import math
 import os
 import struct
 import sys
 
-if __name__ == "__main__" and len(sys.argv) > 6:
-    sys.path.append(sys.argv[6])                # where the parent found numpy (python -I skips the user site)
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--probe"]:                      # jail.available(): can this sandbox import numpy?
+        sys.path.append(sys.argv[2])
+        import numpy  # noqa: F401
+        print("sandbox ok")
+        sys.exit(0)
+    CONFIG = json.loads(sys.argv[1])
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # guards.py and explain.py, beside this file
+    import guards
+    guards.die_with_parent(CONFIG.get("parent"))
+    guards.set_limits(CONFIG["limits"])
+    sys.path.append(CONFIG["numpy_dir"])                  # where the parent found numpy (python -I skips it)
 import numpy as np  # noqa: E402
 
 DTYPES = ("<f8", "<f4", "<f2", "<i8", "<i4", "<i2", "|i1", "<u8", "<u4", "<u2", "|u1", "|b1", "<c16", "<c8")
 MAX_HEADER = 1 << 20
 
 
-
 # ---- framing (the parent imports these too) --------------------------------------------------------
-def write_message(fd, header, arrays=()):
+def message_bytes(header, arrays=()):
+    """One message: the 8-byte length, the JSON header (with the arrays' specs), the arrays' bytes."""
     arrays = [np.asarray(a, order="C") for a in arrays]    # (ascontiguousarray makes 0-d arrays 1-d)
     head = json.dumps(dict(header, arrays=[[a.dtype.str, list(a.shape)] for a in arrays])).encode()
-    data = memoryview(b"".join([struct.pack("<Q", len(head)), head] + [a.tobytes() for a in arrays]))
+    return b"".join([struct.pack("<Q", len(head)), head] + [a.tobytes() for a in arrays])
+
+
+def write_all(fd, data):
+    data = memoryview(data)
     while data:
         data = data[os.write(fd, data):]
 
 
-def read_message(read_exact, max_bytes):
+def read_message(read_exact, max_bytes, parse=json.loads, max_header=MAX_HEADER):
     """(header, arrays) from ``read_exact(n) -> bytes``; a malformed or oversized message raises ValueError."""
     (n,) = struct.unpack("<Q", read_exact(8))
-    if n > MAX_HEADER:
+    if n > max_header:
         raise ValueError("message header too large")
-    header = json.loads(read_exact(n))
+    header = parse(read_exact(n))
     specs = header.get("arrays") if isinstance(header, dict) else None
     if not isinstance(specs, list):
         raise ValueError("malformed message header")
+    if len(specs) > 64:
+        raise ValueError("too many arrays in a message")
     arrays, total = [], 0
     for spec in specs:
+        if not isinstance(spec, list) or len(spec) != 2:
+            raise ValueError(f"unexpected array {spec!r:.60} in a message")
         dtype, shape = spec
-        if dtype not in DTYPES or not isinstance(shape, list) or len(shape) > 6 \
+        if type(dtype) is not str or dtype not in DTYPES or not isinstance(shape, list) or len(shape) > 6 \
                 or not all(type(d) is int and 0 <= d < 2**31 for d in shape):
             raise ValueError(f"unexpected array {spec!r} in a message")
-        size = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+        size = math.prod(shape) * np.dtype(dtype).itemsize                # exact: no int64 wrap-around
         total += size
         if total > max_bytes:
             raise ValueError(f"message larger than {max_bytes} bytes")
@@ -109,7 +126,7 @@ class _Channel:
         return read_message(self.read_exact, 1 << 31)
 
     def send(self, header, arrays=()):
-        write_message(self.wfd, header, arrays)
+        write_all(self.wfd, message_bytes(header, arrays))
 
     def helper(self, hid, method, args):
         arrays = [np.asarray(a, dtype=np.float64) for a in args]
@@ -174,20 +191,9 @@ def decode(obj, arrays, channel):
     return obj
 
 
-def limit_output():
-    """At most 8 MiB of printed output (a print in a loop must not fill the disk)."""
-    try:
-        import resource
-        import signal
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (8 * 2**20, 8 * 2**20))
-    except (ImportError, OSError, ValueError, AttributeError):
-        pass
-
-
-def main(argv):
-    limit_output()
-    rfd, wfd, path, fname, forbidden = int(argv[1]), int(argv[2]), argv[3], argv[4], json.loads(argv[5])
+def main(config):
+    rfd, wfd, path, fname, forbidden = config["rfd"], config["wfd"], config["path"], config["function"], \
+        config["forbidden"]
     channel = _Channel(rfd, wfd)
     with open(path, encoding="utf-8", errors="replace") as f:      # read before the guards forbid it
         source = f.read()
@@ -197,7 +203,6 @@ def main(argv):
         where = f" at line {e.lineno}: {e.msg}" if getattr(e, "lineno", None) else f": {getattr(e, 'msg', e)}"
         channel.send({"type": "error", "stage": "import", "message": f"your file is not valid Python{where}"})
         return
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # explain.py, beside this file
     from explain import describe
     from guards import install_guards
     del sys.path[0]
@@ -232,4 +237,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv)
+    main(CONFIG)

@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from lessons.exercises import EXERCISES, batch, grader
+from lessons.exercises import EXERCISES, batch, grader, jail
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -141,6 +141,9 @@ BUGS = {
     (4, "sigmoid applied twice"): (cae(squash="; R = 1 / (1 + np.exp(-R))"), "applied twice"),
     (4, "factor 2 missing in the q path only"): (cae(two_q="1.0"), "path through q_k is half"),
     (4, "s' where s'' belongs"): (cae(D2="D1"), "s' used where s'' belongs"),
+    (4, "bce averaged over the pixels"): (cae(extra="/ X.shape[1]"), "1/n_visible"),
+    (9, "bce averaged over the pixels"): (SOLUTION_9.replace("(R - X) / B", "(R - X) / B / X.shape[1]"),
+                                          "1/n_visible"),
     (5, "forward difference"): (src("""
         def central_difference(f, x, h):
             g = np.empty_like(x)
@@ -278,7 +281,7 @@ CHEATS = {
     "patching the grader from inside": (3, src("""
         import sys
         for mod in list(sys.modules.values()):
-            for name in ("grade", "grade_file", "check_file", "rel_error", "write_message"):
+            for name in ("grade", "grade_file", "check_file", "rel_error", "write_all", "message_bytes"):
                 if hasattr(mod, name):
                     try:
                         setattr(mod, name, lambda *a, **k: None)
@@ -373,6 +376,16 @@ def test_cheat_fails_with_a_clear_message(graded, name):
     assert "Traceback" not in report
 
 
+def test_exercise_12_uses_the_names_of_the_library_and_exercise_8_the_stable_form():
+    library = open(os.path.join(ROOT, "cae_scratch", "core", "tangentprop.py")).read()
+    for text in ("G = U W^T", "Z = T V^T", "P = (1/B) sum"):
+        assert text in library
+        assert text in open(EXERCISES[12].template).read() + open(EXERCISES[12].solution).read()
+    assert "S @ V.T" not in open(EXERCISES[12].solution).read()
+    eight = open(EXERCISES[8].solution).read()
+    assert "np.maximum(Z, 0.0) - X * Z" in eight and "softplus(Z) - X * Z" not in eight
+
+
 def test_missing_factor_2_has_relative_error_one_third(graded):
     rows = graded["bug", (3, "missing factor 2 (public bug)")].rows
     assert len(rows) == 6 and all(abs(r.error - 1 / 3) < 1e-6 for r in rows)
@@ -428,6 +441,9 @@ def test_bundle_has_templates_and_no_solutions_and_never_overwrites(tmp_path):
 
 
 def test_grade_writes_one_row_per_file(tmp_path):
+    ok, why = jail.available()
+    if not ok:                                   # grade refuses to run without the sandbox (exit 2)
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"no bubblewrap sandbox here: {why}")
     sub = tmp_path / "class"
     (sub / "alice").mkdir(parents=True)
     (sub / "alice" / "ex1.py").write_text(open(EXERCISES[1].solution).read())
@@ -437,11 +453,14 @@ def test_grade_writes_one_row_per_file(tmp_path):
     assert table.returncode == 0, table.stderr
     rows = json.loads((tmp_path / "scores.json").read_text())
     by_name = {os.path.basename(r["file"]): r for r in rows}
-    assert list(by_name) == ["bob.py", "carol.py", "ex1.py"]
-    assert by_name["ex1.py"]["verdict"] == "PASS" and by_name["ex1.py"]["score"] == "2/2"
-    assert by_name["bob.py"]["verdict"] == "FAIL" and "tanh" in by_name["bob.py"]["first_hint"]
-    assert by_name["carol.py"]["score"] == "0/2" and "exit status 0" in by_name["carol.py"]["first_hint"]
+    assert list(by_name) == ["ex1.py", "bob.py", "carol.py"]       # natural order of the paths (alice/ first)
+    ex1, bob, carol = by_name["ex1.py"], by_name["bob.py"], by_name["carol.py"]
+    assert ex1["verdict"] == "PASS" and (ex1["correct"], ex1["total"], ex1["percent"]) == (2, 2, 100.0)
+    assert bob["verdict"] == "FAIL" and "tanh" in bob["first_hint"]
+    assert (carol["correct"], carol["total"]) == (0, 2) and "exit status 0" in carol["first_hint"]
+    assert {r["isolation"] for r in rows} == {"bubblewrap sandbox"}
     csv_run = cli("grade", "1", str(sub / "bob.py"), "--csv", str(tmp_path / "s.csv"))
     assert csv_run.returncode == 0
     lines = (tmp_path / "s.csv").read_text().splitlines()
-    assert lines[0] == ",".join(batch.COLUMNS) and len(lines) == 2 and ",FAIL,0,2,0/2," in lines[1]
+    assert lines[0] == ",".join(batch.COLUMNS) and len(lines) == 2
+    assert ",FAIL,0,2,0.0,bubblewrap sandbox," in lines[1]          # numbers a spreadsheet cannot read as a date

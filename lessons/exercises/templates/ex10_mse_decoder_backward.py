@@ -1,5 +1,8 @@
 """Exercise 10 - the backward of mse through a linear decoder.
 
+Examples are rows: every batch array is (B, ...), one example per row; return each array in the shape
+given below (a transposed answer is refused: when B equals a width, the two could not be told apart).
+
 Derive first (on paper): dL/dz for L = (1/B) sum_bj (z_bj - x_bj)^2, then
 through Z = H W_r^T + b_r to W_r, b_r and H (dH is what would flow on into the
 encoder). Write the shape of every product before you write it in code.

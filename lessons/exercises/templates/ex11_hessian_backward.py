@@ -1,5 +1,8 @@
 """Exercise 11 - the backward of CAE+H's exact Hessian penalty (lesson 10).
 
+Examples are rows: every batch array is (B, ...), one example per row; return each array in the shape
+given below (a transposed answer is refused: when B equals a width, the two could not be told apart).
+
 Derive first (on paper): the Hessian of one code unit, d^2 h_k / dx^2 = s''(a_k) w_k w_k^T, and its squared
 Frobenius norm s''(a_k)^2 q_k^2 (q_k = sum_j W[k, j]^2); then dE/da_bk (through s'', which brings in the
 third derivative s''') and dE/dW along both roads by which W enters E: through a = W x + b_h and through q_k^2.

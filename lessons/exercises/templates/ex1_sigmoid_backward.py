@@ -1,5 +1,8 @@
 """Exercise 1 - the backward of the sigmoid.
 
+Examples are rows: every batch array is (B, ...), one example per row; return each array in the shape
+given below (a transposed answer is refused: when B equals a width, the two could not be told apart).
+
 Derive first (on paper): s'(a) for s(a) = 1 / (1 + exp(-a)), written with
 h = s(a) only; then the chain rule dL/da = dL/dh * dh/da, element by element.
 

@@ -1,5 +1,8 @@
 """Exercise 2 - the backward of binary cross-entropy through a sigmoid decoder.
 
+Examples are rows: every batch array is (B, ...), one example per row; return each array in the shape
+given below (a transposed answer is refused: when B equals a width, the two could not be told apart).
+
 Derive first (on paper): write log r and log(1 - r) in terms of z for
 r = sigmoid(z), differentiate the per-entry loss with respect to z, and watch
 the sigmoid's derivative cancel. Then remember the loss is a mean over B.

@@ -1,5 +1,8 @@
 """Exercise 3 - the backward of the contractive penalty (lesson 05).
 
+Examples are rows: every batch array is (B, ...), one example per row; return each array in the shape
+given below (a transposed answer is refused: when B equals a width, the two could not be told apart).
+
 Derive first (on paper): dP/da_bk (through s'), then dP/dW_kj along both
 roads by which W enters P -- through a = W x + b_h and through
 q_k = sum_j W_kj^2 -- and dP/db_h.

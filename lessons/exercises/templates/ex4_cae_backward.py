@@ -1,5 +1,8 @@
 """Exercise 4 - the whole backward pass of a tied-weight contractive autoencoder.
 
+Examples are rows: every batch array is (B, ...), one example per row; return each array in the shape
+given below (a transposed answer is refused: when B equals a width, the two could not be told apart).
+
 Derive first (on paper): the chain rule from L back to W, b_h, b_r. W is used
 three times (encoder, decoder, and q_k), so dW has three terms; the penalty's
 dA joins the reconstruction's dA before the one product with X.
@@ -10,6 +13,8 @@ W: (n_hidden, n_visible), b_h: (n_hidden,), b_r: (n_visible,):
     A = X W^T + b_h,   H = s(A)                       encoder, s = activation.f
     Z = H W + b_r,     R = sigmoid(Z)                 decoder, tied weights: W_r = W^T
     L = (1/B) sum_b bce(x_b, r_b) + lam * (1/B) sum_b sum_k s'(a_bk)^2 q_k,   q_k = sum_j W[k, j]^2
+    bce(x_b, r_b) = -sum_j [x_bj log r_bj + (1 - x_bj) log(1 - r_bj)]   SUMMED over the n_visible pixels j
+                                                                          (a mean over the batch b only)
 
 ``activation`` (computed by the grader, for arrays of A's shape (B, n_hidden)): activation.f(A),
 activation.d1(A, H) = s'(A), activation.d2(A, H, D1) = s''(A). It may be sigmoid, tanh, or one whose

@@ -1,5 +1,8 @@
 """Exercise 6 - the encoder's Jacobian J = diag(s'(a)) W (lesson 03).
 
+Examples are rows: every batch array is (B, ...), one example per row; return each array in the shape
+given below (a transposed answer is refused: when B equals a width, the two could not be told apart).
+
 Derive first (on paper): dh_k/dx_j for h = s(W x + b_h), one chain-rule term
 per entry, and why that is J = diag(s'(a)) W of shape (n_hidden, n_visible).
 Then the same for a batch: one J per example.

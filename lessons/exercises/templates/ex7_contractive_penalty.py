@@ -1,5 +1,8 @@
 """Exercise 7 - the contractive penalty's value in closed form (lesson 04).
 
+Examples are rows: every batch array is (B, ...), one example per row; return each array in the shape
+given below (a transposed answer is refused: when B equals a width, the two could not be told apart).
+
 Derive first (on paper): ||J(x)||_F^2 = sum_kj (s'(a_k) W_kj)^2 = sum_k s'(a_k)^2 q_k
 with q_k = sum_j W_kj^2 -- why no Jacobian needs to be built -- then the mean over the batch.
 

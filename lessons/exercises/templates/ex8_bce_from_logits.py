@@ -1,5 +1,8 @@
 """Exercise 8 - the bce loss computed stably from z (lesson 02).
 
+Examples are rows: every batch array is (B, ...), one example per row; return each array in the shape
+given below (a transposed answer is refused: when B equals a width, the two could not be told apart).
+
 Derive first (on paper): log sigmoid(z) and log(1 - sigmoid(z)) in terms of z,
 with softplus(t) = log(1 + e^t); then a way to evaluate softplus that never
 overflows (e^t for t = 800 is inf) and never loses the small term for large |t|.
