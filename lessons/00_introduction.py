@@ -59,8 +59,8 @@ rng = np.random.default_rng(lesson.seed)
 # classic answer. It is **not** the CAE's answer: the CAE paper (Rifai et al., 2011)
 # trains *overcomplete* codes, 784 pixels into 1000 units, wide enough to copy. There,
 # what stops the copy is the penalty this chapter introduces, not the shape. The small
-# model below has $n_h = 16$ so that its pictures stay small; lesson 03 measures what
-# the shape does and does not give.
+# model below has $n_h = 16$ so that its pictures stay small; the section on contraction
+# measures what the shape does and does not give.
 
 # %%
 X = data.load_digits()[:8]                                      # (8, 64) in [0, 1]
