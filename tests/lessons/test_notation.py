@@ -82,7 +82,7 @@ LATEX_RULES = [
      "a bare \\sigma: \\sigma_i is a singular value; the sigmoid is \\operatorname{sigm} or g, "
      "a noise std is \\tau", None),
     ("example index b", re.compile(r"(?<![A-Za-z\\])[A-Za-z]+_b(?![A-Za-z])|\\sum_b(?![A-Za-z])"
-                                   r"|_\{b(?![A-Za-z]{2}|_[hr])"),
+                                   r"|_\{b[ijkl]{0,3}(?=[},=\\\s])"),
      "b used as the example index: b is the bias (b_h, b_r); the example index is n", None),
     ("bias without owner", re.compile(r"(?<![A-Za-z\\])b_[jk](?![A-Za-z])|(?<![A-Za-z\\{_^])b(?=\s*[,)])"),
      "a bias written b_k or b: write b_h (entries b_{h,k}) or b_r", None),
@@ -153,7 +153,8 @@ def test_exercise_template_follows_the_notation(path):
 # Negative controls: each rule rejects a line that breaks it and accepts its correct spelling.
 MISUSES = {
     "sigma": (r"r = \sigma(z)", r"x + \sigma \epsilon", r"\sigma^2 \|J\|_F^2"),
-    "example index b": (r"\frac1B\sum_b \ell(x_b, r_b)", r"a_{bk} = W_k x_b + b_h", r"\sum_{b=1}^{B}"),
+    "example index b": (r"\frac1B\sum_b \ell(x_b, r_b)", r"a_{bk} = W_k x_b + b_h", r"\sum_{b=1}^{B}",
+                        r"J_{bkj} = D_{bk} W_{kj}", r"(dA_P)_{b\,\cdot}"),
     "bias without owner": (r"a_k = \sum_j W_{kj} x_j + b_k", r"P(W, b)"),
     "beta": (r"L + \beta R",),
     "bare D": (r"P = \mathbf 1^\top (D \odot D) q", r"\text{with } D = s'(A)"),
