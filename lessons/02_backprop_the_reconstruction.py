@@ -307,13 +307,6 @@ plots.plot_panels([
 # logits, the bce computed stably from $z$, and the mse decoder's backward
 # (`python -m lessons.exercises copy 1`, then 2, 8 and 10).
 
-# %%
-lesson.finish(f"reconstruction gradient by hand vs finite differences: max rel error {err_fd:.0e}; "
-              "bugs caught at " + ", ".join(f"{e:.2f}" for e in bug_errors.values()),
-              {"dZ_library_error": err_dZ_library, "dZ_error": err_dZ_fd,
-               "library_error": err_library, "finite_difference_error": err_fd,
-               "bug_errors": bug_errors, "B": B})
-
 # %% [markdown]
 # ## Answers
 #
@@ -344,3 +337,19 @@ lesson.finish(f"reconstruction gradient by hand vs finite differences: max rel e
 #   of a value used twice): the upstream-times-local scheme of this lesson.
 # - S. Rifai et al., "Contractive Auto-Encoders", ICML 2011: the tied sigmoid autoencoder trained
 #   with binary cross-entropy.
+
+# %%
+# The answers' numbers, computed: answer 1 in float64 and float32, answer 3 on this lesson's
+# gradient.
+r_40 = 1 / (1 + np.exp(40.0))
+assert f"{r_40:.1e}" == "4.2e-18" and f"{(r_40 - 1) / (r_40 * (1 - r_40)):.1e}" == "-2.4e+17"
+assert round(float(np.log(np.finfo(np.float32).max)), 1) == 88.7
+with np.errstate(over="ignore"):
+    r_100 = np.float32(1) / (np.float32(1) + np.exp(np.float32(100)))
+assert r_100 == 0                                          # float32: r_j comes out exactly 0
+assert abs(cs.rel_error(grads["W"] / 2, grads["W"]) - 1 / 3) < 1e-12
+lesson.finish(f"reconstruction gradient by hand vs finite differences: max rel error {err_fd:.0e}; "
+              "bugs caught at " + ", ".join(f"{e:.2f}" for e in bug_errors.values()),
+              {"dZ_library_error": err_dZ_library, "dZ_error": err_dZ_fd,
+               "library_error": err_library, "finite_difference_error": err_fd,
+               "bug_errors": bug_errors, "B": B})

@@ -238,14 +238,6 @@ plots.plot_panel_grid(jacobian_panels(), lesson.figure("jacobian.png"), n_cols=3
 #
 # Now do exercise 6, the encoder's Jacobian for a batch: `python -m lessons.exercises copy 6`.
 
-# %%
-lesson.finish(f"J(x) by finite differences vs diag(s'(a)) W: rel error {err_fd:.0e}; "
-              f"||J||_F^2 = {frob:.3f}; sigma_1 = {S[0]:.3f}, {64 - n_hidden} null directions",
-              {"fd_error": err_fd, "library_error": err_library, "frobenius_sq": frob,
-               "penalty_library": penalty_library, "singular_values": S[:n_hidden].tolist(),
-               "speed_top": speed["top v_1"], "speed_null": speed["null-space v_64"],
-               "d1_max": float(d1.max()), "n_hidden": n_hidden})
-
 # %% [markdown]
 # ## Answers
 #
@@ -274,3 +266,12 @@ lesson.finish(f"J(x) by finite differences vs diag(s'(a)) W: rel error {err_fd:.
 # - G. H. Golub, C. F. Van Loan, "Matrix Computations", 4th ed., Johns Hopkins University Press,
 #   2013: the singular value decomposition, $\|J\|_F^2 = \sum_i \sigma_i^2$, and
 #   $\|J\|_2 = \sigma_1$.
+
+# %%
+assert round(0.999 * 0.001, 3) == 0.001                    # answer 1: s' at h = 0.999
+lesson.finish(f"J(x) by finite differences vs diag(s'(a)) W: rel error {err_fd:.0e}; "
+              f"||J||_F^2 = {frob:.3f}; sigma_1 = {S[0]:.3f}, {64 - n_hidden} null directions",
+              {"fd_error": err_fd, "library_error": err_library, "frobenius_sq": frob,
+               "penalty_library": penalty_library, "singular_values": S[:n_hidden].tolist(),
+               "speed_top": speed["top v_1"], "speed_null": speed["null-space v_64"],
+               "d1_max": float(d1.max()), "n_hidden": n_hidden})

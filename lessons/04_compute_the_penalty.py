@@ -389,7 +389,24 @@ plots.plot_panel_grid([a_path_panel()], lesson.figure("penalty_a_path.png"), n_c
 #
 # Now do exercise 7, the penalty's value in closed form: `python -m lessons.exercises copy 7`.
 
+# %% [markdown]
+# ## Answers
+#
+# **1.** $\|J(x)\|_F^2 = \sum_{k:\,a_k > 0} q_k$: the total squared norm of the filters of
+# the *active* units. It is piecewise constant in $x$: it does not change at all under
+# a small move, and jumps when a unit switches on or off. Its gradient with respect to
+# $b_h$ is zero almost everywhere, and $s'' = 0$ kills the path through $a$ (lesson 05).
+#
+# **2.** $256 \times 1000 \times 784 \times 4$ bytes $\approx 803$ MB for $J$ (and as much
+# again for its square), against $(256 \times 1000 + 1000) \times 4$ bytes $\approx 1$ MB.
+#
+# **3.** $q_k = \sum_j W_{kj}^2$ involves only the weights, which are the same for every
+# example of the batch. An untied decoder changes nothing: $J$ is the *encoder's*
+# Jacobian, and only $W$ (never $W_r$) appears in it.
+
 # %%
+# answer 2's numbers: the explicit Jacobian and the closed form, float32, 784 -> 1000, B = 256
+assert round(256 * 1000 * 784 * 4 / 1e6) == 803 and round((256 * 1000 + 1000) * 4 / 1e6) == 1
 ratio_time = last["time"]["explicit"] / last["time"]["closed"]
 ratio_memory = last["computed"]["explicit"] / last["computed"]["closed"]
 lesson.finish(f"closed form = explicit Jacobian (rel diff {closed_vs_explicit:.0e}); "
@@ -411,18 +428,3 @@ lesson.finish(f"closed form = explicit Jacobian (rel diff {closed_vs_explicit:.0
                "sigmoid_max_per_example": float(per_example.max()), "a_path_error": a_path_error,
                "a_path_sign_agrees": sign_agrees, "a_path_pushed_out": pushed_out,
                "a_path_peak_h": peak_h})
-
-# %% [markdown]
-# ## Answers
-#
-# **1.** $\|J(x)\|_F^2 = \sum_{k:\,a_k > 0} q_k$: the total squared norm of the filters of
-# the *active* units. It is piecewise constant in $x$: it does not change at all under
-# a small move, and jumps when a unit switches on or off. Its gradient with respect to
-# $b_h$ is zero almost everywhere, and $s'' = 0$ kills the path through $a$ (lesson 05).
-#
-# **2.** $256 \times 1000 \times 784 \times 4$ bytes $\approx 803$ MB for $J$ (and as much
-# again for its square), against $(256 \times 1000 + 1000) \times 4$ bytes $\approx 1$ MB.
-#
-# **3.** $q_k = \sum_j W_{kj}^2$ involves only the weights, which are the same for every
-# example of the batch. An untied decoder changes nothing: $J$ is the *encoder's*
-# Jacobian, and only $W$ (never $W_r$) appears in it.

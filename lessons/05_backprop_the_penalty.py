@@ -333,8 +333,9 @@ bugs_png = plots.plot_bars(
 # The cell below measures $w$, $\bar x$, $\overline{|1-2h|}$ and $\rho$, and asserts that the
 # estimate of $\rho$ is within a factor of 2 of the measured ratio (it uses averages where the
 # ratio uses maxima) and that $\rho/(2 + \rho)$ is within 30 % of the error the check reported.
-# For a 784-pixel input with large weights $\rho$, and so the error, falls toward $10^{-3}$:
-# a float32 check with a loose threshold would pass the bug. Hence float64, the
+# For a 784-pixel input $\rho$ is $784/64 \approx 12$ times smaller at the same $w$, $\bar x$ and
+# $h$, and smaller still with larger weights: a float32 check with a loose threshold, whose own
+# error is a few times $10^{-5}$ (lesson 06), would pass the bug. Hence float64, the
 # $10^{-7}$ threshold, and checking each path alone.
 #
 # ## Sources
