@@ -124,8 +124,8 @@ assert round(mnist_entries / 1e6) == 201 and round(mnist_entries * 8 / 1e9, 1) =
 # $n_v$ times the closed form's.
 #
 # **Timing honestly.** This machine is shared, and another process can steal the CPU
-# in the middle of any measurement; a single timing, or even a median, can be off by
-# 100x. Interference can only *add* time, never remove it, so the most reliable
+# in the middle of any measurement, so a single timing, or even a median, can be off by
+# a large factor. Interference can only *add* time, never remove it, so the most reliable
 # estimate of a function's own cost is the **minimum** over repeats (the advice of
 # Python's `timeit` documentation). We time each function in *blocks* of several calls
 # (so that one block is long against the clock's resolution), repeat the blocks, let
@@ -210,6 +210,7 @@ faults = {name: page_faults_per_call(lambda f=f: f(D1n, Wn)) for name, f in VARI
 if faults["closed"] is not None:
     print(f"page faults per call at n = {last['n']}: "
           + ", ".join(f"{k} {v:.0f}" for k, v in faults.items()))
+    assert faults["closed"] <= faults["in place"] <= faults["explicit"]
 
 # %% [markdown]
 # Reading the numbers: the computed memory ratio is $n_v (B n_h) / (B n_h + n_h)
@@ -220,13 +221,14 @@ if faults["closed"] is not None:
 # $n_v > B$. It is paid once per batch, independent of $B$ (the table's
 # "$n_h n_v$, once per batch"), so per example it still vanishes as batches grow.
 #
-# Time has a lesson of its own. The two explicit versions do the same arithmetic, and
-# above a few MB both are slower than their multiplications alone; the page-fault line
-# shows why. Memory this large is handed back to the operating system when it is freed
-# and fetched again, page by page, on the next call (each fetch a *page fault*);
-# squaring in place needs half the fresh pages, the closed form none. (That is why the
-# library's training step keeps its buffers between calls.) At the smallest sizes
-# every call takes microseconds and the fixed cost of a call dominates.
+# Time has a lesson of its own. The two explicit versions do the same arithmetic, yet the
+# one that allocates a second tensor is usually the slower at large $n$ (compare the two
+# columns above); the page-fault line shows one reason. Memory this large is handed back to the operating system when it
+# is freed and fetched again, page by page, on the next call (each fetch a *page fault*);
+# squaring in place needs fewer fresh pages than `J * J` (about half, on Linux), the closed
+# form none; the cell asserts that order where the count is available. (That is why the
+# library's training step keeps its buffers between calls.) At the smallest sizes every
+# call takes microseconds and the fixed cost of a call dominates.
 
 # %%
 ns = [r["n"] for r in rows]
@@ -403,6 +405,15 @@ plots.plot_panel_grid([a_path_panel()], lesson.figure("penalty_a_path.png"), n_c
 # **3.** $q_k = \sum_j W_{kj}^2$ involves only the weights, which are the same for every
 # example of the batch. An untied decoder changes nothing: $J$ is the *encoder's*
 # Jacobian, and only $W$ (never $W_r$) appears in it.
+#
+# ## Sources
+#
+# - S. Rifai, P. Vincent, X. Muller, X. Glorot, Y. Bengio, "Contractive Auto-Encoders: Explicit
+#   Invariance During Feature Extraction", ICML 2011: the closed form
+#   $\|J\|_F^2 = \sum_k (h_k(1-h_k))^2 \sum_j W_{kj}^2$ for a sigmoid encoder, and the remark
+#   that the penalty of a linear encoder is weight decay.
+# - The Python standard library documentation: `timeit` (take the minimum of repeated timings, not
+#   the mean) and `tracemalloc` (peak traced memory).
 
 # %%
 # answer 2's numbers: the explicit Jacobian and the closed form, float32, 784 -> 1000, B = 256
