@@ -223,8 +223,9 @@ if faults["closed"] is not None:
 #
 # Time has a lesson of its own. The two explicit versions do the same arithmetic, yet the
 # one that allocates a second tensor is usually the slower at large $n$ (compare the two
-# columns above); the page-fault line shows one reason. Memory this large is handed back to the operating system when it
-# is freed and fetched again, page by page, on the next call (each fetch a *page fault*);
+# columns above); the page-fault line shows one reason. Memory this large is handed back to
+# the operating system when it is freed and fetched again, page by page, on the next call
+# (each fetch a *page fault*);
 # squaring in place needs fewer fresh pages than `J * J` (about half, on Linux), the closed
 # form none; the cell asserts that order where the count is available. (That is why the
 # library's training step keeps its buffers between calls.) At the smallest sizes every
