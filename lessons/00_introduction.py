@@ -195,19 +195,20 @@ assert abs(linear.contractive_penalty(linear.asarray(X)) - np.sum(W ** 2)) <= 1e
 # ## Contractive or denoising?
 #
 # A **denoising** autoencoder (DAE; Vincent et al., 2008) gets robustness another way:
-# it corrupts the input, $\tilde x = x + \tau \epsilon$ with $\epsilon \sim \mathcal N(0, I)$,
+# it corrupts the input, $\tilde x = x + \tau \epsilon$ with $\epsilon \sim \mathcal{N}(0, I)$,
 # and asks the network to rebuild the clean $x$. Its loss is about the
 # **reconstruction** $r$, never about the code. Expand $r(x + \tau\epsilon)$ to second
-# order, $r_i(x + \tau\epsilon) = r_i + \tau (J_r \epsilon)_i
-# + \frac{\tau^2}{2} \epsilon^\top \nabla^2 r_i\, \epsilon + O(\tau^3)$, with
-# $J_r = \partial r / \partial x$ the Jacobian of the whole encoder-decoder map and
+# order,
+# $$r_i(x + \tau\epsilon) = r_i + \tau (J_r \epsilon)_i
+#   + \frac{\tau^2}{2} \epsilon^\top \nabla^2 r_i\, \epsilon + O(\tau^3),$$
+# with $J_r = \partial r / \partial x$ the Jacobian of the whole encoder-decoder map and
 # $\nabla^2 r_i$ the Hessian of pixel $i$. Square, and take the mean over $\epsilon$
-# ($\mathbb E\,\epsilon = 0$, $\mathbb E\,\epsilon\epsilon^\top = I$, odd moments vanish):
-# $$\mathbb E\,\|r(x + \tau\epsilon) - x\|^2 = \|r - x\|^2 + \tau^2 \|J_r\|_F^2
+# ($\mathbb{E}\,\epsilon = 0$, $\mathbb{E}\,\epsilon\epsilon^\top = I$, odd moments vanish):
+# $$\mathbb{E}\,\|r(x + \tau\epsilon) - x\|^2 = \|r - x\|^2 + \tau^2 \|J_r\|_F^2
 #   + \tau^2 \sum_i (r_i - x_i) \operatorname{tr} \nabla^2 r_i + O(\tau^4).$$
 # So for small noise a squared-error DAE penalises $\|J_r\|_F^2$, the sensitivity of
-# the whole map (Bishop, 1995, showed the same for training with noise), **plus** a
-# term of the same order that involves the residual $r - x$. That last term vanishes
+# the whole map, **plus** a term of the same order that involves the residual $r - x$
+# (Bishop, 1995, derived this expansion for any network trained with input noise). That last term vanishes
 # only where $r(x) \approx x$, which is where a well-trained DAE's reconstruction sits
 # for small noise (Alain & Bengio, 2014; Vincent, 2011, relate it to score matching);
 # elsewhere it can be as large as the first. Lesson 15 ("What the reconstruction

@@ -63,7 +63,7 @@ print(f"B = {B} digits, 64 -> {n_hidden} sigmoid encoder, backend {lesson.backen
 # \qquad a_{nk} = \sum_j W_{kj} x_{nj} + b_{h,k}, \qquad q_k = \sum_j W_{kj}^2 .$$
 #
 # Think of $P$ as a function of two *separate* arguments, $P = F(A, q)$ with
-# $A = XW^\top + \mathbf 1 b_h^\top$ and $q = \operatorname{rownorm}^2(W)$. The multivariable chain
+# $A = XW^\top + \mathbf{1} b_h^\top$ and $q = \operatorname{rownorm}^2(W)$. The multivariable chain
 # rule says the derivative with respect to $W$ is the sum of the derivative through each
 # argument, holding the other fixed:
 # $$\frac{\partial P}{\partial W_{kj}} =
@@ -206,8 +206,8 @@ assert err_fused < 1e-10 and cs.rel_error(g_lam["b_r"], g_0["b_r"]) < 1e-14
 #    particular the true $\partial P/\partial b_h$ is exactly zero ($s''=0$, and $b_h$ is not in
 #    $q$), so any nonzero bias gradient has relative error
 #    $\frac{\max|\tilde\nabla|}{\max|\tilde\nabla|} = 1$.
-# 5. **$J^\top\mathbf 1$ mistaken for $J$.** Autograd's `grad(h, x, ones)` returns
-#    $v = J^\top \mathbf 1 = \sum_k s'(a_k) W_{k,:}$, one vector per example, and the code penalises
+# 5. **$J^\top\mathbf{1}$ mistaken for $J$.** Autograd's `grad(h, x, ones)` returns
+#    $v = J^\top \mathbf{1} = \sum_k s'(a_k) W_{k,:}$, one vector per example, and the code penalises
 #    $\|v\|^2 = \sum_j (\sum_k J_{kj})^2$, which is not $\sum_{k,j} J_{kj}^2$: cross terms
 #    between units appear.
 
@@ -314,7 +314,7 @@ bugs_png = plots.plot_bars(
 # decay: a linear CAE is a linear autoencoder with an L2 penalty on its weights.
 #
 # **2.** Again only the $q$ path, $2\operatorname{diag}(\text{fraction of examples where unit } k
-# \text{ is on})\,W$. The penalty $\frac1B\sum_n\sum_k \mathbb 1[a_{nk}>0]\,q_k$ is the weight decay
+# \text{ is on})\,W$. The penalty $\frac1B\sum_n\sum_k \mathbb{1}[a_{nk}>0]\,q_k$ is the weight decay
 # of the
 # *active* units, weighted by how often each is on; its kinks at $a = 0$ are why finite
 # differences near a ReLU's switch disagree with any formula.
