@@ -57,18 +57,19 @@ def formulas(path):
 
 
 def template_text(path):
-    """The prose of an exercise template: its docstrings and comments, with line numbers."""
+    """The prose of an exercise template, line by line: [(line number, text)] of its docstrings
+    and of its comments (code is not checked: a variable may be called anything)."""
     with open(path, encoding="utf-8") as f:
         source = f.read()
-    out = []
+    lines = source.splitlines()
+    prose = set()
     for node in ast.walk(ast.parse(source)):
         body = getattr(node, "body", None)
         if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
                 and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
-            out.append((body[0].lineno, body[0].value.value))
-    for number, line in enumerate(source.splitlines(), 1):
-        if "#" in line:
-            out.append((number, line[line.index("#"):]))
+            prose.update(range(body[0].lineno, body[0].end_lineno + 1))
+    out = [(n, lines[n - 1]) for n in sorted(prose)]
+    out += [(n, line[line.index("#"):]) for n, line in enumerate(lines, 1) if "#" in line and n not in prose]
     return out
 
 
