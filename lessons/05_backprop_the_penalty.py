@@ -207,8 +207,8 @@ assert err_fused < 1e-10 and cs.rel_error(g_lam["b_r"], g_0["b_r"]) < 1e-14
 #    $q$), so any nonzero bias gradient has relative error
 #    $\frac{\max|\tilde\nabla|}{\max|\tilde\nabla|} = 1$.
 # 5. **$J^\top\mathbf{1}$ mistaken for $J$.** Autograd's `grad(h, x, ones)` returns
-#    $v = J^\top \mathbf{1} = \sum_k s'(a_k) W_{k,:}$, one vector per example, and the code penalises
-#    $\|v\|^2 = \sum_j (\sum_k J_{kj})^2$, which is not $\sum_{k,j} J_{kj}^2$: cross terms
+#    $J^\top \mathbf{1} = \sum_k s'(a_k) W_{k,:}$, one vector per example, and the code penalises
+#    $\|J^\top \mathbf{1}\|^2 = \sum_j (\sum_k J_{kj})^2$, which is not $\sum_{k,j} J_{kj}^2$: cross terms
 #    between units appear.
 
 # %%
@@ -231,10 +231,10 @@ def sigmoid_formula_grads(Wr, br):
 def jT1_grads(Wj, bj):
     """Bug 5: the exact gradient of the wrong quantity mean_n ||J(x_n)^T 1||^2."""
     Hj, (_, Aj, _, S1) = layers.encoder_forward(Wj, bj, X, act)
-    V = S1 @ Wj
-    dV = 2.0 * V / B
-    dAj = (dV @ Wj.T) * act.d2(Aj, Hj, S1)
-    return float(xp.sum(V * V)) / B, {"W": dAj.T @ X + S1.T @ dV, "b_h": xp.sum(dAj, axis=0)}
+    JT1 = S1 @ Wj                                         # row n: J(x_n)^T 1, (B, 64)
+    dJT1 = 2.0 * JT1 / B
+    dAj = (dJT1 @ Wj.T) * act.d2(Aj, Hj, S1)
+    return float(xp.sum(JT1 * JT1)) / B, {"W": dAj.T @ X + S1.T @ dJT1, "b_h": xp.sum(dAj, axis=0)}
 
 
 def relu_penalty(p):
@@ -314,9 +314,8 @@ bugs_png = plots.plot_bars(
 # decay: a linear CAE is a linear autoencoder with an L2 penalty on its weights.
 #
 # **2.** Again only the $q$ path, $2\operatorname{diag}(\text{fraction of examples where unit } k
-# \text{ is on})\,W$. The penalty $\frac1B\sum_n\sum_k \mathbb{1}[a_{nk}>0]\,q_k$ is the weight decay
-# of the
-# *active* units, weighted by how often each is on; its kinks at $a = 0$ are why finite
+# \text{ is on})\,W$. The penalty $\frac1B\sum_n\sum_k \mathbb{1}[a_{nk}>0]\,q_k$ is the weight
+# decay of the *active* units, weighted by how often each is on; its kinks at $a = 0$ are why finite
 # differences near a ReLU's switch disagree with any formula.
 #
 # **3.** Entry $(k, j)$ of the $a$ path is $\frac2B\sum_n s'(a_{nk})s''(a_{nk})\,q_k\,x_{nj}$, of
