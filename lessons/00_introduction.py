@@ -208,10 +208,11 @@ assert abs(linear.contractive_penalty(linear.asarray(X)) - np.sum(W ** 2)) <= 1e
 #   + \tau^2 \sum_i (r_i - x_i) \operatorname{tr} \nabla^2 r_i + O(\tau^4).$$
 # So for small noise a squared-error DAE penalises $\|J_r\|_F^2$, the sensitivity of
 # the whole map, **plus** a term of the same order that involves the residual $r - x$
-# (Bishop, 1995, derived this expansion for any network trained with input noise). That last term vanishes
-# only where $r(x) \approx x$, which is where a well-trained DAE's reconstruction sits
-# for small noise (Alain & Bengio, 2014; Vincent, 2011, relate it to score matching);
-# elsewhere it can be as large as the first. Lesson 15 ("What the reconstruction
+# (Bishop, 1995, derived this expansion for any network trained with input noise). That last
+# term vanishes only where $r(x) \approx x$, which is where a well-trained DAE's
+# reconstruction sits for small noise (Alain & Bengio, 2014; Vincent, 2011, relates the DAE
+# to score matching); elsewhere it is of the same order as the first, as the cell below
+# measures. Lesson 15 ("What the reconstruction
 # learns", coming) follows the residual $r(x) - x$ further.
 #
 # The cell measures every term at one digit of our untrained model: $\|J_r\|_F^2$ and

@@ -208,8 +208,8 @@ assert err_fused < 1e-10 and cs.rel_error(g_lam["b_r"], g_0["b_r"]) < 1e-14
 #    $\frac{\max|\tilde\nabla|}{\max|\tilde\nabla|} = 1$.
 # 5. **$J^\top\mathbf{1}$ mistaken for $J$.** Autograd's `grad(h, x, ones)` returns
 #    $J^\top \mathbf{1} = \sum_k s'(a_k) W_{k,:}$, one vector per example, and the code penalises
-#    $\|J^\top \mathbf{1}\|^2 = \sum_j (\sum_k J_{kj})^2$, which is not $\sum_{k,j} J_{kj}^2$: cross terms
-#    between units appear.
+#    $\|J^\top \mathbf{1}\|^2 = \sum_j (\sum_k J_{kj})^2$, which is not $\sum_{k,j} J_{kj}^2$:
+#    cross terms between units appear.
 
 # %%
 relu = cs.get_activation("relu")
