@@ -219,6 +219,7 @@ for v, exact in directions:
     predicted["central"].append((3 * eps64 * abs(f0) / abs(d3)) ** (1 / 3))
     predicted["forward"].append(2 * (eps64 * abs(f0) / abs(d2)) ** 0.5)
 print(f"|phi| = {abs(f0):.1f}, |phi''| = {abs(d2):.2g}, |phi'''| = {abs(d3):.2g} (last direction)")
+assert 50 < abs(f0) < 60                                        # "|phi| is about 56"
 h_pred = {k: float(np.median(p)) for k, p in predicted.items()}
 print(f"predicted best h, float64: central {h_pred['central']:.1e} "
       f"(textbook eps^(1/3) = {eps64 ** (1 / 3):.1e}), forward {h_pred['forward']:.1e} "
@@ -259,6 +260,7 @@ print("measured powers of h: " + ", ".join(f"{k} {s:+.2f}" for k, s in slopes.it
       + "  (theory +2, +1, -1)")
 assert abs(slopes["central truncation"] - 2) < 0.3 and abs(slopes["forward truncation"] - 1) < 0.3
 assert abs(slopes["central rounding"] + 1) < 0.5
+assert curves["central, float32"][-1] == curves["forward, float32"][-1] == 1.0   # see the picture
 
 # %% [markdown]
 # The claims, now as assertions on the measurement: the best central step lies within a
@@ -332,6 +334,7 @@ seeds = list(range(3 if lesson.quick else 8))
 good = [gradcheck.directional_check(f_big, big.params, g, h=h_big, seed=s) for s in seeds]
 bad = [gradcheck.directional_check(f_big, big.params, buggy, h=h_big, seed=s) for s in seeds]
 n_params = sum(int(np.prod(p.shape)) for p in big.params.values())
+assert round(2 * (784 * 64 + 64 + 784), -4) == 100_000       # "100,000 of them for 784 x 64"
 print(f"64 -> {n_hidden}: {n_params} parameters; entry by entry = {2 * n_params} evaluations, "
       f"one direction = 2. Predicted best h for this loss: {h_big:.1e}")
 print(f"correct gradient: errors {min(good):.0e}..{max(good):.0e};  "
