@@ -166,6 +166,11 @@ def page_faults_per_call(fn, calls=10):
     return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / calls
 
 
+# %% [markdown]
+# The measurement: each size $n$, the three versions timed in alternating blocks, and the
+# peak memory of one call of each.
+
+# %%
 VARIANTS = {"closed": closed_penalty, "explicit": explicit_penalty, "in place": explicit_in_place}
 measure_memory = lesson.backend != "cupy"                   # tracemalloc sees host memory only
 sizes = [16, 32, 64, 128, 256] if lesson.quick else [16, 32, 64, 128, 256, 512]
@@ -197,6 +202,13 @@ for n in sizes:
     print(f"{n:>5} {1e3 * t['closed']:>9.4f} {1e3 * t['explicit']:>10.4f} "
           f"{1e3 * t['in place']:>10.4f} {computed['closed']:>10.4f} {computed['explicit']:>11.3f} "
           f"{mc:>10.4f} {me:>11.3f}")
+
+# %% [markdown]
+# The claims the table must bear out: the three versions agree; the explicit one really
+# allocates $J$ and its square; the closed form allocates only $D_1 \odot D_1$, $W \odot W$ and
+# $q$; and the page faults.
+
+# %%
 last = rows[-1]
 values = {name: float(f(D1n, Wn)) for name, f in VARIANTS.items()}
 assert max(values.values()) - min(values.values()) < 1e-11 * values["closed"]
