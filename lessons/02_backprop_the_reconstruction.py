@@ -237,11 +237,11 @@ assert err_library < 1e-12
 # The library could share our mistake, so the real referee is the definition of a
 # derivative. For each checked entry $\theta_i$ of a parameter,
 #
-# $$\frac{\partial L}{\partial \theta_i} \approx \frac{L(\theta + h e_i) - L(\theta - h e_i)}{2h},$$
+# $$\frac{\partial L}{\partial \theta_i} \approx \frac{L(\theta + t e_i) - L(\theta - t e_i)}{2t},$$
 #
-# whose error is $O(h^2)$ (lesson 06 derives it). In float64 with $h = 10^{-6}$ a
-# correct gradient agrees to about $10^{-9}$ in relative error; a wrong one is off by
-# order 1. `gradcheck` samples up to 64 entries per parameter.
+# whose error is $O(t^2)$ (lesson 06 derives it; $t$ is the step, `h=` in `gradcheck`). In float64
+# with $t = 10^{-6}$ a correct gradient agrees to about $10^{-9}$ in relative error; a wrong
+# one is off by order 1. `gradcheck` samples up to 64 entries per parameter.
 
 # %%
 loss = lambda p: float(network.loss_terms(p, X, spec)["reconstruction"])

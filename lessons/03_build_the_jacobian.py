@@ -64,18 +64,18 @@ print(f"trained a 64 -> {n_hidden} CAE (lam = 0.1) for {epochs} epochs; x is dig
 # Column $j$ of $J$ is $\partial h / \partial x_j$, the velocity of the whole code when
 # pixel $j$ alone brightens. A central difference measures it:
 #
-# $$J_{:,j} \approx \frac{h(x + \varepsilon e_j) - h(x - \varepsilon e_j)}{2\varepsilon},$$
+# $$J_{:,j} \approx \frac{h(x + t e_j) - h(x - t e_j)}{2t},$$
 #
 # with $e_j$ the unit vector of pixel $j$. All 64 columns come from one batch: the rows
-# of $x + \varepsilon I$ are the 64 nudged images. (They may step $\varepsilon$ outside
+# of $x + t I$ are the 64 nudged images. (They may step $t$ outside
 # $[0,1]$, which is harmless here, so we call `network.encode`, which does not validate.)
 
 # %%
-eps = 1e-5
-E = eps * xp.eye(64, dtype=x.dtype, device=cs.backend.device_of(x))   # row j = eps e_j
-H_plus = network.encode(model.params, x + E, model.spec)             # row j: h(x + eps e_j)
+t = 1e-5                                                             # the step
+E = t * xp.eye(64, dtype=x.dtype, device=cs.backend.device_of(x))   # row j = t e_j
+H_plus = network.encode(model.params, x + E, model.spec)             # row j: h(x + t e_j)
 H_minus = network.encode(model.params, x - E, model.spec)
-J_fd = (H_plus - H_minus).T / (2 * eps)                             # (n_hidden, 64): column j
+J_fd = (H_plus - H_minus).T / (2 * t)                             # (n_hidden, 64): column j
 print(f"J by finite differences: {tuple(J_fd.shape)} = (n_hidden, n_visible)")
 
 # %% [markdown]

@@ -115,8 +115,8 @@ assert err_pieces < 1e-12
 # better: evaluate the penalty with $a$ computed from one copy of $W$ and $q$
 # from another, $P(W_a, W_q)$. Perturbing only $W_a$ (with $W_q$ frozen) measures
 # the path through $a$; perturbing only $W_q$ measures the path through $q$.
-# Each finite difference is a central one, $(P(W + h e_i) - P(W - h e_i))/2h$ with
-# $h = 10^{-6}$ (lesson 06 explains the choice); for a true gradient $\nabla$ and a derived
+# Each finite difference is a central one, $(P(W + t e_i) - P(W - t e_i))/2t$ with
+# $t = 10^{-6}$ (lesson 06 explains the choice); for a true gradient $\nabla$ and a derived
 # one $\tilde\nabla$ the relative error is
 # $\max|\nabla - \tilde\nabla| / \max(|\nabla| + |\tilde\nabla|)$ over the checked entries.
 

@@ -13,16 +13,19 @@
 #
 # Lessons 02 and 05 compared hand-derived gradients with finite differences and
 # declared victory when the relative error was about $10^{-9}$. That number did
-# not come from nowhere, and neither did the step $h = 10^{-6}$. A gradient check
+# not come from nowhere, and neither did the step $t = 10^{-6}$. A gradient check
 # is a small numerical experiment with two competing sources of error, and if you
 # understand them you can predict the best step size and the best error *before*
 # running it, and you can tell "my formula is wrong" from "my check is too crude".
 #
 # This lesson builds that error model from Taylor's series, measures it over
-# thirteen decades of $h$, shows that the best step depends on the **scale of the
+# thirteen decades of $t$, shows that the best step depends on the **scale of the
 # loss** (which is why it comes out near $10^{-4}$ here, as the run prints, not at the textbook
 # $\varepsilon^{1/3} \approx 6\times10^{-6}$), and ends with the check that scales to big
 # models and GPUs: one random direction, two loss evaluations.
+#
+# We write the step $t$, the book's letter for a scalar step; $h$ is the code (the library's
+# `gradcheck` still calls its step `h=`).
 #
 # **You need** lessons 02 and 05.
 
@@ -31,9 +34,9 @@ from lessons._common import start_lesson
 
 lesson = start_lesson(
     "06_check_gradients_as_a_method", "Lesson 06 - Check gradients as a method",
-    learn=["why central differences err O(h^2) and forward ones O(h), from Taylor's series",
-           "rounding error eps |f| / h, and the best h from balancing the two",
-           "why the loss's scale |f| / |f'''| moves the best h, predicted and measured",
+    learn=["why central differences err O(t^2) and forward ones O(t), from Taylor's series",
+           "rounding error eps |f| / t, and the best step t from balancing the two",
+           "why the loss's scale |f| / |f'''| moves the best t, predicted and measured",
            "why the central difference is blind to the Hessian's cross terms",
            "the random-direction check: every parameter at once for two loss evaluations"],
     need="lessons 02 and 05")
@@ -96,17 +99,17 @@ print(f"{len(directions)} random unit directions; e.g. grad . v = {directions[0]
 # ## Truncation: what Taylor's series says
 #
 # Expand $\varphi$ around $0$:
-# $$\varphi(\pm h) = \varphi \pm h\varphi' + \tfrac{h^2}{2}\varphi'' \pm \tfrac{h^3}{6}\varphi'''
-#   + O(h^4).$$
+# $$\varphi(\pm t) = \varphi \pm t\varphi' + \tfrac{t^2}{2}\varphi'' \pm \tfrac{t^3}{6}\varphi'''
+#   + O(t^4).$$
 # The **forward** difference keeps the second-order term:
-# $$\frac{\varphi(h) - \varphi(0)}{h} = \varphi' + \tfrac{h}{2}\varphi'' + O(h^2)
-# \quad\Rightarrow\quad \text{truncation error} \approx \tfrac{h}{2}|\varphi''| = O(h).$$
+# $$\frac{\varphi(t) - \varphi(0)}{t} = \varphi' + \tfrac{t}{2}\varphi'' + O(t^2)
+# \quad\Rightarrow\quad \text{truncation error} \approx \tfrac{t}{2}|\varphi''| = O(t).$$
 # In the **central** difference the even terms cancel, because they have the same
-# sign at $+h$ and $-h$:
-# $$\varphi(h) - \varphi(-h) = 2h\varphi' + \tfrac{h^3}{3}\varphi''' + O(h^5)
-# \quad\Rightarrow\quad \frac{\varphi(h)-\varphi(-h)}{2h} = \varphi' + \tfrac{h^2}{6}\varphi'''
-#   + O(h^4).$$
-# So shrinking $h$ tenfold cuts the central error a hundredfold, the forward error only tenfold.
+# sign at $+t$ and $-t$:
+# $$\varphi(t) - \varphi(-t) = 2t\varphi' + \tfrac{t^3}{3}\varphi''' + O(t^5)
+# \quad\Rightarrow\quad \frac{\varphi(t)-\varphi(-t)}{2t} = \varphi' + \tfrac{t^2}{6}\varphi'''
+#   + O(t^4).$$
+# So shrinking $t$ tenfold cuts the central error a hundredfold, the forward error only tenfold.
 
 # %% [markdown]
 # ## Many parameters: where the cross terms go
@@ -185,28 +188,28 @@ assert all(abs(r["forward"] - 1) < 0.05 and abs(r["central"] - 1) < 0.05 for r i
 #
 # ## Rounding: why smaller is not always better
 #
-# The computer returns $\varphi(h)(1 + \delta)$ with $|\delta| \lesssim \varepsilon$, the machine
+# The computer returns $\varphi(t)(1 + \delta)$ with $|\delta| \lesssim \varepsilon$, the machine
 # epsilon ($2.2\times10^{-16}$ in float64, $1.2\times10^{-7}$ in float32). The two evaluations
 # in the numerator are each off by about $\varepsilon|\varphi|$; their difference is divided by
-# $2h$, so the rounding error of the central difference is about $\varepsilon|\varphi|/h$. It
-# *grows* as $h$ shrinks. Adding the two,
-# $$E_{\text{central}}(h) \approx \frac{h^2}{6}|\varphi'''| + \frac{\varepsilon|\varphi|}{h},
+# $2t$, so the rounding error of the central difference is about $\varepsilon|\varphi|/t$. It
+# *grows* as $t$ shrinks. Adding the two,
+# $$E_{\text{central}}(t) \approx \frac{t^2}{6}|\varphi'''| + \frac{\varepsilon|\varphi|}{t},
 # \qquad
-# E_{\text{forward}}(h) \approx \frac{h}{2}|\varphi''| + \frac{2\varepsilon|\varphi|}{h}.$$
+# E_{\text{forward}}(t) \approx \frac{t}{2}|\varphi''| + \frac{2\varepsilon|\varphi|}{t}.$$
 #
 # ## The best step
 #
 # Set $dE/dh = 0$. For the central difference
-# $\frac{h}{3}|\varphi'''| = \frac{\varepsilon|\varphi|}{h^2}$, so
-# $$h^\star_{\text{central}} = \Big(\frac{3\,\varepsilon\,|\varphi|}{|\varphi'''|}\Big)^{1/3},
+# $\frac{t}{3}|\varphi'''| = \frac{\varepsilon|\varphi|}{t^2}$, so
+# $$t^\star_{\text{central}} = \Big(\frac{3\,\varepsilon\,|\varphi|}{|\varphi'''|}\Big)^{1/3},
 # \qquad
-# h^\star_{\text{forward}} = 2\Big(\frac{\varepsilon\,|\varphi|}{|\varphi''|}\Big)^{1/2}.$$
-# The textbook rule "$h \approx \varepsilon^{1/3}$" is this formula with
+# t^\star_{\text{forward}} = 2\Big(\frac{\varepsilon\,|\varphi|}{|\varphi''|}\Big)^{1/2}.$$
+# The textbook rule "$t \approx \varepsilon^{1/3}$" is this formula with
 # $|\varphi| \approx |\varphi'''|$.
 # Our loss is a *sum* of binary cross-entropies over 64 pixels, so $|\varphi| \approx 56$, while
 # along a unit direction its third derivative is small. The ratio $|\varphi|/|\varphi'''|$, the
-# loss's scale against its curvature, moves the best $h$ by its cube root. Let us measure all
-# four ingredients, predict $h^\star$, and then compare with the error curve.
+# loss's scale against its curvature, moves the best $t$ by its cube root. Let us measure all
+# four ingredients, predict $t^\star$, and then compare with the error curve.
 
 # %%
 eps64, eps32 = float(np.finfo(np.float64).eps), float(np.finfo(np.float32).eps)
@@ -221,7 +224,7 @@ for v, exact in directions:
 print(f"|phi| = {abs(f0):.1f}, |phi''| = {abs(d2):.2g}, |phi'''| = {abs(d3):.2g} (last direction)")
 assert 50 < abs(f0) < 60                                        # "|phi| is about 56"
 h_pred = {k: float(np.median(p)) for k, p in predicted.items()}
-print(f"predicted best h, float64: central {h_pred['central']:.1e} "
+print(f"predicted best t, float64: central {h_pred['central']:.1e} "
       f"(textbook eps^(1/3) = {eps64 ** (1 / 3):.1e}), forward {h_pred['forward']:.1e} "
       f"(textbook eps^(1/2) = {eps64 ** 0.5:.1e})")
 
@@ -242,13 +245,13 @@ for dtype, model, X in (("float64", m64, X64), ("float32", m32, X32)):
                 for v, exact in directions]
         curves[f"{name}, {dtype}"] = np.median(np.array(errs), axis=0)
 best = {k: (float(c.min()), float(steps[np.argmin(c)])) for k, c in curves.items()}
-print(f"{'rule, dtype':<18} {'best error':>10} {'at h':>9}")
+print(f"{'rule, dtype':<18} {'best error':>10} {'at t':>9}")
 for k, (e, h) in best.items():
     print(f"{k:<18} {e:>10.1e} {h:>9.1e}")
 
 
 def slope(curve, lo, hi):
-    """d log(error) / d log(h) over lo <= h <= hi: the power of h in the error."""
+    """d log(error) / d log(t) over lo <= t <= hi: the power of t in the error."""
     sel = (steps >= lo) & (steps <= hi)
     return float(np.polyfit(np.log10(steps[sel]), np.log10(curve[sel]), 1)[0])
 
@@ -256,7 +259,7 @@ def slope(curve, lo, hi):
 slopes = {"central truncation": slope(curves["central, float64"], 1e-3, 1e-1),
           "forward truncation": slope(curves["forward, float64"], 1e-4, 1e-1),
           "central rounding": slope(curves["central, float64"], 1e-12, 1e-8)}
-print("measured powers of h: " + ", ".join(f"{k} {s:+.2f}" for k, s in slopes.items())
+print("measured powers of t: " + ", ".join(f"{k} {s:+.2f}" for k, s in slopes.items())
       + "  (theory +2, +1, -1)")
 assert abs(slopes["central truncation"] - 2) < 0.3 and abs(slopes["forward truncation"] - 1) < 0.3
 assert abs(slopes["central rounding"] + 1) < 0.5
@@ -264,15 +267,15 @@ assert curves["central, float32"][-1] == curves["forward, float32"][-1] == 1.0  
 
 # %% [markdown]
 # The claims, now as assertions on the measurement: the best central step lies within a
-# factor of ten of the predicted $h^\star$ (and not at the textbook $\varepsilon^{1/3}$); central
+# factor of ten of the predicted $t^\star$ (and not at the textbook $\varepsilon^{1/3}$); central
 # beats forward by more than a factor of ten; float32 cannot get anywhere near float64.
 
 # %%
 ratio = {k: best[f"{k}, float64"][1] / h_pred[k] for k in h_pred}
-print(f"measured / predicted best h, float64: central {ratio['central']:.2f}, "
+print(f"measured / predicted best t, float64: central {ratio['central']:.2f}, "
       f"forward {ratio['forward']:.2f}")
 far_from_textbook = best["central, float64"][1] / eps64 ** (1 / 3)
-print(f"the measured best central h is {far_from_textbook:.0f}x the textbook eps^(1/3): the factor "
+print(f"the measured best central t is {far_from_textbook:.0f}x the textbook eps^(1/3): the factor "
       f"(3|phi| / |phi'''|)^(1/3) = {h_pred['central'] / eps64 ** (1 / 3):.0f} in the formula "
       "(median over the directions): the loss's scale against its curvature")
 assert all(0.1 < r < 10 for r in ratio.values())
@@ -281,7 +284,7 @@ assert 5e-5 < best["central, float64"][1] < 5e-4            # "near 1e-4" in the
 assert best["forward, float64"][0] > 10 * best["central, float64"][0]
 assert best["central, float32"][0] > 100 * best["central, float64"][0]
 at_1e6 = float(curves["central, float64"][np.argmin(np.abs(np.log10(steps) + 6))])
-print(f"at the library's default h = 1e-6 the central error is {at_1e6:.0e}: past the best h, "
+print(f"at the library's default step 1e-6 the central error is {at_1e6:.0e}: past the best t, "
       "rounding-limited, but still far below the 1e-7 threshold")
 assert at_1e6 < 1e-7
 
@@ -293,7 +296,7 @@ assert at_1e6 < 1e-7
 # | relative error | meaning |
 # |---|---|
 # | $< 10^{-7}$ | pass; $10^{-9}$ or below is typical for smooth activations |
-# | $10^{-7} \dots 10^{-3}$ | suspicious: a kink (ReLU at $a=0$), float32, a bad $h$, a small bug |
+# | $10^{-7} \dots 10^{-3}$ | suspicious: a kink (ReLU at $a=0$), float32, a bad $t$, a small bug |
 # | $\approx 1/3$ | a missing factor 2: $(1 - 1/2)/(1 + 1/2) = 1/3$ (lesson 05) |
 # | $\approx 1$ | a wrong formula, a sign flip, or a missing term |
 #
@@ -304,7 +307,7 @@ assert at_1e6 < 1e-7
 #
 # Checking entry by entry costs two loss evaluations *per parameter*: 100,000 of them for a
 # 784 x 64 model. But the derivation at the top works for any $v$: compare
-# $\nabla L\cdot v$ with $(L(\theta + hv) - L(\theta - hv))/2h$. If the analytic gradient is
+# $\nabla L\cdot v$ with $(L(\theta + tv) - L(\theta - tv))/2t$. If the analytic gradient is
 # $\nabla L + e$, the check sees $e\cdot v$. For $v$ uniform on the sphere, $e\cdot v = 0$ has
 # probability zero when $e \ne 0$, so one random direction catches a wrong gradient with
 # probability one. The catch is dilution: $e\cdot v$ is about $\|e\|/\sqrt{n}$, so a bug confined to
@@ -336,7 +339,7 @@ bad = [gradcheck.directional_check(f_big, big.params, buggy, h=h_big, seed=s) fo
 n_params = sum(int(np.prod(p.shape)) for p in big.params.values())
 assert round(2 * (784 * 64 + 64 + 784), -4) == 100_000       # "100,000 of them for 784 x 64"
 print(f"64 -> {n_hidden}: {n_params} parameters; entry by entry = {2 * n_params} evaluations, "
-      f"one direction = 2. Predicted best h for this loss: {h_big:.1e}")
+      f"one direction = 2. Predicted best t for this loss: {h_big:.1e}")
 print(f"correct gradient: errors {min(good):.0e}..{max(good):.0e};  "
       f"stale W: {min(bad):.0e}..{max(bad):.0e}")
 assert max(good) < 1e-7 and min(bad) > 1e-4
@@ -344,34 +347,34 @@ assert max(good) < 1e-7 and min(bad) > 1e-4
 # %% [markdown]
 # ## The picture
 #
-# Left: the four error curves against $h$ on log-log axes. Each V has a right arm of
+# Left: the four error curves against $t$ on log-log axes. Each V has a right arm of
 # slope $+2$ (central) or $+1$ (forward), a left arm of slope $-1$ (rounding), and its
-# bottom where our formula put it (dotted lines). The float32 curves sit at 1 for small $h$:
-# there $\theta + hv$ rounds back to $\theta$, the difference is exactly 0, and so is the
+# bottom where our formula put it (dotted lines). The float32 curves sit at 1 for small $t$:
+# there $\theta + tv$ rounds back to $\theta$, the difference is exactly 0, and so is the
 # estimate. Right: the random-direction checks of the big model, correct gradient against the
 # stale-$W$ bug.
 
 # %%
 lo, hi = 1e-12, 1.0
-predicted_lines = {f"predicted h*, {rule} ({h_pred[rule]:.0e})":
+predicted_lines = {f"predicted t*, {rule} ({h_pred[rule]:.0e})":
                    ([h_pred[rule]] * 2, [lo, hi], style)
                    for rule, style in (("central", "k:"), ("forward", "k-."))}
 error_png = plots.plot_panels([
     {"series": {**{k: (steps, np.maximum(c, lo)) for k, c in curves.items()}, **predicted_lines},
      "hlines": {"pass threshold 1e-7": 1e-7}, "xscale": "log", "yscale": "log",
-     "xlabel": "step size h", "ylabel": "relative error vs backprop (median of directions)",
+     "xlabel": "step size t", "ylabel": "relative error vs backprop (median of directions)",
      "title": "truncation (right arms) vs rounding (left arms)"},
     {"series": {"correct gradient": (seeds, good, "o"), "stale W (no q path)": (seeds, bad, "x")},
      "hlines": {"pass threshold 1e-7": 1e-7}, "yscale": "log", "xticks": seeds,
      "xlabel": "random direction (seed)", "ylabel": "relative error",
-     "title": f"random-direction checks, 64 -> {n_hidden}, h = {h_big:.0e}"}],
+     "title": f"random-direction checks, 64 -> {n_hidden}, t = {h_big:.0e}"}],
     lesson.figure("error_vs_step.png"), width=6.2, height=4.4)
 
 # %% [markdown]
 # ## Questions
 #
 # **Question 1.** Suppose you report the batch *sum* of the loss instead of its mean (the loss
-# times $B$). What happens to the best $h$ and to the best relative error? And if you add a large
+# times $B$). What happens to the best $t$ and to the best relative error? And if you add a large
 # constant, say $10^6$, to the loss?
 #
 # **Question 2.** From the error model, roughly what is the best relative error a float32
@@ -381,21 +384,21 @@ error_png = plots.plot_panels([
 # is the error a single random-direction check reports?
 #
 # Now do exercise 5, a central-difference checker of your own: `python -m lessons.exercises copy 5`.
-# It is graded by the order of its error, the $O(h^2)$ this lesson derives.
+# It is graded by the order of its error, the $O(t^2)$ this lesson derives.
 
 # %% [markdown]
 # ## Answers
 #
-# **1.** Multiplying the loss by $B$ multiplies $|\varphi|$ and $|\varphi'''|$ alike: $h^\star$ and
+# **1.** Multiplying the loss by $B$ multiplies $|\varphi|$ and $|\varphi'''|$ alike: $t^\star$ and
 # the best *relative* error do not change (the absolute error grows by $B$, and so does the
 # derivative). Adding a constant $c$ changes nothing in the derivatives but raises $|\varphi|$, the
-# size of the numbers being rounded: $h^\star$ grows like $c^{1/3}$ and the best error like
+# size of the numbers being rounded: $t^\star$ grows like $c^{1/3}$ and the best error like
 # $c^{2/3}$.
 # What matters is the loss's scale relative to its curvature, which is exactly why our
-# measured $h^\star$ sits far from $\varepsilon^{1/3}$.
+# measured $t^\star$ sits far from $\varepsilon^{1/3}$.
 #
-# **2.** At $h^\star$ both terms are of the same size, so
-# $E \approx \frac32\varepsilon|\varphi|/h^\star \propto \varepsilon^{2/3}$. Going from float64 to
+# **2.** At $t^\star$ both terms are of the same size, so
+# $E \approx \frac32\varepsilon|\varphi|/t^\star \propto \varepsilon^{2/3}$. Going from float64 to
 # float32 multiplies $\varepsilon$ by $2^{29} \approx 5.4\times10^{8}$ and the best error by
 # $(2^{29})^{2/3}\approx 6.6\times10^{5}$: from the float64 curve's $\sim 10^{-11}$ to a few times
 # $10^{-5}$, two to three orders of magnitude above the threshold; the measured float32 error is
@@ -425,7 +428,7 @@ assert eps_ratio == 2 ** 29 and f"{eps_ratio:.1e}" == "5.4e+08"
 assert f"{eps_ratio ** (2 / 3):.1e}" == "6.6e+05"
 assert 0.1 < best["central, float32"][0] / (best["central, float64"][0] * eps_ratio ** (2 / 3)) < 10
 assert f"{784 * 1000:.1e}" == "7.8e+05" and f"{0.05 / np.sqrt(784 * 1000):.0e}" == "6e-05"
-headline = (f"best central h measured {best['central, float64'][1]:.0e}, "
+headline = (f"best central t measured {best['central, float64'][1]:.0e}, "
             f"predicted {h_pred['central']:.0e} (textbook eps^(1/3) {eps64 ** (1 / 3):.0e}); "
             f"best error {best['central, float64'][0]:.0e} "
             f"(forward {best['forward, float64'][0]:.0e}, "

@@ -14,6 +14,8 @@ names the symbol, what it is reserved for, and a pattern that can only match a m
 - ``g`` is the decoder's activation, applied to something (``g(z)``, ``g'``), never a gradient
   (``\\hat g``, ``g/2``: write ``\\nabla`` or ``dL/d.``);
 - ``V`` is the classifier's output weights (lesson 12); singular vectors are ``v_i``, so no ``V`` before it.
+- ``h`` is the code, so a finite-difference step is ``t`` (``h = 10^{-6}``, ``\\theta + h e_i``, ``\\pm h``
+  are misuses).
 
 Each rule is also run on a line that breaks it (the negative controls at the bottom), so a rule that
 cannot fail fails its own test.
@@ -93,6 +95,9 @@ LATEX_RULES = [
      "a bare D: the derivative matrices are D_1 = s'(A) and D_2 = s''(A)", None),
     ("g as a gradient", re.compile(r"(?<![A-Za-z\\])g(?![A-Za-z(']|\s*\\!\(|\s*\\left\(|_r)"),
      "g not applied to anything: g is the decoder's activation; a gradient is \\nabla or dL/d.", None),
+    ("h as a step", re.compile(r"(?<![A-Za-z\\])h\s*=\s*10\^|(?<![A-Za-z\\])h\s*e_[ij]|\\pm\s*h(?![A-Za-z])"
+                             r"|[/{]\s*2h(?![A-Za-z])"),
+     "h as a finite-difference step: h is the code; a scalar step is t", None),
     ("V before lesson 12", re.compile(r"(?<![A-Za-z\\{])V(?![A-Za-z])"),
      "V before lesson 12: V is the classifier's output weights; singular vectors are v_i", 12),
 ]
@@ -161,12 +166,14 @@ MISUSES = {
     "bare D": (r"P = \mathbf 1^\top (D \odot D) q", r"\text{with } D = s'(A)"),
     "g as a gradient": (r"\hat g = g/2", r"\frac{|Bg - g|}{|Bg| + |g|}"),
     "V before lesson 12": (r"J = U \Sigma V^\top",),
+    "h as a step": (r"h = 10^{-6}", r"\frac{L(\theta + h e_i) - L(\theta - h e_i)}{2h}", r"\varphi(\pm h)"),
 }
 CORRECT = (r"\sigma_1 \ge \sigma_i", r"r = \operatorname{sigm}(z)", r"x + \tau\epsilon",
            r"\frac1B\sum_{n=1}^{B} \ell(x_n, r_n)", r"a_{nk} = W_k x_n + b_{h,k}", r"\nabla_{b_h} L",
            r"z = W^\top h + b_r", r"\beta_1, \beta_2", r"D_1 = s'(A),\ D_2 = s''(A)", r"r = g(z)",
            r"g'(z)", r"u_i = v_i", r"\mathbf{1} b_h^\top", r"\operatorname{diag}(s'(a))\,W",
-           r"\mathcal{D}", r"\text{the decoder g}")
+           r"\mathcal{D}", r"\text{the decoder g}", r"t = 10^{-6}", r"h = s(a)", r"h(1-h)",
+           r"\frac{h(x + t e_j) - h(x - t e_j)}{2t}")
 
 
 @pytest.mark.parametrize("rule", [r[0] for r in LATEX_RULES])
