@@ -192,7 +192,8 @@ def test_later_lessons_may_use_their_own_symbols():
 def test_text_rules_reject_misuses():
     bad = {"example index b": "L = (1/B) sum_b bce(x_b, r_b) + s'(a_bk)^2",
            "sigma": "R = sigma(Z)", "beta": "L = CE + beta * R"}
-    good = "L = (1/B) sum_n bce(x_n, r_n) + lam (1/B) sum_n sum_k s'(a_nk)^2 q_k; b_h, b_r; R = sigmoid(Z); beta_1"
+    good = ("L = (1/B) sum_n bce(x_n, r_n) + lam (1/B) sum_n sum_k s'(a_nk)^2 q_k; b_h, b_r; "
+            "R = sigmoid(Z); beta_1")
     for name, pattern, _ in TEXT_RULES:
         assert pattern.search(bad[name]), name
         assert not pattern.search(good), name
