@@ -32,7 +32,7 @@ from lessons._common import start_lesson
 
 lesson = start_lesson(
     "05_backprop_the_penalty", "Lesson 05 - Backprop the penalty",
-    learn=["the two paths of dP/dW: through a (2/B) s' s'' q, and through q, 2 diag(mean_b s'^2) W",
+    learn=["the two paths of dP/dW: through a (2/B) s' s'' q, and through q, 2 diag(mean_n s'^2) W",
            "why the first path rides on the reconstruction's one dA^T X product",
            "five bugs as negative controls, and the error two of them must give: 1/3, (B-1)/(B+1)"],
     need="lessons 02 and 04")
@@ -99,7 +99,7 @@ q = penalty.row_norms_sq(W)                               # q_k = sum_j W[k, j]^
 
 dA_P = (2.0 / B) * D1 * D2 * q                            # (B, n_hidden): path through a, before X
 path_a = {"W": dA_P.T @ X, "b_h": xp.sum(dA_P, axis=0)}
-mean_d1_sq = xp.sum(D1 * D1, axis=0) / B                  # (1/B) sum_b s'(a_bk)^2: (n_hidden,)
+mean_d1_sq = xp.sum(D1 * D1, axis=0) / B                  # (1/B) sum_n s'(a_nk)^2: (n_hidden,)
 path_q = {"W": 2.0 * xp.expand_dims(mean_d1_sq, axis=1) * W, "b_h": xp.zeros_like(b_h)}
 
 # the library computes the same two pieces in penalty.contractive_backward
