@@ -1,19 +1,29 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # Lesson 05 - Backprop the penalty
 #
 # Lesson 04 turned the contractive penalty into something cheap to *evaluate*:
 # for one example, $\|J(x)\|_F^2 = \sum_k s'(a_k)^2 q_k$ with $q_k = \sum_j W_{kj}^2$.
-# To *train* with it we need its gradient, and this is where most public
-# contractive-autoencoder code goes wrong. The reason is simple: $W$ appears
-# in the penalty **twice**, once inside every pre-activation $a_{bk} = W_k \cdot x_b + b_k$
-# and once inside every row norm $q_k$. Forget one of the two and the code still
-# runs, the loss still goes down, and the model is silently wrong.
+# To *train* with it we need its gradient, and this is where contractive-autoencoder
+# code goes wrong (the sources at the end cite public code that does). The reason is
+# simple: $W$ appears in the penalty **twice**, once inside every pre-activation
+# $a_{nk} = W_{k,:} \cdot x_n + b_{h,k}$ and once inside every row norm $q_k$. Forget one of
+# the two and the code still runs, the loss still goes down, and the model is silently wrong.
 #
 # In this lesson we derive both paths by hand, check each one *alone* against
 # finite differences, show that their sum is the library's gradient, see why the
-# first path costs no extra matrix product, and then reproduce five bugs from
-# public code and watch the gradient check reject every one of them, each with
-# the error our derivation predicts.
+# first path costs no extra matrix product, and then reproduce five bugs (two of them
+# seen in public code, cited at the end) and watch the gradient check reject every one
+# of them, two with the exact error our derivation predicts.
 #
 # **You need** lessons 02 (the chain rule through $W$'s two uses) and 04 (the closed form).
 
@@ -22,12 +32,14 @@ from lessons._common import start_lesson
 
 lesson = start_lesson(
     "05_backprop_the_penalty", "Lesson 05 - Backprop the penalty",
-    learn=["the two paths of dP/dW: through a (2/B) s' s'' q, and through q, 2 diag(mean_b s'^2) W",
+    learn=["the two paths of dP/dW: through a (2/B) s' s'' q, and through q, 2 diag(mean_n s'^2) W",
            "why the first path rides on the reconstruction's one dA^T X product",
-           "five public bugs as negative controls, and the error each must give (1/3, (B-1)/(B+1), ...)"],
+           "five bugs as negative controls, and the error two of them must give: 1/3, (B-1)/(B+1)"],
     need="lessons 02 and 04")
 
 import dataclasses
+
+import numpy as np
 
 import cae_scratch as cs
 
@@ -47,41 +59,47 @@ print(f"B = {B} digits, 64 -> {n_hidden} sigmoid encoder, backend {lesson.backen
 #
 # For a batch of $B$ examples the penalty is the batch mean of the per-example
 # squared Frobenius norm (lesson 04):
-# $$P(W, b) = \frac{1}{B}\sum_{b=1}^{B}\sum_{k=1}^{n_h} s'(a_{bk})^2\, q_k,
-# \qquad a_{bk} = \sum_j W_{kj} x_{bj} + b_k, \qquad q_k = \sum_j W_{kj}^2 .$$
+# $$P(W, b_h) = \frac{1}{B}\sum_{n=1}^{B}\sum_{k=1}^{n_h} s'(a_{nk})^2\, q_k,
+# \qquad a_{nk} = \sum_j W_{kj} x_{nj} + b_{h,k}, \qquad q_k = \sum_j W_{kj}^2 .$$
 #
 # Think of $P$ as a function of two *separate* arguments, $P = F(A, q)$ with
-# $A = XW^\top + b$ and $q = \operatorname{rownorm}^2(W)$. The multivariable chain rule
-# says the derivative with respect to $W$ is the sum of the derivative through each
+# $A = XW^\top + \mathbf{1} b_h^\top$ and $q = \operatorname{rownorm}^2(W)$. The multivariable chain
+# rule says the derivative with respect to $W$ is the sum of the derivative through each
 # argument, holding the other fixed:
 # $$\frac{\partial P}{\partial W_{kj}} =
-# \underbrace{\sum_b \frac{\partial F}{\partial a_{bk}}\frac{\partial a_{bk}}{\partial W_{kj}}}_{\text{path through } a}
-# + \underbrace{\frac{\partial F}{\partial q_k}\frac{\partial q_k}{\partial W_{kj}}}_{\text{path through } q}.$$
+# \underbrace{\sum_n \frac{\partial F}{\partial a_{nk}}\frac{\partial a_{nk}}{\partial W_{kj}}}_{
+#   \text{path through } a}
+# + \underbrace{\frac{\partial F}{\partial q_k}\frac{\partial q_k}{\partial W_{kj}}}_{
+#   \text{path through } q}.$$
 #
-# **Path through $a$.** Only one term of the double sum contains $a_{bk}$, and
+# **Path through $a$.** Only one term of the double sum contains $a_{nk}$, and
 # $\frac{d}{da} s'(a)^2 = 2 s'(a) s''(a)$, so
-# $$\frac{\partial F}{\partial a_{bk}} = \frac{2}{B}\, s'(a_{bk})\, s''(a_{bk})\, q_k \;=:\; (dA_P)_{bk}.$$
-# Since $\partial a_{bk}/\partial W_{kj} = x_{bj}$ and $\partial a_{bk}/\partial b_k = 1$,
-# $$\Big(\frac{\partial P}{\partial W}\Big)_{\!a} = dA_P^\top X, \qquad \frac{\partial P}{\partial b} = \sum_b (dA_P)_{b\,\cdot} .$$
-# For a sigmoid, $s' = h(1-h)$ and $s'' = s'(1-2h)$, both cheap from $h$.
+# $$\frac{\partial F}{\partial a_{nk}} = \frac{2}{B}\, s'(a_{nk})\, s''(a_{nk})\, q_k
+#   \;=:\; (dA_P)_{nk}.$$
+# Since $\partial a_{nk}/\partial W_{kj} = x_{nj}$ and $\partial a_{nk}/\partial b_{h,k} = 1$,
+# $$\Big(\frac{\partial P}{\partial W}\Big)_{\!a} = dA_P^\top X, \qquad
+#   \frac{\partial P}{\partial b_h} = \sum_n (dA_P)_{n\,\cdot} .$$
+# For a sigmoid, $s' = h(1-h)$ and $s'' = s'(1-2h)$, both cheap from $h$. (Lesson 04 showed
+# what this path does: it pushes every unit away from $h = 1/2$.)
 #
-# **Path through $q$.** $\partial F/\partial q_k = \frac1B\sum_b s'(a_{bk})^2$ (the penalty is linear in $q$),
-# and $\partial q_k / \partial W_{kj} = 2W_{kj}$, so
-# $$\Big(\frac{\partial P}{\partial W}\Big)_{\!q} = 2\,\operatorname{diag}\!\Big(\frac1B\sum_b s'(a_b)^2\Big)\, W,$$
+# **Path through $q$.** $\partial F/\partial q_k = \frac1B\sum_n s'(a_{nk})^2$ (the penalty is
+# linear in $q$), and $\partial q_k / \partial W_{kj} = 2W_{kj}$, so
+# $$\Big(\frac{\partial P}{\partial W}\Big)_{\!q}
+#   = 2\,\operatorname{diag}\!\Big(\frac1B\sum_n s'(a_n)^2\Big)\, W,$$
 # row $k$ of $W$ scaled by twice the mean squared slope of unit $k$. The bias
-# $b$ does not enter $q$, so this path has no bias term.
+# $b_h$ does not enter $q$, so this path has no bias term.
 #
 # Let us compute both, exactly as written.
 
 # %%
-H, enc = layers.encoder_forward(W, b_h, X, act)         # the encoder's cache (X, A, H, D1): lesson 01
-_, A, _, D1 = enc                                         # a = W x + b_h, h = s(a), s'(a): each (B, n_hidden)
+H, enc = layers.encoder_forward(W, b_h, X, act)         # the encoder's cache (X, A, H, D1)
+_, A, _, D1 = enc                                         # a, s'(a): each (B, n_hidden)
 D2 = act.d2(A, H, D1)                                     # s''(a) = s'(a) (1 - 2h)
 q = penalty.row_norms_sq(W)                               # q_k = sum_j W[k, j]^2: (n_hidden,)
 
-dA_P = (2.0 / B) * D1 * D2 * q                            # (B, n_hidden): the path through a, before X
+dA_P = (2.0 / B) * D1 * D2 * q                            # (B, n_hidden): path through a, before X
 path_a = {"W": dA_P.T @ X, "b_h": xp.sum(dA_P, axis=0)}
-mean_d1_sq = xp.sum(D1 * D1, axis=0) / B                  # (1/B) sum_b s'(a_bk)^2: (n_hidden,)
+mean_d1_sq = xp.sum(D1 * D1, axis=0) / B                  # (1/B) sum_n s'(a_nk)^2: (n_hidden,)
 path_q = {"W": 2.0 * xp.expand_dims(mean_d1_sq, axis=1) * W, "b_h": xp.zeros_like(b_h)}
 
 # the library computes the same two pieces in penalty.contractive_backward
@@ -97,9 +115,10 @@ assert err_pieces < 1e-12
 # better: evaluate the penalty with $a$ computed from one copy of $W$ and $q$
 # from another, $P(W_a, W_q)$. Perturbing only $W_a$ (with $W_q$ frozen) measures
 # the path through $a$; perturbing only $W_q$ measures the path through $q$.
-# Each finite difference is a central one, $(P(W + h e_i) - P(W - h e_i))/2h$ with
-# $h = 10^{-6}$ (lesson 06 explains the choice); the relative error is
-# $\max|g - \hat g| / \max(|g| + |\hat g|)$ over the checked entries.
+# Each finite difference is a central one, $(P(W + t e_i) - P(W - t e_i))/2t$ with
+# $t = 10^{-6}$ (lesson 06 explains the choice); for a true gradient $\nabla$ and a derived
+# one $\tilde\nabla$ the relative error is
+# $\max|\nabla - \tilde\nabla| / \max(|\nabla| + |\tilde\nabla|)$ over the checked entries.
 
 # %%
 def penalty_from(W_a, b, W_q):
@@ -122,7 +141,7 @@ assert err_a < 1e-7 and err_q < 1e-7
 
 # %% [markdown]
 # Both paths pass on their own. Now the sum, which is what training needs,
-# against finite differences of the true $P(W, b)$ (one $W$ in both places) and
+# against finite differences of the true $P(W, b_h)$ (one $W$ in both places) and
 # against the library's `penalty.penalty_and_grads`.
 
 # %%
@@ -165,27 +184,32 @@ print(f"grads(lam) - grads(0) vs lam * (path a + path q): {err_fused:.1e};"
 assert err_fused < 1e-10 and cs.rel_error(g_lam["b_r"], g_0["b_r"]) < 1e-14
 
 # %% [markdown]
-# ## Negative controls: five bugs from public code
+# ## Negative controls: five bugs
 #
-# A check that never fails proves nothing. Here are five mistakes found in
-# real contractive-autoencoder code, each written out and compared with finite
-# differences of the *true* penalty. For two of them the derivation tells us the
-# error in advance.
+# A check that never fails proves nothing. Here are five mistakes, each written out and
+# compared with finite differences of the *true* penalty. Bugs 3 and 4 are in public
+# contractive-autoencoder code (the sources below name where); bugs 1 and 2 are the classic
+# slips of a hand derivation, kept because the derivation predicts their error exactly;
+# bug 5 is the mistake autograd's vector-Jacobian call invites. For a true gradient
+# $\nabla$ and a buggy one $\tilde\nabla$:
 #
 # 1. **Missing factor 2.** Writing $\frac{d}{da}s'^2$ as $s's''$ and $\frac{d}{dW}W^2$ as $W$
-#    halves every entry, $\hat g = g/2$. Then
-#    $\frac{\max|g - g/2|}{\max(|g| + |g/2|)} = \frac{1/2}{3/2} = \frac13$, whatever $g$ is.
+#    halves every entry, $\tilde\nabla = \nabla/2$. Then
+#    $\frac{\max|\nabla - \nabla/2|}{\max(|\nabla| + |\nabla/2|)} = \frac{1/2}{3/2} = \frac13$,
+#    whatever $\nabla$ is.
 # 2. **Averaged differently.** The loss takes the batch *mean* but the gradient the
-#    batch *sum*: $\hat g = Bg$, and the error is $\frac{B-1}{B+1}$.
+#    batch *sum*: $\tilde\nabla = B\nabla$, and the error is $\frac{B-1}{B+1}$.
 # 3. **Stale $W$.** The penalty built from a detached copy of $W$ (autograd's `.detach()`,
-#    or a value cached before the update): the path through $q$ is lost.
-# 4. **Sigmoid's $s'$ on a ReLU encoder.** $h(1-h)$ hard-coded; for a ReLU, $s' = \mathbb{1}[a>0]$
-#    and $s'' = 0$, so the true gradient is the $q$ path alone. In particular the true
-#    $\partial P/\partial b$ is exactly zero ($s''=0$, and $b$ is not in $q$), so any nonzero bias
-#    gradient has relative error $\frac{\max|\hat g|}{\max|\hat g|} = 1$.
-# 5. **$J^\top\mathbf 1$ mistaken for $J$.** Autograd's `grad(h, x, ones)` returns
-#    $v = J^\top \mathbf 1 = \sum_k s'(a_k) W_k$, one vector per example, and the code penalises
-#    $\|v\|^2 = \sum_j (\sum_k J_{kj})^2$, which is not $\sum_{k,j} J_{kj}^2$: cross terms between units appear.
+#    a `state_dict()` tensor, or a value cached before the update): the path through $q$ is lost.
+# 4. **Sigmoid's $s'$ on a ReLU encoder.** $h(1-h)$ hard-coded; for a ReLU,
+#    $s' = \mathbb{1}[a>0]$ and $s'' = 0$, so the true gradient is the $q$ path alone. In
+#    particular the true $\partial P/\partial b_h$ is exactly zero ($s''=0$, and $b_h$ is not in
+#    $q$), so any nonzero bias gradient has relative error
+#    $\frac{\max|\tilde\nabla|}{\max|\tilde\nabla|} = 1$.
+# 5. **$J^\top\mathbf{1}$ mistaken for $J$.** Autograd's `grad(h, x, ones)` returns
+#    $J^\top \mathbf{1} = \sum_k s'(a_k) W_{k,:}$, one vector per example, and the code penalises
+#    $\|J^\top \mathbf{1}\|^2 = \sum_j (\sum_k J_{kj})^2$, which is not $\sum_{k,j} J_{kj}^2$:
+#    cross terms between units appear.
 
 # %%
 relu = cs.get_activation("relu")
@@ -195,7 +219,7 @@ relu_params = {"W": relu_model.params["W"], "b_h": relu_model.params["b_h"]}
 
 
 def sigmoid_formula_grads(Wr, br):
-    """Bug 4: the sigmoid's s', s'' (h(1-h), s'(1-2h)) applied to a ReLU encoder's pre-activations."""
+    """Bug 4: the sigmoid's s', s'' (h(1-h), s'(1-2h)) applied to a ReLU encoder's A."""
     Ar = X @ Wr.T + br
     Hs = cs.get_activation("sigmoid").f(Ar)
     S1 = Hs * (1.0 - Hs)
@@ -205,12 +229,12 @@ def sigmoid_formula_grads(Wr, br):
 
 
 def jT1_grads(Wj, bj):
-    """Bug 5: the exact gradient of the wrong quantity mean_b ||J(x_b)^T 1||^2 (V = s'(A) W: (B, 64))."""
+    """Bug 5: the exact gradient of the wrong quantity mean_n ||J(x_n)^T 1||^2."""
     Hj, (_, Aj, _, S1) = layers.encoder_forward(Wj, bj, X, act)
-    V = S1 @ Wj
-    dV = 2.0 * V / B
-    dAj = (dV @ Wj.T) * act.d2(Aj, Hj, S1)
-    return float(xp.sum(V * V)) / B, {"W": dAj.T @ X + S1.T @ dV, "b_h": xp.sum(dAj, axis=0)}
+    JT1 = S1 @ Wj                                         # row n: J(x_n)^T 1, (B, 64)
+    dJT1 = 2.0 * JT1 / B
+    dAj = (dJT1 @ Wj.T) * act.d2(Aj, Hj, S1)
+    return float(xp.sum(JT1 * JT1)) / B, {"W": dAj.T @ X + S1.T @ dJT1, "b_h": xp.sum(dAj, axis=0)}
 
 
 def relu_penalty(p):
@@ -222,7 +246,8 @@ bugs = {                                   # name: (true penalty, the buggy grad
     "missing factor 2": (P_true, {k: 0.5 * mine[k] for k in params}, params),
     "batch sum, not mean": (P_true, {k: B * mine[k] for k in params}, params),
     "stale W (no q path)": (P_true, path_a, params),
-    "sigmoid s' on ReLU": (relu_penalty, sigmoid_formula_grads(relu_params["W"], relu_params["b_h"]),
+    "sigmoid s' on ReLU": (relu_penalty,
+                           sigmoid_formula_grads(relu_params["W"], relu_params["b_h"]),
                            relu_params),
     "J^T 1 mistaken for J": (P_true, jT1, params),
 }
@@ -232,8 +257,9 @@ for name, (f, grads, p) in bugs.items():
     errors[name] = gradcheck.max_error(bug_reports[name])
     print(f"  {name:<22} relative error {errors[name]:.4f}   caught: {errors[name] > 1e-2}")
     assert errors[name] > 1e-2, name
-print(f"predicted: missing factor 2 -> 1/3 = {1 / 3:.4f}; batch sum -> (B-1)/(B+1) = {(B - 1) / (B + 1):.4f};"
-      f" ||J^T 1||^2 = {jT1_value:.3f} vs ||J||_F^2 = {P_true(params):.3f}")
+print(f"predicted: missing factor 2 -> 1/3 = {1 / 3:.4f}; "
+      f"batch sum -> (B-1)/(B+1) = {(B - 1) / (B + 1):.4f}; ||J^T 1||^2 = {jT1_value:.3f} "
+      f"vs ||J||_F^2 = {P_true(params):.3f}")
 assert abs(errors["missing factor 2"] - 1 / 3) < 1e-6
 assert abs(errors["batch sum, not mean"] - (B - 1) / (B + 1)) < 1e-6
 assert abs(bug_reports["sigmoid s' on ReLU"]["b_h"].rel_error - 1.0) < 1e-12    # the true db is 0
@@ -248,16 +274,19 @@ assert abs(jT1_value - P_true(params)) > 1e-3 * P_true(params)
 
 # %%
 two_paths_png = plots.plot_panels([
-    {"series": {r"$dA_P^\top X$": (report_a["W"].numeric, report_a["W"].analytic, "o")}, "diagonal": True,
+    {"series": {r"$dA_P^\top X$": (report_a["W"].numeric, report_a["W"].analytic, "o")},
+     "diagonal": True,
      "xlabel": "finite difference (q frozen)", "ylabel": "derived",
      "title": f"path through a: error {err_a:.1e}"},
-    {"series": {r"$2\,\mathrm{diag}(\overline{s'^2})\,W$": (report_q["W"].numeric, report_q["W"].analytic, "o")},
+    {"series": {r"$2\,\mathrm{diag}(\overline{s'^2})\,W$": (report_q["W"].numeric,
+                                                             report_q["W"].analytic, "o")},
      "diagonal": True, "xlabel": "finite difference (a frozen)", "ylabel": "derived",
      "title": f"path through q: error {err_q:.1e}"}],
     lesson.figure("two_paths.png"), suptitle=f"dP/dW, {report_a['W'].n_checked} entries of W each")
 bugs_png = plots.plot_bars(
     list(errors), list(errors.values()), lesson.figure("bugs_caught.png"),
-    ylabel="max relative error vs finite differences", title="penalty gradient: correct vs five public bugs",
+    ylabel="max relative error vs finite differences",
+    title="penalty gradient: correct vs five bugs",
     hlines={"pass threshold 1e-7": 1e-7, "missing factor 2: 1/3": 1 / 3},
     colors=["C2"] + ["C3"] * (len(errors) - 1))
 
@@ -271,14 +300,11 @@ bugs_png = plots.plot_bars(
 # survives, and what does the penalty count?
 #
 # **Question 3.** The stale-$W$ bug gave the smallest error of the five. Estimate the ratio of the
-# $q$ path to the $a$ path, and say for which layers and weights a loose check would miss the bug.
-
-# %%
-headline = (f"both paths verified (rel error {errors['hand-derived (both paths)']:.0e}); "
-            f"{len(bugs)} public bugs caught, errors " + ", ".join(f"{errors[b]:.3f}" for b in bugs))
-lesson.finish(headline, {"path_a_error": err_a, "path_q_error": err_q, "pieces_error": err_pieces,
-                         "library_error": err_lib, "fused_error": err_fused, "errors": errors, "B": B,
-                         "jT1_value": jT1_value, "penalty_value": P_true(params)})
+# $q$ path to the $a$ path, turn it into the relative error the check reports, and say for which
+# layers and weights a loose check would miss the bug.
+#
+# Now do exercise 3 (the penalty's backward, both paths), then exercise 4 (the whole tied CAE's
+# backward) and exercise 9 (the untied one): `python -m lessons.exercises copy 3`.
 
 # %% [markdown]
 # ## Answers
@@ -288,14 +314,68 @@ lesson.finish(headline, {"path_a_error": err_a, "path_q_error": err_q, "pieces_e
 # decay: a linear CAE is a linear autoencoder with an L2 penalty on its weights.
 #
 # **2.** Again only the $q$ path, $2\operatorname{diag}(\text{fraction of examples where unit } k
-# \text{ is on})\,W$. The penalty $\frac1B\sum_b\sum_k \mathbb 1[a_{bk}>0]\,q_k$ is the weight decay of the
-# *active* units, weighted by how often each is on; its kinks at $a = 0$ are why finite
+# \text{ is on})\,W$. The penalty $\frac1B\sum_n\sum_k \mathbb{1}[a_{nk}>0]\,q_k$ is the weight
+# decay of the *active* units, weighted by how often each is on; its kinks at $a = 0$ are why finite
 # differences near a ReLU's switch disagree with any formula.
 #
-# **3.** Entry $(k, j)$ of the $a$ path is $\frac2B\sum_b s'(a_{bk})s''(a_{bk})\,q_k\,x_{bj}$, of the $q$ path
-# $\frac2B\sum_b s'(a_{bk})^2 W_{kj}$. With $s'' = s'(1-2h)$ their ratio is about
-# $|W_{kj}| / (q_k\,\bar x\,|1-2h|)$, and $q_k \approx n_v w^2$ for weights of size $w$: the $q$ path is a fraction
-# $\sim 1/(n_v\, w\, \bar x)$ of the $a$ path. Here $n_v = 64$, $w \approx 0.66$, $\bar x \approx 0.3$ give $0.08$, close to the
-# measured error. For a $784$-pixel input with large weights the fraction, and so the error, falls
-# toward $10^{-3}$: a float32 check with a loose threshold would pass the bug. Hence float64, the
+# **3.** Entry $(k, j)$ of the $a$ path is $\frac2B\sum_n s'(a_{nk})s''(a_{nk})\,q_k\,x_{nj}$, of
+# the $q$ path $\frac2B\sum_n s'(a_{nk})^2 W_{kj}$. With $s'' = s'(1-2h)$ the common factor
+# $s'^2$ cancels in their ratio, which is about $|W_{kj}| / (q_k\,\bar x\,\overline{|1-2h|})$;
+# and $q_k \approx n_v w^2$ for weights of root-mean-square size $w$. So the ratio is
+# $$\rho = \frac{\max|\text{q path}|}{\max|\text{a path}|} \approx
+#   \frac{1}{n_v\, w\, \bar x\, \overline{|1-2h|}} .$$
+# Two steps are easy to drop, and dropping both gives a number that looks right for the wrong
+# reason. First, the factor $\overline{|1-2h|}$ (about 0.6 here) makes $\rho$ larger than
+# $1/(n_v w \bar x)$. Second, the check does not report $\rho$. With the bug the derived
+# gradient is the $a$ path alone while the true one is $a + q$, so on the checked entries the
+# relative error is $e = \max|q| / \max(|a + q| + |a|)$. Since
+# $2|a| - |q| \le |a + q| + |a| \le 2|a| + |q|$ entry by entry, the denominator lies between
+# $2\max|a| - \max|q|$ and $2\max|a| + \max|q|$, and with $\rho$ measured on the same entries
+# $$\frac{\rho}{2 + \rho} \le e \le \frac{\rho}{2 - \rho}:$$
+# about half of $\rho$. The cell below measures $w$, $\bar x$, $\overline{|1-2h|}$ and $\rho$,
+# asserts that the estimate of $\rho$ is within a factor of 3 of the measured ratio (it uses
+# averages where the ratio uses maxima), and that the error the check reported lies between
+# the two bounds.
+# For a 784-pixel input $\rho$ is $784/64 \approx 12$ times smaller at the same $w$, $\bar x$ and
+# $h$, and smaller still with larger weights: a float32 check with a loose threshold, whose own
+# error is a few times $10^{-5}$ (lesson 06), would pass the bug. Hence float64, the
 # $10^{-7}$ threshold, and checking each path alone.
+#
+# ## Sources
+#
+# - S. Rifai, P. Vincent, X. Muller, X. Glorot, Y. Bengio, "Contractive Auto-Encoders: Explicit
+#   Invariance During Feature Extraction", ICML 2011: the penalty and its closed form.
+# - Bugs 3 and 4 in public code: avijit9/Contractive_Autoencoder_in_Pytorch, `CAE_pytorch.py`,
+#   uses a ReLU encoder with the sigmoid's derivative `h*(1-h)` in the penalty (bug 4; the
+#   repository's issue #2, "the CAE penalty is incorrect for any non-sigmoid activation", says so)
+#   and takes $W$ from `model.state_dict()`, whose tensors are detached, so no gradient flows
+#   through $q$ (bug 3). haoyuanchi/chalmers, `code/python/autoencode/CAE_tool.py`, builds the
+#   penalty from `K.variable(value=...get_weights()[0])`, a constant copy of $W$ made once
+#   (bug 3).
+# - A penalty that is not $\|J\|_F^2$ shipped in a library once: lisa-lab/pylearn2 pull request
+#   #90, "CAE penalty corrected", fixed a penalty that returned the mean of the Jacobians instead
+#   of their Frobenius norm.
+
+# %%
+W_host, X_host, H_host = cs.to_numpy(W), cs.to_numpy(X), cs.to_numpy(H)
+w_rms, x_mean = float(np.sqrt(np.mean(W_host ** 2))), float(X_host.mean())
+centre_gap = float(np.mean(np.abs(1 - 2 * H_host)))         # the mean of |1 - 2h| over the batch
+rho_estimate = 1 / (64 * w_rms * x_mean * centre_gap)
+checked = bug_reports["stale W (no q path)"]["W"]            # the entries of W the check sampled
+a_part, q_part = checked.analytic, checked.numeric - checked.analytic   # a path; true - a = q path
+rho = float(np.max(np.abs(q_part)) / np.max(np.abs(a_part)))
+stale_error = checked.rel_error
+print(f"w = {w_rms:.2f}, mean pixel = {x_mean:.2f}, mean |1 - 2h| = {centre_gap:.2f}: "
+      f"estimated rho = {rho_estimate:.3f}; measured rho = {rho:.3f}")
+print(f"rho/(2 + rho) = {rho / (2 + rho):.4f} <= reported error {stale_error:.4f} <= "
+      f"rho/(2 - rho) = {rho / (2 - rho):.4f}; the old estimate 1/(n_v w x) = "
+      f"{1 / (64 * w_rms * x_mean):.3f} drops both factors")
+assert 1 / 3 < rho_estimate / rho < 3 and 0.5 < centre_gap < 0.8           # "about 0.6"
+assert rho / (2 + rho) * (1 - 1e-6) <= stale_error <= rho / (2 - rho) * (1 + 1e-6)
+assert stale_error == errors["stale W (no q path)"]                         # b_h's error is smaller
+headline = (f"both paths verified (rel error {errors['hand-derived (both paths)']:.0e}); "
+            f"{len(bugs)} bugs caught, errors " + ", ".join(f"{errors[b]:.3f}" for b in bugs))
+lesson.finish(headline, {"path_a_error": err_a, "path_q_error": err_q, "pieces_error": err_pieces,
+                         "library_error": err_lib, "fused_error": err_fused, "errors": errors,
+                         "B": B, "jT1_value": jT1_value, "penalty_value": P_true(params),
+                         "rho": rho, "rho_estimate": rho_estimate})
