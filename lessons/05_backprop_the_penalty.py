@@ -103,8 +103,8 @@ mean_d1_sq = xp.sum(D1 * D1, axis=0) / B                  # (1/B) sum_n s'(a_nk)
 path_q = {"W": 2.0 * xp.expand_dims(mean_d1_sq, axis=1) * W, "b_h": xp.zeros_like(b_h)}
 
 # the library computes the same two pieces in penalty.contractive_backward
-lib_dA, lib_dW_q = penalty.contractive_backward(penalty.contractive_forward(W, enc, act)[1])
-err_pieces = max(cs.rel_error(dA_P, lib_dA), cs.rel_error(path_q["W"], lib_dW_q))
+lib_dA, lib_q = penalty.contractive_backward(penalty.contractive_forward(W, enc, act)[1])
+err_pieces = max(cs.rel_error(dA_P, lib_dA), cs.rel_error(path_q["W"], lib_q["W"]))
 print(f"hand-derived dA_P and q path vs penalty.contractive_backward: {err_pieces:.1e}")
 assert err_pieces < 1e-12
 

@@ -325,8 +325,8 @@ f_big = loss_fn(big, Xb)
 _, g = network.loss_and_grads(big.params, Xb, big.spec)
 act = cs.get_activation("sigmoid")
 _, enc = layers.encoder_forward(big.params["W"], big.params["b_h"], Xb, act)
-_, dW_q = penalty.contractive_backward(penalty.contractive_forward(big.params["W"], enc, act)[1])
-buggy = {**g, "W": g["W"] - big.lam * dW_q}                          # stale W: the q path is lost
+_, q_path = penalty.contractive_backward(penalty.contractive_forward(big.params["W"], enc, act)[1])
+buggy = {**g, "W": g["W"] - big.lam * q_path["W"]}                          # stale W: the q path is lost
 
 v0 = {k: np.random.default_rng(99).standard_normal(tuple(p.shape)) for k, p in big.params.items()}
 n0 = np.sqrt(sum(float(np.sum(a * a)) for a in v0.values()))

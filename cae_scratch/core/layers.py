@@ -21,8 +21,7 @@ dW = dA^T X + (dZ^T H)^T = dA^T X + H^T dZ (``tie``).
 A classifier's layers are these pairs too: its hidden layer is the encoder's, its
 logits O = S V^T + c the decoder's dense layer with W_r = V, b_r = c.
 
-Every backward in ``core`` returns (the gradient it passes on, {parameter name: gradient})
-(``penalty.contractive_backward`` alone returns its q path bare, as lessons 05 and 06 unpack it).
+Every backward in ``core`` returns (the gradient it passes on, {parameter name: gradient}).
 
 Initialisation (``glorot_params``): Glorot-uniform weights, zero biases, drawn on the host from the
 seed's "init" stream so every backend gets the same numbers: W ~ U(-c, c), c = sqrt(6 / (fan_in +

@@ -88,14 +88,14 @@ def loss_and_grads(params, X, spec, target=None, eps=None):
     terms, (enc, dec, rec_cache, pen_cache, hess_cache) = forward(params, X, spec, target, eps)
     dZ = losses.reconstruction_backward(rec_cache, spec.loss)
     dH, dec_grads = layers.decoder_backward(dZ, dec)
-    dA_P, dW_q = penalty.contractive_backward(pen_cache)
+    dA_P, q_path = penalty.contractive_backward(pen_cache)
     dA_extra, extra = spec.lam * dA_P, {}
     if hess_cache is not None:                         # the Hessian block, beside the penalty's
         dA_H, extra = hessian.hessian_backward(hess_cache)
         dA_extra = dA_extra + spec.gamma * dA_H
     _, enc_grads = layers.encoder_backward(dH, enc, dA_extra=dA_extra)
     grads = layers.tie({**enc_grads, **dec_grads}, spec.tied)
-    grads["W"] = grads["W"] + spec.lam * dW_q
+    grads["W"] = grads["W"] + spec.lam * q_path["W"]
     for k, g in extra.items():
         grads[k] = grads[k] + spec.gamma * g
     return terms, grads

@@ -39,16 +39,13 @@ def contractive_forward(W, encoder_cache, activation):
 
 
 def contractive_backward(cache):
-    """(dA_P, dW_q): the path through a, (B, n_hidden), and the path through q, (n_hidden, n_visible).
-
-    (The one backward of ``core`` that returns its parameter path bare rather than as {"W": dW_q}: lessons 05
-    and 06 unpack it so.)"""
+    """(dA_P, {"W": dW_q}): the path through a, (B, n_hidden), and the path through q, (n_hidden, n_visible)."""
     W, A, H, D1, q, activation = cache
     xp, B = namespace(D1, W), D1.shape[0]
     D2 = activation.d2(A, H, D1)
     dA_P = D1 * D2 * (q * (2.0 / B))
     mean_d1_sq = xp.sum(D1 * D1, axis=0) * (2.0 / B)        # 2 mean_b s'(a_b)^2: (n_hidden,)
-    return dA_P, xp.expand_dims(mean_d1_sq, axis=1) * W
+    return dA_P, {"W": xp.expand_dims(mean_d1_sq, axis=1) * W}
 
 
 def contractive_penalty(W, b_h, X, activation):
@@ -66,8 +63,8 @@ def penalty_and_grads(W, b_h, X, activation):
     xp = namespace(W, X)
     _, enc = encoder_forward(W, b_h, X, activation)
     P, cache = contractive_forward(W, enc, activation)
-    dA_P, dW_q = contractive_backward(cache)
-    return P, {"W": dA_P.T @ X + dW_q, "b_h": xp.sum(dA_P, axis=0)}
+    dA_P, q_path = contractive_backward(cache)
+    return P, {"W": dA_P.T @ X + q_path["W"], "b_h": xp.sum(dA_P, axis=0)}
 
 
 def jacobian_chunks(W, b_h, X, activation, max_bytes=DEFAULT_MAX_BYTES):

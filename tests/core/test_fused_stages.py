@@ -84,7 +84,8 @@ def test_contractive_into_equals_penalty_forward_and_backward(act):
     act_ = get_activation(act)
     _, enc = layers.encoder_forward(params["W"], params["b_h"], X, act_)
     P, cache = penalty.contractive_forward(params["W"], enc, act_)
-    dA_P, dW_q = penalty.contractive_backward(cache)
+    dA_P, q_path = penalty.contractive_backward(cache)
+    dW_q = q_path["W"]
     np.testing.assert_allclose(float(value), float(P), rtol=RTOL)
     np.testing.assert_allclose(ws.S * ws.D1, spec.lam * dA_P, rtol=RTOL, atol=1e-15)   # the share of dA
     np.testing.assert_allclose(coef[:, None] * params["W"], spec.lam * dW_q, rtol=RTOL, atol=1e-15)

@@ -20,9 +20,9 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FIGURES = {
     "01_run_the_forward_pass": {"before_training.png", "filters.png"},
     "02_backprop_the_reconstruction": {"reconstruction_error.png", "dL_dz.png",
-                                       "backprop_vs_finite_differences.png"},
+                                       "backprop_vs_finite_differences.png", "training_step_graph.png"},
     "03_build_the_jacobian": {"jacobian.png", "jacobian_rows.png"},
-    "04_compute_the_penalty": {"penalty_cost.png", "penalty_per_example.png"},
+    "04_compute_the_penalty": {"penalty_cost.png", "penalty_per_example.png", "penalty_a_path.png"},
 }
 
 

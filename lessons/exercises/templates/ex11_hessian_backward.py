@@ -4,13 +4,13 @@ Examples are rows: every batch array is (B, ...), one example per row; return ea
 given below (a transposed answer is refused: when B equals a width, the two could not be told apart).
 
 Derive first (on paper): the Hessian of one code unit, d^2 h_k / dx^2 = s''(a_k) w_k w_k^T, and its squared
-Frobenius norm s''(a_k)^2 q_k^2 (q_k = sum_j W[k, j]^2); then dE/da_bk (through s'', which brings in the
+Frobenius norm s''(a_k)^2 q_k^2 (q_k = sum_j W[k, j]^2); then dE/da_nk (through s'', which brings in the
 third derivative s''') and dE/dW along both roads by which W enters E: through a = W x + b_h and through q_k^2.
 
 Forward (given), for X: (B, n_visible), W: (n_hidden, n_visible), b_h: (n_hidden,):
 
     A = X W^T + b_h                    (B, n_hidden)
-    E = (1/B) sum_b sum_k s''(a_bk)^2 q_k^2
+    E = (1/B) sum_n sum_k s''(a_nk)^2 q_k^2
 
 ``activation`` is computed by the grader (numpy in, numpy out), for arrays of A's shape (B, n_hidden):
     activation.f(A) -> H,  activation.d1(A, H) -> s'(A),  activation.d2(A, H, D1) -> s''(A),

@@ -10,7 +10,7 @@ the sigmoid's derivative cancel. Then remember the loss is a mean over B.
 Forward (given), for a batch X: (B, n_visible) of targets in [0, 1] and
 decoder pre-activations Z: (B, n_visible), with R = sigmoid(Z):
 
-    L = (1/B) sum_b sum_j -[x_bj log r_bj + (1 - x_bj) log(1 - r_bj)]
+    L = (1/B) sum_n sum_j -[x_nj log r_nj + (1 - x_nj) log(1 - r_nj)]
 
 Write ``bce_sigmoid_backward(X, Z)``:
     X: (B, n_visible), Z: (B, n_visible)

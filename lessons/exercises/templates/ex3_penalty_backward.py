@@ -3,7 +3,7 @@
 Examples are rows: every batch array is (B, ...), one example per row; return each array in the shape
 given below (a transposed answer is refused: when B equals a width, the two could not be told apart).
 
-Derive first (on paper): dP/da_bk (through s'), then dP/dW_kj along both
+Derive first (on paper): dP/da_nk (through s'), then dP/dW_kj along both
 roads by which W enters P -- through a = W x + b_h and through
 q_k = sum_j W_kj^2 -- and dP/db_h.
 
@@ -11,8 +11,8 @@ Forward (given), for X: (B, n_visible), W: (n_hidden, n_visible), b_h: (n_hidden
 
     A = X W^T + b_h                    (B, n_hidden)
     H = s(A)                           s = activation.f
-    J_h(x_b) = diag(s'(a_b)) W         (the encoder's Jacobian for example b)
-    P = (1/B) sum_b ||J_h(x_b)||_F^2 = (1/B) sum_b sum_k s'(a_bk)^2 q_k,   q_k = sum_j W[k, j]^2
+    J_h(x_n) = diag(s'(a_n)) W         (the encoder's Jacobian for example n)
+    P = (1/B) sum_n ||J_h(x_n)||_F^2 = (1/B) sum_n sum_k s'(a_nk)^2 q_k,   q_k = sum_j W[k, j]^2
 
 ``activation`` is computed by the grader (numpy in, numpy out), for arrays of A's shape (B, n_hidden):
     activation.f(A) -> H,   activation.d1(A, H) -> s'(A),   activation.d2(A, H, D1) -> s''(A)

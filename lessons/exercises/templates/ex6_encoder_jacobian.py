@@ -15,7 +15,7 @@ for a batch. It may be sigmoid, tanh, or one whose formula you cannot see; call 
 
 Write ``encoder_jacobian(x, W, b_h, activation)``:
     x: (n_visible,) one example  -> return J: (n_hidden, n_visible),    J[k, j] = dh_k/dx_j
-    x: (B, n_visible) a batch    -> return J: (B, n_hidden, n_visible), J[b] the Jacobian at x[b]
+    x: (B, n_visible) a batch    -> return J: (B, n_hidden, n_visible), J[n] the Jacobian at x[n]
 
 Rules: numpy and math only; do not modify the inputs.
 Check it:  python -m lessons.exercises check 6 path/to/this_file.py   (graded against finite differences of h)

@@ -13,7 +13,7 @@ activation.d1(A, H) = s'(A), activation.d2(A, H, D1) = s''(A). It may be sigmoid
 formula you cannot see.
 
 Write ``contractive_penalty(X, W, b_h, activation)``:
-    return P = (1/B) sum_b ||J(x_b)||_F^2 as a float, without building J (no (B, n_hidden, n_visible) array)
+    return P = (1/B) sum_n ||J(x_n)||_F^2 as a float, without building J (no (B, n_hidden, n_visible) array)
 
 Rules: numpy and math only; do not modify the inputs.
 Check it:  python -m lessons.exercises check 7 path/to/this_file.py

@@ -10,7 +10,7 @@ overflows (e^t for t = 800 is inf) and never loses the small term for large |t|.
 Forward (given), X: (B, n_visible) targets in [0, 1], Z: (B, n_visible) decoder pre-activations,
 R = sigmoid(Z):
 
-    L = (1/B) sum_b sum_j -[x_bj log r_bj + (1 - x_bj) log(1 - r_bj)]
+    L = (1/B) sum_n sum_j -[x_nj log r_nj + (1 - x_nj) log(1 - r_nj)]
 
 Write ``bce_from_logits(X, Z)``:
     return L as a float, computed from Z (never from R: sigmoid(40) rounds to 1 and log(1 - 1) = -inf).

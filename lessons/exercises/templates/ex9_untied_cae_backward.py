@@ -12,8 +12,8 @@ W_r: (n_visible, n_hidden), b_r: (n_visible,):
 
     A = X W^T + b_h,     H = s(A)                     encoder, s = activation.f
     Z = H W_r^T + b_r,   R = sigmoid(Z)               decoder, untied
-    L = (1/B) sum_b bce(x_b, r_b) + lam * (1/B) sum_b sum_k s'(a_bk)^2 q_k,   q_k = sum_j W[k, j]^2
-    bce(x_b, r_b) = -sum_j [x_bj log r_bj + (1 - x_bj) log(1 - r_bj)]   SUMMED over the n_visible pixels j
+    L = (1/B) sum_n bce(x_n, r_n) + lam * (1/B) sum_n sum_k s'(a_nk)^2 q_k,   q_k = sum_j W[k, j]^2
+    bce(x_n, r_n) = -sum_j [x_nj log r_nj + (1 - x_nj) log(1 - r_nj)]   SUMMED over the n_visible pixels j
                                                                           (a mean over the batch b only)
 
 ``activation`` (computed by the grader, for arrays of A's shape (B, n_hidden)): activation.f(A),
