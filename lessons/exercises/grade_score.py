@@ -1,9 +1,9 @@
 """Exercise 13: the reconstruction-contractive penalty's backward (lesson 15) -- what a reconstruction learns
 about the data's score.
 
-For a linear decoder r = W_r s(W x + b_h) + b_r, the penalty is P = (1/B) sum_n ||W_r diag(s'(a_n)) W||_F^2.
+For a linear decoder r = W_r s(W x + b_h) + b_r, the penalty is P_r = (1/B) sum_n ||W_r diag(s'(a_n)) W||_F^2.
 The grader differentiates that definition (the explicit product, not the Gram-matrix closed form the student
-is asked to derive), and recognises the usual mistakes by differentiating its pieces: W enters P twice
+is asked to derive), and recognises the usual mistakes by differentiating its pieces: W enters P_r twice
 (through a = W x + b_h and as the right factor of J_r), W_r once.
 """
 from __future__ import annotations
@@ -46,7 +46,7 @@ def cases_reconstruction_penalty_backward():
             s_for_s2 = (2.0 / X.shape[0]) * (D1 @ M) * D1                 # s' where s'' belongs
             candidates = {
                 "W": [("only the path through a: W is also the right factor of J_r = W_r diag(s') W (its Gram "
-                       "G = W W^T: dP/dW = 2 (S * G_r) W, S = D1^T D1 / B)", a_path["W"]),
+                       "C = W W^T: dP_r/dW = 2 (S * C_r) W, S = D1^T D1 / B)", a_path["W"]),
                       ("only the Gram path: the path through a = W x + b_h (via s'') is missing", g_path),
                       ("the path through a is half what it should be: d s'^2 = 2 s' s'' da",
                        0.5 * a_path["W"] + g_path),
