@@ -89,19 +89,19 @@ print(
 #   \epsilon \sim \mathcal N(0, \tau^2 I_{n_h}).$$
 # The noise lives in the code, but it is shaped by $JJ^\top$. Read the product from the right:
 # $JJ^\top\epsilon = J\,(J^\top\epsilon)$ is the code's first-order response to the *input* move
-# $\delta x = J^\top\epsilon$. With the singular value decomposition $J = \sum_i \sigma_i u_i
-# v_i^\top$,
+# $\delta x = J^\top\epsilon$. With the singular value decomposition
+# $J = \sum_i \sigma_i u_i v_i^\top$,
 # $$\delta x = J^\top\epsilon = \sum_i \sigma_i\,(u_i^\top\epsilon)\,v_i, \qquad
-#   \mathbb E\big[\delta x\,\delta x^\top\big] = \tau^2 J^\top J
+# \mathbb E\big[\delta x\,\delta x^\top\big] = \tau^2 J^\top J
 #   = \tau^2 \sum_i \sigma_i^2 v_i v_i^\top .$$
 # So the move lies in the span of the right singular vectors, and its variance along $v_i$ is
-# $\tau^2\sigma_i^2$: the share of $\mathbb E\|\delta x\|^2$ in the top $k$ directions is $\sum_{i
-# \le k}\sigma_i^2 / \sum_i \sigma_i^2$. A CAE has a few large $\sigma_i$ (along the data, lesson
-# 08) and many small ones, so the chain moves mostly along the tangents. Isotropic input noise would
-# put only $k/n_v$ of its energy there.
+# $\tau^2\sigma_i^2$: the share of $\mathbb E\|\delta x\|^2$ in the top $k$ directions is
+# $\sum_{i \le k}\sigma_i^2 / \sum_i \sigma_i^2$. A CAE has a few large $\sigma_i$ (along the data,
+# lesson 08) and many small ones, so the chain moves mostly along the tangents. Isotropic input
+# noise would put only $k/n_v$ of its energy there.
 #
-# In code, for a batch, $J$ is never built: with $D_1 = s'(A)$ and the noise $E$ of shape $(B,
-# n_h)$, $JJ^\top\epsilon$ for every row is `D1 * (((D1 * E) @ W) @ W.T)`, two matrix products
+# In code, for a batch, $J$ is never built: with $D_1 = s'(A)$ and the noise $E$ of shape
+# $(B, n_h)$, $JJ^\top\epsilon$ for every row is `D1 * (((D1 * E) @ W) @ W.T)`, two matrix products
 # (`sampling.tangent_noise`). We check it against the explicit $J$, then check the share of energy
 # by Monte Carlo against the closed form.
 

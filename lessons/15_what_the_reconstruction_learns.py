@@ -85,9 +85,12 @@ quick = lesson.quick
 n_train, epochs = (2000, 100) if quick else (2000, 250)
 X = draw_ring(n_train, lesson.seed)
 X_eval = draw_ring(500, lesson.seed + 1)  # where the fields are compared: points of p
-h = 1e-6
+fd_step = 1e-6
 fd = np.stack(
-    [(log_density(X_eval + h * e) - log_density(X_eval - h * e)) / (2 * h) for e in np.eye(2)],
+    [
+        (log_density(X_eval + fd_step * e) - log_density(X_eval - fd_step * e)) / (2 * fd_step)
+        for e in np.eye(2)
+    ],
     axis=1,
 )
 score_error = float(np.max(np.abs(fd - score(X_eval))) / np.max(np.abs(score(X_eval))))
@@ -103,22 +106,22 @@ assert score_error < 1e-7
 #
 # A DAE sees $\tilde x = x + \epsilon$, $\epsilon \sim \mathcal N(0, \tau^2 I)$, and minimises
 # $\mathbb E\|r(\tilde x) - x\|^2$. With enough capacity the minimiser is the conditional mean,
-# $r^*(\tilde x) = \mathbb E[x \mid \tilde x]$. The noisy points have the density $p_\tau = p *
-# \mathcal N(0, \tau^2 I)$, and differentiating under the integral,
+# $r^*(\tilde x) = \mathbb E[x \mid \tilde x]$. The noisy points have the density
+# $p_\tau = p * \mathcal N(0, \tau^2 I)$, and differentiating under the integral,
 # $$\nabla p_\tau(\tilde x)
 # = \int p(x)\,\frac{x - \tilde x}{\tau^2}\,\mathcal N(\tilde x; x, \tau^2 I)\,dx
 #   = \frac{p_\tau(\tilde x)}{\tau^2}\big(\mathbb E[x \mid \tilde x] - \tilde x\big),$$
 # so, exactly for every $\tau$ (Tweedie's formula, also Miyasawa's),
 # $$r^*(x) - x = \tau^2\,\nabla \log p_\tau(x).$$
-# As $\tau \to 0$, $p_\tau \to p$, which is Alain and Bengio's statement $r(x) - x =
-# \tau^2\nabla\log p(x) + o(\tau^2)$. For the ring, $p_\tau$ is again a ring of Gaussians, of
-# variance $\omega^2 + \tau^2$ ($\omega$ = `DELTA`, the std of each Gaussian): we know both fields
-# in closed form.
+# As $\tau \to 0$, $p_\tau \to p$, which is Alain and Bengio's statement
+# $r(x) - x = \tau^2\nabla\log p(x) + o(\tau^2)$. For the ring, $p_\tau$ is again a ring of
+# Gaussians, of variance $\omega^2 + \tau^2$ ($\omega$ = `DELTA`, the std of each Gaussian): we know
+# both fields in closed form.
 #
 # We train a DAE for three noise levels and compare its field $f(x) = r(x) - x$ with a target field
-# $t(x)$ on 500 fresh points of $p$ by two numbers: the **cosine** $\sum_n f(x_n)\cdot t(x_n) /
-# (\|f\|\,\|t\|)$ over all the points at once (1: the same directions), and the **length ratio**
-# $\|f\| / \|t\|$ (1: the same size), with $\|f\|^2 = \sum_n \|f(x_n)\|^2$.
+# $t(x)$ on 500 fresh points of $p$ by two numbers: the **cosine**
+# $\sum_n f(x_n)\cdot t(x_n) / (\|f\|\,\|t\|)$ over all the points at once (1: the same directions),
+# and the **length ratio** $\|f\| / \|t\|$ (1: the same size), with $\|f\|^2 = \sum_n \|f(x_n)\|^2$.
 
 
 # %%
@@ -181,22 +184,25 @@ assert dae_table[0.1]["p_tau"][0] < cos_tau  # the smallest tau: the hardest to 
 # What the run shows: at every $\tau$ the DAE's arrows point up the density (positive cosines with
 # $\nabla\log p$). At $\tau = 0.3$ (less closely at 0.2) the field matches the *smoothed* score
 # $\tau^2\nabla\log p_\tau$, the exact optimum, in direction and in length; against the theorem's
-# $\tau^2\nabla\log p$ its length falls short by about the factor $\|\nabla\log p_\tau\| /
-# \|\nabla\log p\|$ of the last column, which the theorem hides in its $o(\tau^2)$. At $\tau = 0.1$,
-# where the theorem is most accurate, the field is the hardest to learn: its size is $\tau^2
-# |\nabla\log p|$, while the noise in the regression target $x - \tilde x$ has size $\tau$, so a
-# fixed budget of examples estimates it worst.
+# $\tau^2\nabla\log p$ its length falls short by about the factor
+# $\|\nabla\log p_\tau\| / \|\nabla\log p\|$ of the last column, which the theorem hides in its
+# $o(\tau^2)$. At $\tau = 0.1$, where the theorem is most accurate, the field is the hardest to
+# learn: its size is $\tau^2 |\nabla\log p|$, while the noise in the regression target
+# $x - \tilde x$ has size $\tau$, so a fixed budget of examples estimates it worst.
 #
 # ## The encoder-CAE is not covered, and an untied one dodges its penalty
 #
 # The CAE of lessons 03-07 penalises $\|J\|_F^2 = \|\partial h/\partial x\|_F^2$, the *encoder's*
-# Jacobian. The theorem needs the *reconstruction's*, $J_r = \partial r / \partial x =
-# W_r\,\operatorname{diag}(s'(a))\,W$ for a linear decoder. With untied weights the two come apart:
-# replace $W, b_h$ by $cW, cb_h$ and $W_r$ by $W_r / c$. For small $c$, $\tanh(c a) \approx c a$, so
-# $r$ hardly changes while $\|J\|_F^2$ shrinks like $c^2$. The penalty can be made as small as we
-# like at no cost in reconstruction, and nothing forces $r$ to contract. Tied weights ($W_r =
-# W^\top$) forbid that rescaling. We train both with $\lambda = 0.04$ and measure both Jacobians;
-# the closed form for $\|J_r\|_F^2$ is derived in the next section.
+# Jacobian. The theorem needs the *reconstruction's*,
+# $J_r = \partial r / \partial x = W_r\,\operatorname{diag}(s'(a))\,W$ for a linear decoder. With
+# untied weights the two come apart. Write the identity map of the plane as $W_r W$ (possible as
+# soon as $n_h \ge n_v = 2$), and use $cW, cb_h$ in the encoder, $W_r / c$ and $b_r = -W_r b_h$ in
+# the decoder. For small $c$, $\tanh(c a) \approx c a$, so $r(x) \approx W_r(Wx + b_h) + b_r = x$,
+# while $\|J\|_F^2$ shrinks like $c^2$: the reconstruction error and the penalty go to zero
+# together. The penalty is dodged, $r$ becomes the identity ($\|J_r\|_F^2 = \|I\|_F^2 = 2$), and
+# $r(x) - x = 0$ carries no score. Tied weights ($W_r = W^\top$) forbid that rescaling. We train
+# both with $\lambda = 0.04$ and measure both Jacobians; the closed form for $\|J_r\|_F^2$ is
+# derived in the next section.
 
 # %%
 LAM = 0.04
@@ -246,11 +252,12 @@ assert tied_row["field"][0] > untied_row["field"][0] and tied_row["J_r"] < untie
 # batch: no $(B, n_v, n_v)$ tensor. The backward, by hand (`core/reconstruction_penalty.py` writes
 # it out):
 #
-# - through $a$: $\partial P_r/\partial D_1 = \frac2B D_1 M$ ($M$ is symmetric), so $dA = \frac2B
-#   (D_1 M) \odot D_2$, which joins the encoder's $dA^\top X$;
+# - through $a$: $\partial P_r/\partial D_1 = \frac2B D_1 M$ ($M$ is symmetric), so
+#   $dA = \frac2B (D_1 M) \odot D_2$, which joins the encoder's $dA^\top X$;
 # - through the Grams: with $S = \frac1B D_1^\top D_1$, $\partial P_r/\partial C = S \odot C_r$ and
-#   $\partial P_r/\partial C_r = S \odot C$, so $\partial P_r/\partial W \mathrel{+}= 2(S \odot
-#   C_r)W$ and $\partial P_r/\partial W_r = 2W_r(S \odot C)$;
+#   $\partial P_r/\partial C_r = S \odot C$, so
+#   $\partial P_r/\partial W \mathrel{+}= 2(S \odot C_r)W$ and
+#   $\partial P_r/\partial W_r = 2W_r(S \odot C)$;
 # - tied ($W_r = W^\top$): the decoder's share folds into $W$ as $2(S \odot C)W$.
 #
 # We check the closed form against $J_r$ built explicitly, the backward against finite differences,
@@ -289,8 +296,8 @@ assert closed_error < 1e-12 and grad_error < 1e-7 and wrong_error > 1e-2
 # order, $\mathbb E\|r(x + \epsilon) - x\|^2 \approx \|r(x) - x\|^2 + \tau^2\|J_r\|_F^2$. We train
 # the reconstruction-contractive autoencoder (RCAE) with $\lambda = 0.04 = 0.2^2$: `train.fit` takes
 # our step, the squared error's backward plus $\lambda$ times the penalty's. The two penalised
-# models (this one and the encoder-CAEs) train with a step size of $10^{-2}$, the DAEs with $3 \cdot
-# 10^{-3}$ (a choice: a DAE's regression target is noisy).
+# models (this one and the encoder-CAEs) train with a step size of $10^{-2}$, the DAEs with
+# $3 \cdot 10^{-3}$ (a choice: a DAE's regression target is noisy).
 
 # %%
 rcae = make_ae(**lesson.model_kwargs())
@@ -410,9 +417,9 @@ fields_png = plot_fields(
 # %% [markdown]
 # What the theorem predicts, and what the run confirms: a DAE's and an RCAE's $r(x) - x$ point along
 # $\nabla\log p$ (cosines printed above), and a penalty on the *encoder* alone does not give that
-# field: untied, it is dodged ($\|J\|_F^2$ tiny, $\|J_r\|_F^2$ at the identity's 2, $r(x) - x
-# \approx 0$); tied, it contracts $r$ only partly and its field is much less aligned. What it does
-# not predict: the length at a finite $\tau$ or $\lambda$, which here is well short of
+# field: untied, it is dodged ($\|J\|_F^2$ tiny, $\|J_r\|_F^2$ at the identity's 2,
+# $r(x) - x \approx 0$); tied, it contracts $r$ only partly and its field is much less aligned. What
+# it does not predict: the length at a finite $\tau$ or $\lambda$, which here is well short of
 # $\tau^2\nabla\log p$, and how far from the data the field is right: the arrows outside the ring
 # are extrapolations of a network that saw few points there.
 #
@@ -461,9 +468,10 @@ lesson.finish(
 # each point by the length of its arrows, so the points where the field is well defined count most.
 #
 # **3.** With $r = g(z)$, $J_r = \operatorname{diag}(g'(z))\,W_r\,\operatorname{diag}(s'(a))\,W$,
-# and the extra diagonal sits between $W_r^\top$ and $W_r$: $\|J_r\|_F^2 = \sum_{k,l} d_k
-# d_l\,(W_r^\top \operatorname{diag}(g'^2) W_r)_{kl}\,G_{kl}$. The middle Gram then depends on the
-# example, an $(n_h, n_h)$ matrix per example: $O(B\,n_h^2\,n_v)$ instead of $O(B\,n_h^2)$.
+# and the extra diagonal sits between $W_r^\top$ and $W_r$:
+# $\|J_r\|_F^2 = \sum_{k,l} d_k d_l\,(W_r^\top \operatorname{diag}(g'^2) W_r)_{kl}\,C_{kl}$. The
+# middle Gram then depends on the example, an $(n_h, n_h)$ matrix per example: $O(B\,n_h^2\,n_v)$
+# instead of $O(B\,n_h^2)$.
 #
 # ## Sources
 #
