@@ -4,7 +4,8 @@ assert their claims, write their figures, and have the literate shape (notebook,
 The bounds follow from the math each lesson derives (the two-product step = the explicit J J^T eps, the
 share of the noise's energy on the top singular vectors = its closed form, the closed-form penalty = the
 explicit J_r, hand gradients = finite differences, a known-wrong gradient rejected), and from the orderings
-the lessons measure and assert themselves; never hard-coded measurements and never timings.
+the lessons measure and assert themselves; never hard-coded measurements and never timings. Both also
+run on array_api_strict's Device("device1"), which refuses implicit NumPy conversion as a GPU array does.
 """
 import os
 
@@ -29,8 +30,9 @@ def run(name, tmp_path, backend="numpy"):
     return lesson.result
 
 
-def test_14_step_share_regimes_and_controls(tmp_path):
-    r = run("14_sample_from_a_cae", tmp_path)
+@pytest.mark.parametrize("backend", ["numpy", "array_api_strict:device1"])
+def test_14_step_share_regimes_and_controls(tmp_path, backend):
+    r = run("14_sample_from_a_cae", tmp_path, backend)
     assert r["step_error"] < 1e-12 and r["share_error"] < 0.03
     assert r["share"] > 3 * r["isotropic_share"]                     # J J^T eps prefers the top v_i
     taus, table = r["taus"], r["table"]
