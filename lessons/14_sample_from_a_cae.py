@@ -29,16 +29,12 @@
 from lessons._common import start_lesson
 
 lesson = start_lesson(
-    "14_sample_from_a_cae",
-    "Lesson 14 - Sample from a CAE",
-    learn=[
-        "the sampler's step x <- g(W_r (h + J J^T eps) + b_r), in two matrix products per batch",
-        "why J J^T eps moves x along the leading right singular vectors v_i of J (the tangents)",
-        "three regimes of tau, measured: frozen, mixing across classes, drifting off the data",
-        "the controls: isotropic code noise of the same norm, and a plain autoencoder's chain",
-    ],
-    need="lessons 03, 07 and 08",
-)
+    "14_sample_from_a_cae", "Lesson 14 - Sample from a CAE",
+    learn=["the sampler's step x <- g(W_r (h + J J^T eps) + b_r), in two matrix products per batch",
+           "why J J^T eps moves x along the leading right singular vectors v_i of J (the tangents)",
+           "three regimes of tau, measured: frozen, mixing across classes, drifting off the data",
+           "the controls: isotropic code noise of the same norm, and a plain autoencoder's chain"],
+    need="lessons 03, 07 and 08")
 
 import numpy as np
 
@@ -56,30 +52,19 @@ if not lesson.quick:
     except ImportError as e:
         print(f"{e}; using the bundled digits")
 if source.startswith("bundled"):
-    X_train, y_train, X_test, y_test = data.load_digits(
-        test_fraction=0.25, seed=lesson.seed, return_labels=True
-    )
+    X_train, y_train, X_test, y_test = data.load_digits(test_fraction=0.25, seed=lesson.seed,
+                                                        return_labels=True)
 n_v = X_train.shape[1]
 n_h, epochs = (64, 30) if n_v == 64 else (100, 12)
 models = {}
 for name, lam in (("CAE", 0.1), ("AE", 0.0)):
-    models[name] = cs.ContractiveAutoencoder(
-        n_v, n_h, lam=lam, seed=lesson.seed, **lesson.model_kwargs()
-    )
-    models[name].fit(
-        models[name].asarray(X_train),
-        epochs=epochs,
-        batch_size=64,
-        lr=3e-3,
-        seed=lesson.seed,
-        progress=False,
-    )
+    models[name] = cs.ContractiveAutoencoder(n_v, n_h, lam=lam, seed=lesson.seed,
+                                             **lesson.model_kwargs())
+    models[name].fit(models[name].asarray(X_train), epochs=epochs, batch_size=64, lr=3e-3,
+                     seed=lesson.seed, progress=False)
 cae, ae = models["CAE"], models["AE"]
-print(
-    f"data: {source}, {len(X_train)} training images of {n_v} pixels; "
-    f"a CAE (lam = 0.1) and a plain AE "
-    f"(lam = 0), {n_v} -> {n_h}, sigmoid encoder and decoder, {epochs} epochs each"
-)
+print(f"data: {source}, {len(X_train)} training images of {n_v} pixels; a CAE (lam = 0.1) and a "
+      f"plain AE (lam = 0), {n_v} -> {n_h}, sigmoid encoder and decoder, {epochs} epochs each")
 
 # %% [markdown]
 # ## The step, derived
@@ -108,37 +93,29 @@ print(
 # %%
 p_host = {k: backend.to_numpy(v) for k, v in cae.params.items()}
 act, out = get_activation("sigmoid"), get_activation("sigmoid")
-X0 = np.stack(
-    [X_test[np.flatnonzero(y_test == c)[0]] for c in range(10)]
-)  # one test digit per class
+X0 = np.stack([X_test[np.flatnonzero(y_test == c)[0]] for c in range(10)])  # a digit of each class
 gen = np.random.default_rng(lesson.seed)
 E = 0.1 * gen.standard_normal((10, n_h))
-J = backend.to_numpy(cae.jacobian(cae.asarray(X0)))  # (10, n_h, n_v), explicit
+J = backend.to_numpy(cae.jacobian(cae.asarray(X0)))                       # (10, n_h, n_v), explicit
 H = backend.to_numpy(cae.encode(cae.asarray(X0)))
-explicit = out.f(
-    np.einsum("jk,bk->bj", p_host["W"].T, H + np.einsum("bkj,blj,bl->bk", J, J, E)) + p_host["b_r"]
-)
+JJtE = np.einsum("bkj,blj,bl->bk", J, J, E)                   # J J^T eps, one example at a time
+explicit = out.f((H + JJtE) @ p_host["W"] + p_host["b_r"])                # tied: W_r = W^T
 library = backend.to_numpy(cae.sample(cae.asarray(X0), 1, 0.0, noise=cae.asarray(E[None])))
 step_error = float(np.max(np.abs(library - explicit)))
 print(f"one step, two matrix products vs the explicit J J^T eps: max difference {step_error:.1e}")
 assert step_error < 1e-12
 
 k = 5
-sv = np.linalg.svd(J, compute_uv=False)  # (10, min(n_h, n_v))
-_, _, Vt = np.linalg.svd(J, full_matrices=False)
-share_closed = np.sum(sv[:, :k] ** 2, axis=1) / np.sum(sv**2, axis=1)
-eps = gen.standard_normal((10, 2000, n_h))  # 2000 draws per digit
-dX = np.einsum("bkj,bnk->bnj", J, eps)  # J^T eps: (10, 2000, n_v)
-share_mc = np.sum(np.einsum("bij,bnj->bni", Vt[:, :k], dX) ** 2, axis=(1, 2)) / np.sum(
-    dX**2, axis=(1, 2)
-)
+_, sv, Vt = np.linalg.svd(J, full_matrices=False)                         # sv: (10, min(n_h, n_v))
+share_closed = np.sum(sv[:, :k] ** 2, axis=1) / np.sum(sv ** 2, axis=1)
+eps = gen.standard_normal((10, 2000, n_h))                                # 2000 draws per digit
+dX = np.einsum("bkj,bnk->bnj", J, eps)                                    # J^T eps: (10, 2000, n_v)
+top = np.einsum("bij,bnj->bni", Vt[:, :k], dX)                            # its top-k coordinates
+share_mc = np.sum(top ** 2, axis=(1, 2)) / np.sum(dX ** 2, axis=(1, 2))
 share_error = float(np.max(np.abs(share_mc - share_closed)))
-print(
-    f"share of E||J^T eps||^2 in the top {k} right singular vectors: closed form "
-    f"{share_closed.mean():.2f} (per digit {share_closed.min():.2f}..{share_closed.max():.2f}), "
-    f"Monte Carlo "
-    f"within {share_error:.3f}; isotropic input noise: {k}/{n_v} = {k / n_v:.3f}"
-)
+print(f"share of E||J^T eps||^2 in the top {k} right singular vectors: closed form "
+      f"{share_closed.mean():.2f} (per digit {share_closed.min():.2f}..{share_closed.max():.2f}), "
+      f"Monte Carlo within {share_error:.3f}; isotropic input noise: {k}/{n_v} = {k / n_v:.3f}")
 assert share_error < 0.03 and share_closed.min() > 3 * k / n_v
 
 # %% [markdown]
@@ -161,13 +138,13 @@ assert share_error < 0.03 and share_closed.min() > 3 * k / n_v
 
 # %%
 steps = 40 if lesson.quick else 100
-taus = [0.01, 0.03, 0.1, 0.3, 1.0]  # tau: the std of the code noise eps
-train_sq = np.sum(X_train**2, axis=1)
+taus = [0.01, 0.03, 0.1, 0.3, 1.0]                                      # the std of the code noise
+train_sq = np.sum(X_train ** 2, axis=1)
 
 
 def nearest(S):
     """(distance to the nearest training image, its class) for states S: (N, n_v)."""
-    d2 = np.sum(S**2, axis=1)[:, None] - 2.0 * S @ X_train.T + train_sq[None, :]
+    d2 = np.sum(S ** 2, axis=1)[:, None] - 2.0 * S @ X_train.T + train_sq[None, :]
     i = np.argmin(d2, axis=1)
     return np.sqrt(np.maximum(d2[np.arange(len(S)), i], 0.0)), y_train[i]
 
@@ -177,8 +154,7 @@ def rec_error(model, S):
 
 
 def yardstick(model):
-    """(distance to the data, reconstruction error) of the model's reconstructions of 300 test
-    digits."""
+    """(distance to the data, reconstruction error) of the model's reconstructed test digits."""
     R = backend.to_numpy(model.reconstruct(model.asarray(X_test[:300])))
     return nearest(R)[0].mean(), rec_error(model, R).mean()
 
@@ -187,34 +163,28 @@ yardsticks = {id(model): yardstick(model) for model in (cae, ae)}
 
 
 def measures(model, chain):
-    """classes visited, step size, distance to the data and reconstruction error of a chain
-    (T+1, B, n_v);
-    the last two as multiples of the same model's numbers for reconstructed test digits."""
+    """Classes visited, step size, distance to the data and reconstruction error of a chain
+    (T + 1, B, n_v); the last two as multiples of the model's numbers for reconstructed digits."""
     ref_distance, ref_rec = yardsticks[id(model)]
     T, B = chain.shape[0] - 1, chain.shape[1]
     S = chain[1:].reshape(-1, n_v)
     dist, label = nearest(S)
     label = label.reshape(T, B)
-    return {
-        "classes": float(np.mean([len(set(label[:, b])) for b in range(B)])),
-        "step": float(np.mean(np.linalg.norm(chain[T // 2 + 1 :] - chain[T // 2 : -1], axis=2))),
-        "distance": float(dist.mean() / ref_distance),
-        "rec": float(rec_error(model, S).mean() / ref_rec),
-    }
+    return {"classes": float(np.mean([len(set(label[:, b])) for b in range(B)])),
+            "step": float(np.mean(np.linalg.norm(chain[T // 2 + 1:] - chain[T // 2:-1], axis=2))),
+            "distance": float(dist.mean() / ref_distance),
+            "rec": float(rec_error(model, S).mean() / ref_rec)}
 
 
 def isotropic_chain(params, X0, steps, tau, seed):
-    """The control: code noise of the same norm as J J^T eps, per chain and step, in a uniformly
-    random direction."""
+    """The control: code noise of the norm of J J^T eps, per chain and step, random direction."""
     gen = np.random.default_rng(seed)
     X, states = X0, [X0]
     for _ in range(steps):
         H, (_, _, _, D1) = layers.encoder_forward(params["W"], params["b_h"], X, act)
-        norm = np.linalg.norm(
-            sampling.tangent_noise(params["W"], D1, tau * gen.standard_normal(H.shape)), axis=1
-        )
+        shaped = sampling.tangent_noise(params["W"], D1, tau * gen.standard_normal(H.shape))
         Z = gen.standard_normal(H.shape)
-        Z *= (norm / np.linalg.norm(Z, axis=1))[:, None]
+        Z *= (np.linalg.norm(shaped, axis=1) / np.linalg.norm(Z, axis=1))[:, None]
         X = out.f(layers.decoder_forward(params["W"].T, params["b_r"], H + Z)[0])
         states.append(X)
     return np.stack(states)
@@ -222,21 +192,16 @@ def isotropic_chain(params, X0, steps, tau, seed):
 
 chains, table = {}, {}
 for tau in taus:
-    chains[("CAE", tau)] = backend.to_numpy(
-        cae.sample(cae.asarray(X0), steps, tau, seed=lesson.seed, chain=True)
-    )
+    for name, model in (("CAE", cae), ("AE", ae)):
+        chains[(name, tau)] = backend.to_numpy(model.sample(model.asarray(X0), steps, tau,
+                                                            seed=lesson.seed, chain=True))
     chains[("isotropic", tau)] = isotropic_chain(p_host, X0, steps, tau, lesson.seed)
-    chains[("AE", tau)] = backend.to_numpy(
-        ae.sample(ae.asarray(X0), steps, tau, seed=lesson.seed, chain=True)
-    )
     for sampler in ("CAE", "isotropic", "AE"):
         table[(sampler, tau)] = measures(ae if sampler == "AE" else cae, chains[(sampler, tau)])
 print(f"{'sampler':<10} {'tau':>5} {'classes':>8} {'step':>6} {'distance':>9} {'rec':>7}")
 for (sampler, tau), m in table.items():
-    print(
-        f"{sampler:<10} {tau:>5g} {m['classes']:>8.1f} {m['step']:>6.2f} "
-        f"{m['distance']:>9.2f} {m['rec']:>7.2f}"
-    )
+    print(f"{sampler:<10} {tau:>5g} {m['classes']:>8.1f} {m['step']:>6.2f} {m['distance']:>9.2f} "
+          f"{m['rec']:>7.2f}")
 
 # %% [markdown]
 # ## Three regimes, measured
@@ -255,27 +220,14 @@ cae_rows = {tau: table[("CAE", tau)] for tau in taus}
 tau_frozen, tau_off = taus[0], taus[-1]
 tau_mix = max(t for t in taus if cae_rows[t]["distance"] <= 1.25 * cae_rows[tau_frozen]["distance"])
 frozen, mixing, off = cae_rows[tau_frozen], cae_rows[tau_mix], cae_rows[tau_off]
-print(
-    f"frozen (tau = {tau_frozen}): {frozen['classes']:.1f} classes, "
-    f"step {frozen['step']:.2f}, distance "
-    f"{frozen['distance']:.2f}"
-)
-print(
-    f"mixing (tau = {tau_mix}): {mixing['classes']:.1f} classes, "
-    f"step {mixing['step']:.2f}, distance "
-    f"{mixing['distance']:.2f}"
-)
-print(
-    f"off the data (tau = {tau_off}): {off['classes']:.1f} classes, "
-    f"step {off['step']:.2f}, distance "
-    f"{off['distance']:.2f}"
-)
-assert tau_frozen < tau_mix < tau_off and frozen["distance"] > 1.0  # a fixed point, not a digit
+for regime, tau, m in (("frozen", tau_frozen, frozen), ("mixing", tau_mix, mixing),
+                       ("off the data", tau_off, off)):
+    print(f"{regime} (tau = {tau}): {m['classes']:.1f} classes, step {m['step']:.2f}, "
+          f"distance {m['distance']:.2f}, reconstruction error {m['rec']:.2f}")
+assert tau_frozen < tau_mix < tau_off and frozen["distance"] > 1.0      # a fixed point, not a digit
 assert frozen["classes"] <= 2.0 and frozen["step"] < mixing["step"] / 3  # it hardly moves
-assert mixing["classes"] > frozen["classes"] + 0.5  # it moves between classes
-assert (
-    off["distance"] > 1.5 * frozen["distance"] and off["rec"] > 5 * frozen["rec"]
-)  # it left the data
+assert mixing["classes"] > frozen["classes"] + 0.5                      # it moves between classes
+assert off["distance"] > 1.5 * frozen["distance"] and off["rec"] > 5 * frozen["rec"]   # it left
 
 # %% [markdown]
 # The chains of the three regimes, one test digit of each class as $x_0$ (left column), every tenth
@@ -284,30 +236,18 @@ assert (
 
 # %%
 def plot_chains(blocks, path, snapshots, suptitle):
-    """PNG: one panel per (title, chains (n_chains, steps + 1, n_v), labels); a row per chain, its
-    states at
-    ``snapshots`` left to right, gray_r on 0..1 (one imshow per panel: cheap even for 784 pixels).
-    """
+    """PNG: one panel per (title, chains (n_chains, steps + 1, n_v), row labels), a row per chain,
+    its states at ``snapshots`` left to right, gray_r on 0..1 (one imshow per panel)."""
     plt = pyplot()
     side, n_rows = plots.image_side(n_v), len(blocks[0][1])
-    fig, axes = plt.subplots(
-        len(blocks),
-        1,
-        squeeze=False,
-        figsize=(0.7 * len(snapshots) + 1.2, (0.75 * n_rows + 0.45) * len(blocks)),
-    )
+    size = (0.7 * len(snapshots) + 1.2, (0.75 * n_rows + 0.45) * len(blocks))
+    fig, axes = plt.subplots(len(blocks), 1, squeeze=False, figsize=size)
     centre = lambda i: i * (side + 1) + (side - 1) / 2
     for ax, (title, C, labels) in zip(axes[:, 0], blocks):
-        ax.imshow(
-            plots.tile_images(C[:, snapshots].reshape(-1, n_v), len(snapshots)),
-            cmap="gray_r",
-            vmin=0.0,
-            vmax=1.0,
-            interpolation="nearest",
-        )
-        ax.set_xticks(
-            [centre(i) for i in range(len(snapshots))], [f"t={t}" for t in snapshots], fontsize=7
-        )
+        tiles = plots.tile_images(C[:, snapshots].reshape(-1, n_v), len(snapshots))
+        ax.imshow(tiles, cmap="gray_r", vmin=0.0, vmax=1.0, interpolation="nearest")
+        ax.set_xticks([centre(i) for i in range(len(snapshots))], [f"t={t}" for t in snapshots],
+                      fontsize=7)
         ax.set_yticks([centre(i) for i in range(n_rows)], labels, fontsize=7)
         ax.set_title(title, fontsize=9, loc="left")
     fig.suptitle(suptitle, fontsize=10)
@@ -316,17 +256,13 @@ def plot_chains(blocks, path, snapshots, suptitle):
 
 
 snapshots = np.linspace(0, steps, 11).astype(int)
-shown = [0, 3, 5, 7]  # the chains that start at a 0, a 3, a 5 and a 7
+shown = [0, 3, 5, 7]                                      # the chains that start at a 0, 3, 5 and 7
 labels = [f"from a {c}" for c in shown]
+by_chain = lambda sampler, tau: chains[(sampler, tau)][:, shown].transpose(1, 0, 2)
 regime_png = plot_chains(
-    [
-        (f"{name}: tau = {t}", chains[("CAE", t)][:, shown].transpose(1, 0, 2), labels)
-        for name, t in (("frozen", tau_frozen), ("mixing", tau_mix), ("off the data", tau_off))
-    ],
-    lesson.figure("chains.png"),
-    snapshots,
-    "the CAE's chains in the three regimes",
-)
+    [(f"{name}: tau = {t}", by_chain("CAE", t), labels)
+     for name, t in (("frozen", tau_frozen), ("mixing", tau_mix), ("off the data", tau_off))],
+    lesson.figure("chains.png"), snapshots, "the CAE's chains in the three regimes")
 
 # %% [markdown]
 # ## The controls: isotropic noise of the same norm, and a plain autoencoder
@@ -339,63 +275,30 @@ regime_png = plot_chains(
 
 # %%
 iso, plain = table[("isotropic", tau_mix)], table[("AE", tau_mix)]
-print(
-    f"at tau = {tau_mix}: reconstruction error (x that of a reconstructed test digit): CAE "
-    f"{mixing['rec']:.2f}, isotropic {iso['rec']:.2f}, plain AE {plain['rec']:.2f}; "
-    f"distance to the data: "
-    f"{mixing['distance']:.2f}, {iso['distance']:.2f}, {plain['distance']:.2f}"
-)
-assert iso["rec"] > 1.3 * mixing["rec"]  # same norm, other shape: off the CAE's manifold
-assert (
-    abs(iso["distance"] - mixing["distance"]) < 0.25 * mixing["distance"]
-)  # not farther from the data
+print(f"at tau = {tau_mix}: reconstruction error (x that of a reconstructed test digit): CAE "
+      f"{mixing['rec']:.2f}, isotropic {iso['rec']:.2f}, plain AE {plain['rec']:.2f}; distance to "
+      f"the data: {mixing['distance']:.2f}, {iso['distance']:.2f}, {plain['distance']:.2f}")
+assert iso["rec"] > 1.3 * mixing["rec"]                  # same norm, other shape: off the manifold
+assert abs(iso["distance"] - mixing["distance"]) < 0.25 * mixing["distance"]    # no farther away
 ae_far = [t for t in taus if table[("AE", t)]["distance"] > table[("CAE", t)]["distance"]]
 print(f"the plain AE's chain is farther from the data than the CAE's at tau = {ae_far}")
-assert (
-    plain["distance"] > mixing["distance"]
-    and table[("AE", 0.3)]["distance"] > table[("CAE", 0.3)]["distance"]
-)
+assert tau_mix in ae_far and 0.3 in ae_far
 
 compare_png = plot_chains(
-    [
-        (title, chains[(name, tau_mix)][:, shown].transpose(1, 0, 2), labels)
-        for name, title in (
-            ("CAE", "CAE, J J^T eps"),
-            ("isotropic", "CAE, isotropic code noise of the same norm"),
-            ("AE", "plain AE, J J^T eps"),
-        )
-    ],
-    lesson.figure("controls.png"),
-    snapshots,
-    f"tau = {tau_mix}: the sampler and its two controls",
-)
+    [(title, by_chain(name, tau_mix), labels)
+     for name, title in (("CAE", "CAE, J J^T eps"), ("AE", "plain AE, J J^T eps"),
+                         ("isotropic", "CAE, isotropic code noise of the same norm"))],
+    lesson.figure("controls.png"), snapshots, f"tau = {tau_mix}: the sampler and its two controls")
+ref_line = {"a reconstruction": 1.0}
 measures_png = plots.plot_panels(
-    [
-        {
-            "series": {
-                n: (taus, [table[(n, t)][key] for t in taus]) for n in ("CAE", "isotropic", "AE")
-            },
-            "xscale": "log",
-            "yscale": scale,
-            "xlabel": "tau (std of the code noise)",
-            "ylabel": label,
-            "title": label,
-            "hlines": hline,
-        }
-        for key, label, hline, scale in (
-            ("classes", "classes visited per chain", {}, "linear"),
-            (
-                "distance",
-                "distance to the data / a reconstruction's",
-                {"a reconstruction": 1.0},
-                "linear",
-            ),
-            ("rec", "reconstruction error / a reconstruction's", {"a reconstruction": 1.0}, "log"),
-        )
-    ],
-    lesson.figure("regimes.png"),
-    width=4.6,
-)
+    [{"series": {n: (taus, [table[(n, t)][key] for t in taus]) for n in ("CAE", "isotropic", "AE")},
+      "xscale": "log", "yscale": scale, "xlabel": "tau (std of the code noise)", "ylabel": label,
+      "title": label, "hlines": hline}
+     for key, label, hline, scale in (
+         ("classes", "classes visited per chain", {}, "linear"),
+         ("distance", "distance to the data / a reconstruction's", ref_line, "linear"),
+         ("rec", "reconstruction error / a reconstruction's", ref_line, "log"))],
+    lesson.figure("regimes.png"), width=4.6)
 
 # %% [markdown]
 # What the run shows. The isotropic control's states are reconstructed worse by the CAE than the CAE
@@ -421,23 +324,14 @@ measures_png = plots.plot_panels(
 # largest $\tau$ on mnist-5k)?
 
 # %%
-lesson.finish(
-    f"regimes at tau = {tau_frozen} / {tau_mix} / {tau_off}: classes {frozen['classes']:.1f} / "
-    f"{mixing['classes']:.1f} / {off['classes']:.1f}, "
-    f"distance to the data {frozen['distance']:.2f} / "
-    f"{mixing['distance']:.2f} / {off['distance']:.2f}; isotropic control's reconstruction error "
-    f"{iso['rec'] / mixing['rec']:.1f}x the CAE chain's",
-    {
-        "source": source,
-        "step_error": step_error,
-        "share_error": share_error,
-        "share": float(share_closed.mean()),
-        "isotropic_share": k / n_v,
-        "taus": taus,
-        "tau_mix": tau_mix,
-        "table": {f"{n}, {t}": m for (n, t), m in table.items()},
-    },
-)
+regimes = (frozen, mixing, off)
+lesson.finish(f"regimes at tau = {tau_frozen} / {tau_mix} / {tau_off}: classes "
+              + " / ".join(f"{m['classes']:.1f}" for m in regimes) + ", distance to the data "
+              + " / ".join(f"{m['distance']:.2f}" for m in regimes) + "; isotropic control's "
+              f"reconstruction error {iso['rec'] / mixing['rec']:.1f}x the chain's",
+              {"source": source, "step_error": step_error, "share_error": share_error,
+               "share": float(share_closed.mean()), "isotropic_share": k / n_v, "taus": taus,
+               "tau_mix": tau_mix, "table": {f"{n}, {t}": m for (n, t), m in table.items()}})
 
 # %% [markdown]
 # ## Answers

@@ -32,16 +32,12 @@
 from lessons._common import start_lesson
 
 lesson = start_lesson(
-    "15_what_the_reconstruction_learns",
-    "Lesson 15 - What the reconstruction learns: the score",
-    learn=[
-        "the DAE's optimum r(x) = x + tau^2 grad log p_tau(x) (exact), and its small-noise limit",
-        "measured: r(x) - x of a DAE and of the reconstruction-contractive AE vs the score",
-        "why the encoder-CAE is not covered, and how an untied one dodges its penalty",
-        "the reconstruction-contractive penalty in closed form, O(B n_h^2) by two Gram matrices",
-    ],
-    need="lessons 04-05 and 08",
-)
+    "15_what_the_reconstruction_learns", "Lesson 15 - What the reconstruction learns: the score",
+    learn=["the DAE's optimum r(x) = x + tau^2 grad log p_tau(x), and its small-noise limit",
+           "measured: r(x) - x of a DAE and of the reconstruction-contractive AE vs the score",
+           "why the encoder-CAE is not covered, and how an untied one dodges its penalty",
+           "the reconstruction-contractive penalty in closed form: O(B n_h^2), two Gram matrices"],
+    need="lessons 04-05 and 08")
 
 import numpy as np
 
@@ -51,54 +47,42 @@ from cae_scratch.core import fused, reconstruction_penalty as rp
 from cae_scratch.core.activations import get_activation
 from cae_scratch.plots._figure import pyplot
 
-K, RADIUS, DELTA = 6, 1.0, 0.2  # six Gaussians of std DELTA, centred on a circle of radius RADIUS
-CENTRES = RADIUS * np.stack(
-    [np.cos(2 * np.pi * np.arange(K) / K), np.sin(2 * np.pi * np.arange(K) / K)], axis=1
-)
+K, RADIUS, OMEGA = 6, 1.0, 0.2                   # K Gaussians of std OMEGA, on a circle of radius 1
+angles = 2 * np.pi * np.arange(K) / K
+CENTRES = RADIUS * np.stack([np.cos(angles), np.sin(angles)], axis=1)    # (K, 2)
 
 
 def draw_ring(n, seed):
-    """n points of p(x) = (1/K) sum_k N(x; mu_k, DELTA^2 I): (n, 2)."""
+    """n points of p(x) = (1/K) sum_k N(x; mu_k, OMEGA^2 I): (n, 2)."""
     gen = np.random.default_rng(seed)
-    return CENTRES[gen.integers(0, K, n)] + DELTA * gen.standard_normal((n, 2))
+    return CENTRES[gen.integers(0, K, n)] + OMEGA * gen.standard_normal((n, 2))
 
 
-def log_density(X, var=DELTA**2):
-    """log p(x) for X: (N, 2), each component's variance ``var`` (var > DELTA^2: p smoothed by
-    noise)."""
-    d2 = np.sum((X[:, None, :] - CENTRES[None]) ** 2, axis=2)  # (N, K)
+def log_density(X, var=OMEGA ** 2):
+    """log p(x) for X: (N, 2), each component of variance ``var`` (var > OMEGA^2: p smoothed)."""
+    d2 = np.sum((X[:, None, :] - CENTRES[None]) ** 2, axis=2)                 # (N, K)
     m = np.max(-d2 / (2 * var), axis=1, keepdims=True)
     return m[:, 0] + np.log(np.mean(np.exp(-d2 / (2 * var) - m), axis=1)) - np.log(2 * np.pi * var)
 
 
-def score(X, var=DELTA**2):
-    """grad log p(x) = sum_k w_k(x) (mu_k - x) / var, w_k the posterior weight of component k:
-    (N, 2)."""
-    diff = CENTRES[None] - X[:, None, :]  # (N, K, 2)
-    logits = -np.sum(diff**2, axis=2) / (2 * var)
+def score(X, var=OMEGA ** 2):
+    """grad log p(x) = sum_k w_k(x) (mu_k - x) / var, w_k the posterior weight of component k."""
+    diff = CENTRES[None] - X[:, None, :]                                       # (N, K, 2)
+    logits = -np.sum(diff ** 2, axis=2) / (2 * var)
     w = np.exp(logits - logits.max(axis=1, keepdims=True))
     w /= w.sum(axis=1, keepdims=True)
-    return np.sum(w[:, :, None] * diff, axis=1) / var
+    return np.sum(w[:, :, None] * diff, axis=1) / var                         # (N, 2)
 
 
-quick = lesson.quick
-n_train, epochs = (2000, 100) if quick else (2000, 250)
+n_train, epochs = (2000, 100) if lesson.quick else (2000, 250)
 X = draw_ring(n_train, lesson.seed)
-X_eval = draw_ring(500, lesson.seed + 1)  # where the fields are compared: points of p
+X_eval = draw_ring(500, lesson.seed + 1)               # where the fields are compared: points of p
 fd_step = 1e-6
-fd = np.stack(
-    [
-        (log_density(X_eval + fd_step * e) - log_density(X_eval - fd_step * e)) / (2 * fd_step)
-        for e in np.eye(2)
-    ],
-    axis=1,
-)
+fd = np.stack([(log_density(X_eval + fd_step * e) - log_density(X_eval - fd_step * e))
+               / (2 * fd_step) for e in np.eye(2)], axis=1)
 score_error = float(np.max(np.abs(fd - score(X_eval))) / np.max(np.abs(score(X_eval))))
-print(
-    f"{n_train} training points from a ring of {K} Gaussians (radius {RADIUS}, std {DELTA}); "
-    f"the closed-form "
-    f"score equals finite differences of log p to {score_error:.1e}"
-)
+print(f"{n_train} training points from a ring of {K} Gaussians (radius {RADIUS}, std {OMEGA}); the "
+      f"closed-form score equals finite differences of log p to {score_error:.1e}")
 assert score_error < 1e-7
 
 # %% [markdown]
@@ -115,7 +99,7 @@ assert score_error < 1e-7
 # $$r^*(x) - x = \tau^2\,\nabla \log p_\tau(x).$$
 # As $\tau \to 0$, $p_\tau \to p$, which is Alain and Bengio's statement
 # $r(x) - x = \tau^2\nabla\log p(x) + o(\tau^2)$. For the ring, $p_\tau$ is again a ring of
-# Gaussians, of variance $\omega^2 + \tau^2$ ($\omega$ = `DELTA`, the std of each Gaussian): we know
+# Gaussians, of variance $\omega^2 + \tau^2$ ($\omega$ = `OMEGA`, the std of each Gaussian): we know
 # both fields in closed form.
 #
 # We train a DAE for three noise levels and compare its field $f(x) = r(x) - x$ with a target field
@@ -127,21 +111,15 @@ assert score_error < 1e-7
 # %%
 def compare(field, target):
     """(cosine, length ratio) of two fields given at the same points: (N, 2) each."""
-    norm_f, norm_t = np.sqrt(np.sum(field**2)), np.sqrt(np.sum(target**2))
+    norm_f, norm_t = np.sqrt(np.sum(field ** 2)), np.sqrt(np.sum(target ** 2))
     return float(np.sum(field * target) / (norm_f * norm_t)), float(norm_f / norm_t)
 
 
 def make_ae(**kw):
     """2 -> 64 tanh units -> 2, a linear decoder, the squared error: a regressor for the field."""
-    return cs.ContractiveAutoencoder(
-        2,
-        64,
-        activation="tanh",
-        decoder_activation="linear",
-        loss="mse",
-        seed=lesson.seed,
-        **{"tied": False, "lam": 0.0, **kw},
-    )
+    settings = {"tied": False, "lam": 0.0, **kw}
+    return cs.ContractiveAutoencoder(2, 64, activation="tanh", decoder_activation="linear",
+                                     loss="mse", seed=lesson.seed, **settings)
 
 
 def field_of(model, points=X_eval):
@@ -152,33 +130,23 @@ taus = [0.1, 0.2, 0.3]
 dae, dae_table = {}, {}
 for tau in taus:
     dae[tau] = make_ae(corruption="gaussian", noise=tau, **lesson.model_kwargs())
-    dae[tau].fit(
-        dae[tau].asarray(X), epochs=epochs, batch_size=64, lr=3e-3, seed=lesson.seed, progress=False
-    )
-    f = field_of(dae[tau])
-    dae_table[tau] = {
-        "p": compare(f, tau**2 * score(X_eval)),
-        "p_tau": compare(f, tau**2 * score(X_eval, DELTA**2 + tau**2)),
-        "shrink": compare(score(X_eval, DELTA**2 + tau**2), score(X_eval))[1],
-    }
-print(
-    f"{'tau':>4}  {'cos, p':>7} {'length, p':>10}  {'cos, p_tau':>10} {'length, p_tau':>13}  "
-    f"{'|grad log p_tau| / |grad log p|':>31}"
-)
+    dae[tau].fit(dae[tau].asarray(X), epochs=epochs, batch_size=64, lr=3e-3, seed=lesson.seed,
+                 progress=False)
+    f, smoothed = field_of(dae[tau]), score(X_eval, OMEGA ** 2 + tau ** 2)
+    dae_table[tau] = {"p": compare(f, tau ** 2 * score(X_eval)),
+                      "p_tau": compare(f, tau ** 2 * smoothed),
+                      "shrink": compare(smoothed, score(X_eval))[1]}
+print(f"{'tau':>4}  {'cos, p':>7} {'length, p':>10}  {'cos, p_tau':>10} {'length, p_tau':>13}  "
+      f"{'|grad log p_tau| / |grad log p|':>31}")
 for tau, row in dae_table.items():
-    print(
-        f"{tau:>4}  {row['p'][0]:>7.3f} {row['p'][1]:>10.3f}  "
-        f"{row['p_tau'][0]:>10.3f} {row['p_tau'][1]:>13.3f}  "
-        f"{row['shrink']:>31.3f}"
-    )
+    print(f"{tau:>4}  {row['p'][0]:>7.3f} {row['p'][1]:>10.3f}  {row['p_tau'][0]:>10.3f} "
+          f"{row['p_tau'][1]:>13.3f}  {row['shrink']:>31.3f}")
 cos_p, len_p = dae_table[0.3]["p"]
 cos_tau, len_tau = dae_table[0.3]["p_tau"]
-assert cos_tau > 0.8 and 0.7 < len_tau < 1.2  # Tweedie's exact optimum: found
-assert (
-    cos_tau > cos_p and len_p < 0.75 and dae_table[0.3]["shrink"] < 0.75
-)  # the limit's length: not
-assert all(row["p"][0] > 0.3 for row in dae_table.values())  # up the density, at every tau
-assert dae_table[0.1]["p_tau"][0] < cos_tau  # the smallest tau: the hardest to learn
+assert cos_tau > 0.8 and 0.7 < len_tau < 1.2                      # Tweedie's exact optimum: found
+assert cos_tau > cos_p and len_p < 0.75 and dae_table[0.3]["shrink"] < 0.75  # the limit's: no
+assert all(row["p"][0] > 0.3 for row in dae_table.values())       # up the density, at every tau
+assert dae_table[0.1]["p_tau"][0] < cos_tau                       # the smallest tau: the hardest
 
 # %% [markdown]
 # What the run shows: at every $\tau$ the DAE's arrows point up the density (positive cosines with
@@ -209,33 +177,21 @@ LAM = 0.04
 cae = {}
 for tied in (True, False):
     cae[tied] = make_ae(tied=tied, lam=LAM, **lesson.model_kwargs())
-    cae[tied].fit(
-        cae[tied].asarray(X),
-        epochs=epochs,
-        batch_size=64,
-        lr=1e-2,
-        seed=lesson.seed,
-        progress=False,
-    )
+    cae[tied].fit(cae[tied].asarray(X), epochs=epochs, batch_size=64, lr=1e-2, seed=lesson.seed,
+                  progress=False)
 tanh = get_activation("tanh")
 cae_table = {}
 for tied, model in cae.items():
     X_dev = model.asarray(X_eval)
-    cae_table[tied] = {
-        "J": model.contractive_penalty(X_dev),
-        "J_r": float(rp.penalty_and_grads(model.params, X_dev, tanh, tied)[0]),
-        "field": compare(field_of(model), LAM * score(X_eval)),
-    }
-    print(
-        f"encoder-CAE, {'tied  ' if tied else 'untied'}: "
-        f"mean ||J||_F^2 = {cae_table[tied]['J']:.3f}, "
-        f"mean ||J_r||_F^2 = {cae_table[tied]['J_r']:.3f} (identity: 2); "
-        f"against lam grad log p: cosine "
-        f"{cae_table[tied]['field'][0]:.3f}, length {cae_table[tied]['field'][1]:.3f}"
-    )
+    row = cae_table[tied] = {"J": model.contractive_penalty(X_dev),
+                             "J_r": float(rp.penalty_and_grads(model.params, X_dev, tanh, tied)[0]),
+                             "field": compare(field_of(model), LAM * score(X_eval))}
+    print(f"encoder-CAE, {'tied  ' if tied else 'untied'}: mean ||J||_F^2 = {row['J']:.3f}, mean "
+          f"||J_r||_F^2 = {row['J_r']:.3f} (identity: 2); against lam grad log p: cosine "
+          f"{row['field'][0]:.3f}, length {row['field'][1]:.3f}")
 tied_row, untied_row = cae_table[True], cae_table[False]
-assert untied_row["J"] < 0.1 * tied_row["J"] and untied_row["J_r"] > 0.9 * 2.0  # the dodge
-assert untied_row["field"][1] < 0.1  # so r(x) - x ~ 0
+assert untied_row["J"] < 0.1 * tied_row["J"] and untied_row["J_r"] > 0.9 * 2.0   # the dodge
+assert untied_row["field"][1] < 0.1                                               # so r(x) - x ~ 0
 assert tied_row["field"][0] > untied_row["field"][0] and tied_row["J_r"] < untied_row["J_r"]
 
 # %% [markdown]
@@ -266,19 +222,17 @@ assert tied_row["field"][0] > untied_row["field"][0] and tied_row["J_r"] < untie
 # %%
 params = {k: backend.to_numpy(v) for k, v in cae[False].params.items()}
 X_small = X_eval[:20]
-J_r = rp.reconstruction_jacobian(params, X_small, tanh, False)  # (20, 2, 2), explicitly
-P, grads = rp.penalty_and_grads(params, X_small, tanh, False)
-closed_error = abs(float(P) - float(np.mean(np.sum(J_r**2, axis=(1, 2))))) / float(P)
+J_r = rp.reconstruction_jacobian(params, X_small, tanh, False)          # (20, 2, 2), explicitly
+P_r, grads = rp.penalty_and_grads(params, X_small, tanh, False)
+closed_error = abs(float(P_r) - float(np.mean(np.sum(J_r ** 2, axis=(1, 2))))) / float(P_r)
 penalty_of = lambda p: rp.penalty_and_grads(p, X_small, tanh, False)[0]
 report = gradcheck.check_gradients(penalty_of, params, grads, max_entries=32)
-wrong = gradcheck.check_gradients(
-    penalty_of, params, {**grads, "W_r": 0.0 * grads["W_r"]}, max_entries=32
-)
-grad_error, wrong_error = gradcheck.max_error(report), gradcheck.max_error(wrong)
-print(
-    f"closed form vs explicit J_r: relative difference {closed_error:.1e}; hand gradient vs finite "
-    f"differences: {grad_error:.1e}; with the W_r path dropped: {wrong_error:.2f} (rejected)"
-)
+no_W_r = gradcheck.check_gradients(penalty_of, params, {**grads, "W_r": 0.0 * grads["W_r"]},
+                                   max_entries=32)
+grad_error, wrong_error = gradcheck.max_error(report), gradcheck.max_error(no_W_r)
+print(f"closed form vs explicit J_r: relative difference {closed_error:.1e}; hand gradient vs "
+      f"finite differences: {grad_error:.1e}; with the W_r path dropped: {wrong_error:.2f} "
+      "(rejected)")
 assert closed_error < 1e-12 and grad_error < 1e-7 and wrong_error > 1e-2
 
 # %% [markdown]
@@ -301,47 +255,30 @@ assert closed_error < 1e-12 and grad_error < 1e-7 and wrong_error > 1e-2
 
 # %%
 rcae = make_ae(**lesson.model_kwargs())
-squared_error = fused.FusedStep()  # the squared error's step (spec.lam = 0), buffers kept
+squared_error = fused.FusedStep()            # the squared error's step (spec.lam = 0), buffers kept
 
 
 def rcae_step(params, Xb, spec, target=None):
-    """(terms, grads) of mean ||r - x||^2 + LAM mean ||J_r||_F^2 ("contractive": ||J_r||^2)."""
+    """(terms, grads) of mean ||r - x||^2 + LAM mean ||J_r||_F^2 ("contractive": ||J_r||^2 here)."""
     terms, grads = squared_error(params, Xb, spec)
-    P, pen = rp.penalty_and_grads(params, Xb, tanh, spec.tied)
+    P_r, pen = rp.penalty_and_grads(params, Xb, tanh, spec.tied)
     grads = {k: g + LAM * pen[k] if k in pen else g for k, g in grads.items()}
-    return {
-        "total": terms["reconstruction"] + LAM * P,
-        "reconstruction": terms["reconstruction"],
-        "contractive": P,
-    }, grads
+    rec = terms["reconstruction"]
+    return {"total": rec + LAM * P_r, "reconstruction": rec, "contractive": P_r}, grads
 
 
-train.fit(
-    rcae.params,
-    rcae.asarray(X),
-    rcae.spec,
-    epochs=epochs,
-    batch_size=64,
-    lr=1e-2,
-    seed=lesson.seed,
-    progress=False,
-    step=rcae_step,
-)
+train.fit(rcae.params, rcae.asarray(X), rcae.spec, epochs=epochs, batch_size=64, lr=1e-2,
+          seed=lesson.seed, progress=False, step=rcae_step)
 rcae_p = compare(field_of(rcae), LAM * score(X_eval))
-rcae_smooth = compare(field_of(rcae), LAM * score(X_eval, DELTA**2 + LAM))
-print(
-    f"RCAE (lam = {LAM}): against lam grad log p: cosine {rcae_p[0]:.3f}, "
-    f"length {rcae_p[1]:.3f}; against "
-    f"lam grad log p smoothed by variance lam: cosine {rcae_smooth[0]:.3f}, "
-    f"length {rcae_smooth[1]:.3f}"
-)
-print(
-    f"  the DAE with tau^2 = {LAM}: cosine {dae_table[0.2]['p'][0]:.3f}, "
-    f"length {dae_table[0.2]['p'][1]:.3f}; "
-    f"the tied encoder-CAE: {tied_row['field'][0]:.3f}, {tied_row['field'][1]:.3f}"
-)
-assert rcae_p[0] > 0.8 and rcae_p[0] > tied_row["field"][0] + 0.2  # direction: the theorem's
-assert rcae_p[1] < 0.75 and rcae_smooth[0] > rcae_p[0]  # length: short, as for the DAE
+rcae_smooth = compare(field_of(rcae), LAM * score(X_eval, OMEGA ** 2 + LAM))
+print(f"RCAE (lam = {LAM}): against lam grad log p: cosine {rcae_p[0]:.3f}, length "
+      f"{rcae_p[1]:.3f}; against lam grad log p smoothed by variance lam: cosine "
+      f"{rcae_smooth[0]:.3f}, length {rcae_smooth[1]:.3f}")
+print(f"  the DAE with tau^2 = {LAM}: cosine {dae_table[0.2]['p'][0]:.3f}, length "
+      f"{dae_table[0.2]['p'][1]:.3f}; the tied encoder-CAE: {tied_row['field'][0]:.3f}, "
+      f"{tied_row['field'][1]:.3f}")
+assert rcae_p[0] > 0.8 and rcae_p[0] > tied_row["field"][0] + 0.2     # direction: the theorem's
+assert rcae_p[1] < 0.75 and rcae_smooth[0] > rcae_p[0]                # length: short, as the DAE's
 
 # %% [markdown]
 # What the run shows: the RCAE's field points along the score (cosine printed above), far better
@@ -356,8 +293,8 @@ assert rcae_p[1] < 0.75 and rcae_smooth[0] > rcae_p[0]  # length: short, as for 
 
 # %%
 def plot_fields(panels, path, n_cols=3):
-    """PNG: quiver plots of (title, points (N, 2), field (N, 2)) over contours of log p, one arrow
-    scale for all panels."""
+    """PNG: quiver plots of (title, points (N, 2), field (N, 2)) over contours of log p, with one
+    arrow scale for all panels (the longest arrow 0.3 units long)."""
     plt = pyplot()
     side = np.linspace(-1.7, 1.7, 120)
     GX, GY = np.meshgrid(side, side)
@@ -366,28 +303,13 @@ def plot_fields(panels, path, n_cols=3):
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(4.2 * n_cols, 4.2 * n_rows), squeeze=False)
     longest = max(float(np.max(np.linalg.norm(f, axis=1))) for _, _, f in panels)
     for ax, (title, points, field) in zip(axes.flat, panels):
-        ax.contour(
-            GX,
-            GY,
-            logp,
-            levels=np.linspace(logp.max() - 6, logp.max(), 7),
-            cmap="Greys",
-            linewidths=0.7,
-        )
-        ax.quiver(
-            points[:, 0],
-            points[:, 1],
-            field[:, 0],
-            field[:, 1],
-            angles="xy",
-            scale_units="xy",
-            scale=longest / 0.3,
-            color="C3",
-            width=0.004,
-        )  # the longest arrow: 0.3 units
+        ax.contour(GX, GY, logp, levels=np.linspace(logp.max() - 6, logp.max(), 7), cmap="Greys",
+                   linewidths=0.7)
+        ax.quiver(points[:, 0], points[:, 1], field[:, 0], field[:, 1], angles="xy",
+                  scale_units="xy", scale=longest / 0.3, color="C3", width=0.004)
         ax.set(title=title, aspect="equal", xlim=(-1.7, 1.7), ylim=(-1.7, 1.7))
         ax.title.set_fontsize(9)
-    for ax in list(axes.flat)[len(panels) :]:
+    for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     fig.tight_layout()
     return plots.save_figure(fig, path)
@@ -395,24 +317,18 @@ def plot_fields(panels, path, n_cols=3):
 
 side = np.linspace(-1.6, 1.6, 17)
 grid = np.stack(np.meshgrid(side, side), axis=-1).reshape(-1, 2)
-T2 = 0.2**2
-smooth = log_density(grid, DELTA**2 + T2)
-grid = grid[smooth > smooth.max() - 5.0]  # where the noisy data live
-fields_png = plot_fields(
-    [
-        ("the theorem: $\\tau^2 \\nabla \\log p$, $\\tau^2 = 0.04$", grid, T2 * score(grid)),
-        (
-            "the exact DAE optimum: $\\tau^2 \\nabla \\log p_\\tau$",
-            grid,
-            T2 * score(grid, DELTA**2 + T2),
-        ),
-        ("DAE, $\\tau = 0.2$: $r(x) - x$", grid, field_of(dae[0.2], grid)),
-        ("RCAE, $\\lambda = 0.04$: $r(x) - x$", grid, field_of(rcae, grid)),
-        ("encoder-CAE, tied, $\\lambda = 0.04$", grid, field_of(cae[True], grid)),
-        ("encoder-CAE, untied, $\\lambda = 0.04$", grid, field_of(cae[False], grid)),
-    ],
-    lesson.figure("fields.png"),
-)
+T2 = 0.2 ** 2
+smooth = log_density(grid, OMEGA ** 2 + T2)
+grid = grid[smooth > smooth.max() - 5.0]                                # where the noisy data live
+fields_png = plot_fields([
+    ("the theorem: $\\tau^2 \\nabla \\log p$, $\\tau^2 = 0.04$", grid, T2 * score(grid)),
+    ("the exact DAE optimum: $\\tau^2 \\nabla \\log p_\\tau$", grid,
+     T2 * score(grid, OMEGA ** 2 + T2)),
+    ("DAE, $\\tau = 0.2$: $r(x) - x$", grid, field_of(dae[0.2], grid)),
+    ("RCAE, $\\lambda = 0.04$: $r(x) - x$", grid, field_of(rcae, grid)),
+    ("encoder-CAE, tied, $\\lambda = 0.04$", grid, field_of(cae[True], grid)),
+    ("encoder-CAE, untied, $\\lambda = 0.04$", grid, field_of(cae[False], grid))],
+    lesson.figure("fields.png"))
 
 # %% [markdown]
 # What the theorem predicts, and what the run confirms: a DAE's and an RCAE's $r(x) - x$ point along
@@ -435,23 +351,13 @@ fields_png = plot_fields(
 # sigmoid decoder add?
 
 # %%
-lesson.finish(
-    f"DAE (tau = 0.3) vs tau^2 grad log p_tau: cosine {cos_tau:.2f}; "
-    f"RCAE vs lam grad log p: cosine "
-    f"{rcae_p[0]:.2f}; untied encoder-CAE ||J||^2 = {untied_row['J']:.3f}, "
-    f"||J_r||^2 = {untied_row['J_r']:.2f}",
-    {
-        "score_error": score_error,
-        "dae": {str(t): row for t, row in dae_table.items()},
-        "cae_tied": tied_row,
-        "cae_untied": untied_row,
-        "closed_error": closed_error,
-        "grad_error": grad_error,
-        "wrong_error": wrong_error,
-        "rcae": rcae_p,
-        "rcae_smooth": rcae_smooth,
-    },
-)
+lesson.finish(f"DAE (tau = 0.3) vs tau^2 grad log p_tau: cosine {cos_tau:.2f}; RCAE vs lam grad "
+              f"log p: cosine {rcae_p[0]:.2f}; untied encoder-CAE ||J||^2 = {untied_row['J']:.3f}, "
+              f"||J_r||^2 = {untied_row['J_r']:.2f}",
+              {"score_error": score_error, "dae": {str(t): row for t, row in dae_table.items()},
+               "cae_tied": tied_row, "cae_untied": untied_row, "closed_error": closed_error,
+               "grad_error": grad_error, "wrong_error": wrong_error, "rcae": rcae_p,
+               "rcae_smooth": rcae_smooth})
 
 # %% [markdown]
 # ## Answers
