@@ -301,14 +301,17 @@ measures_png = plots.plot_panels(
     lesson.figure("regimes.png"), width=4.6)
 
 # %% [markdown]
-# What the run shows. The isotropic control's states are reconstructed worse by the CAE than the CAE
-# chain's at the same $\tau$ (the ratio printed above): the same amount of noise, pointed anywhere,
-# leaves the set the CAE reproduces sooner. By the distance to the nearest training image the two
-# are alike at that $\tau$, so "leaves the manifold faster" holds for the model's own manifold, not
-# for this measure of distance to the data. The plain autoencoder's chain is farther from the data
-# than the CAE's at the mixing $\tau$ and at $\tau = 0.3$. With our small, briefly trained models
-# the window between frozen and off the data is narrow, and the mixing chains visit only a few
-# classes; Rifai et al. sampled from larger, longer-trained models with a Hessian term (lesson 10).
+# What the run shows. At the mixing $\tau$ the isotropic control's states are reconstructed worse by
+# the CAE than the CAE chain's (the ratio printed above): the same amount of noise, pointed
+# anywhere, leaves the set the CAE reproduces sooner. At other noise levels the order varies (the
+# regimes figure): the shape $JJ^\top$ helps where the chain moves and still stays near the data,
+# not at every $\tau$. By the distance to the nearest training image the two are alike at the mixing
+# $\tau$, so "leaves the manifold faster" holds for the model's own manifold, not for this measure
+# of distance to the data. The plain autoencoder's chain is farther from the data than the CAE's at
+# the mixing $\tau$ and at $\tau = 0.3$. With our small, briefly trained models the window between
+# frozen and off the data is narrow, and how many classes a mixing chain visits depends on the data
+# set (the classes column); a larger model trained longer may widen the window, which we did not
+# measure here.
 #
 # ## Questions
 #
