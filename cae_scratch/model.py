@@ -187,6 +187,15 @@ class ContractiveAutoencoder(Holder):
                 f"{settings.describe(self.spec, self.corruption, self.noise)}, "
                 f"backend={self.backend!r}, dtype={self.dtype_name!r})")
 
+    def sample(self, X0, steps, sigma, seed=0, noise=None, chain=False):
+        """Chains x <- g(W_r (h + J J^T eps) + b_r) from X0: (B, n_visible), eps ~ N(0, sigma^2 I_{n_hidden})
+        (sigma is tau in the book); noise: (steps, B, n_hidden), already scaled. (B, n_visible), or
+        (steps + 1, B, n_visible) with X0 first when ``chain`` (``sampling.sample``)."""
+        from .sampling import sample
+        s = self.spec
+        return sample(self._params, self._check_X(X0, "X0"), steps, sigma, activation=s.activation,
+                      decoder_activation=s.decoder_activation, tied=s.tied, seed=seed, noise=noise, chain=chain)
+
 
 def model_kwargs(name):
     """The constructor's backend= (and device=) keywords for a backend name such as "array_api_strict:device1"."""
