@@ -12,23 +12,19 @@ built. Why it moves along the tangents: J J^T eps = J (J^T eps) is the code's fi
 response to the input move J^T eps = sum_i sigma_i (u_i . eps) v_i, which lies in the span of J's
 right singular vectors, weighted by their singular values.
 
-The noise comes from the seed's own host stream (``SAMPLING_STREAM``), drawn one step at a time
+The noise comes from the seed's "sampling" host stream (``backend.STREAMS``), drawn one step at a time
 in float64, or from the caller (``noise``: (steps, B, n_hidden), already scaled).
 """
 from __future__ import annotations
 
-import numpy as np
 
 from . import backend, validation as check
 from .core.activations import DECODER_ACTIVATIONS, get_activation
 from .core.layers import decoder_forward, decoder_weight, encoder_forward
 
-SAMPLING_STREAM = 4      # spawn key of the sampler's noise: 0 init, 1 shuffling, 2 corruption, 3 Hessian eps
-
-
 def noise_generator(seed):
-    """The host generator of the sampler's noise: SeedSequence(seed, spawn_key=(SAMPLING_STREAM,))."""
-    return np.random.default_rng(np.random.SeedSequence(check.seed(seed), spawn_key=(SAMPLING_STREAM,)))
+    """The host generator of the sampler's noise: the "sampling" stream of ``seed``."""
+    return backend.stream(check.seed(seed), "sampling")
 
 
 def tangent_noise(W, D1, E):

@@ -74,10 +74,12 @@ def test_same_seed_same_chain_another_seed_another():
     np.testing.assert_array_equal(a, b)
     c = model.sample(X0, 5, 0.5, seed=4, chain=True)
     assert np.all(np.abs(c[1:] - a[1:]).max(axis=(1, 2)) > 1e-3)
-    # the sampler's stream is its own: not the initialisation's, shuffling's, corruption's or Hessian's
+    # the sampler's stream is its own named stream: no other stream of the table draws its numbers
     own = sampling.noise_generator(3).standard_normal(8)
-    for other in backend.spawn(3, 4):
-        assert not np.allclose(np.random.default_rng(other).standard_normal(8), own)
+    np.testing.assert_array_equal(own, backend.stream(3, "sampling").standard_normal(8))
+    for name in backend.STREAMS:
+        if name != "sampling":
+            assert not np.allclose(backend.stream(3, name).standard_normal(8), own)
 
 
 def test_every_backend_gives_numpys_chain(backend_name, make_model):

@@ -14,4 +14,8 @@ Reading order:
 7. ``fused``       -- the fast twin of ``network.loss_and_grads``: the same stages in the same order,
                       in place, in reused buffers (``inplace``: its kernels; ``fused_hessian``: its
                       CAE+H stages); tests hold the two equal.
+8. ``reconstruction_penalty`` -- ||dr/dx||_F^2 for a linear decoder in closed form (two Gram
+                      matrices) as a forward/backward pair, and the explicit J_r that proves it.
+9. ``tangentprop`` -- the tangent classifier: its loss from the layer and loss pairs, and tangent
+                      propagation's backward by hand.
 """

@@ -38,7 +38,8 @@ BOOK_DIR = os.path.dirname(os.path.abspath(__file__))
 NOTATION = os.path.join(LESSON_DIR, "notation.md")
 LOCK_NAME = ".lessons-book.lock"
 # Which lesson each exercise practises, for a registry whose exercises do not say (``Exercise.lesson``).
-EXERCISE_LESSONS = {1: 2, 2: 2, 3: 5, 4: 5, 5: 6, 6: 3, 7: 4, 8: 2, 9: 2, 10: 2, 11: 10, 12: 12}
+EXERCISE_LESSONS = {1: 2, 2: 2, 3: 5, 4: 5, 5: 6, 6: 3, 7: 4, 8: 2, 9: 2, 10: 2, 11: 10, 12: 12, 13: 15, 14: 13,
+                    15: 16}
 
 
 class BookLocked(RuntimeError):

@@ -22,7 +22,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import grade_cae, grade_checker, grade_decoder, grade_elementwise, grade_family, grade_penalty, jail, runner
+from . import grade_cae, grade_checker, grade_decoder, grade_elementwise, grade_family, grade_penalty, grade_score, \
+    jail, runner
 from .diagnosis import STEP, TOLERANCE, StudentError, failed_rows
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -113,6 +114,12 @@ EXERCISES = {e.number: e for e in [
         (d o / d x) u = V (s'(a) * (W u)) for o = V s(W x + b_h) + c; then the gradient of the mean of
         ||V (s'(a) * (W u))||^2 through V, through W twice (inside a via s''(a), and inside W u) and through
         b_h.""", grade_family.cases_tangent_backward),
+    _ex(13, "reconstruction_penalty_backward", "the reconstruction-contractive penalty's backward (linear decoder)",
+        """
+        For r = W_r s(W x + b_h) + b_r: J_r = W_r diag(s'(a)) W and ||J_r||_F^2 = d^T M d with d = s'(a),
+        M = (W_r^T W_r) * (W W^T); then dP_r/da (through s', which brings in s''), dP_r/dW along both roads
+        (through a = W x + b_h and through the Gram W W^T) and dP_r/dW_r through W_r^T W_r.""",
+        grade_score.cases_reconstruction_penalty_backward),
 ]}
 
 

@@ -335,8 +335,8 @@ def graded(tmp_path_factory):
         return {j[0]: r for j, r in zip(jobs, results)}
 
 
-def test_the_registry_has_twelve_exercises_with_what_the_book_needs():
-    assert sorted(EXERCISES) == list(range(1, 13))
+def test_the_registry_numbers_its_exercises_from_1_with_what_the_book_needs():
+    assert sorted(EXERCISES) == list(range(1, len(EXERCISES) + 1)) and len(EXERCISES) >= 13
     for n, ex in EXERCISES.items():
         assert ex.number == n and ex.title and ex.function and len(ex.derive_first) > 60
         assert os.path.isfile(ex.template) and os.path.isfile(ex.solution)
