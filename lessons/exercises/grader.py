@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import grade_cae, grade_checker, grade_decoder, grade_elementwise, grade_family, grade_penalty, runner
+from . import grade_cae, grade_checker, grade_deep, grade_decoder, grade_elementwise, grade_family, grade_penalty, runner
 from .diagnosis import STEP, TOLERANCE, StudentError, failed_rows
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -109,6 +109,11 @@ EXERCISES = {e.number: e for e in [
         (d o / d x) u = V (s'(a) * (W u)) for o = V s(W x + b_h) + c; then the gradient of the mean of
         ||V (s'(a) * (W u))||^2 through V, through W twice (inside a via s''(a), and inside W u) and through
         b_h.""", grade_family.cases_tangent_backward),
+    _ex(14, "deep_penalty_backward", "a deep encoder's penalty by forward mode: the two-layer backward", """
+        t_0 = u, t_l = s'(a_l) * (W_l t_{l-1}) gives J_stack u = t_2 without building J; then the gradient of
+        P_hat = (1/(B k)) sum ||t_2||^2 backwards through the recursion: to the slopes (s'' appears, and a_1
+        reaches a_2 through h_1) and to each W_l, which is used twice (in a_l and in W_l t_{l-1}).""",
+        grade_deep.cases_deep_penalty_backward),
 ]}
 
 
