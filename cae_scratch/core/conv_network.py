@@ -46,17 +46,27 @@ def decode(params, H, geo, spec):
     return get_activation(spec.decoder_activation).f(decoder_logits(params, H, geo))
 
 
-def loss_and_grads(params, X, geo, spec, target=None):
-    """(terms, grads): terms "reconstruction", "contractive" (without lam), "total" as 0-d arrays;
-    grads {"K", "b_h", "b_r"}. ``target`` (default X) is what the decoder must reconstruct."""
-    act, out = get_activation(spec.activation), get_activation(spec.decoder_activation)
-    K = params["K"]
+def forward(params, X, geo, spec, target=None):
+    """(terms, cache): "reconstruction", "contractive" (without lam) and "total" as 0-d arrays."""
+    out = get_activation(spec.decoder_activation)
     H, (patches, A, D1) = encode_cache(params, X, geo, spec)
     Z = decoder_logits(params, H, geo)
     rec, rec_cache = losses.reconstruction_forward(Z, X if target is None else target, spec.loss, out)
-    pen, q = conv.contractive_forward(geo, K, D1)
+    pen, q = conv.contractive_forward(geo, params["K"], D1)
     terms = {"reconstruction": rec, "contractive": pen, "total": rec + spec.lam * pen}
+    return terms, (H, patches, A, D1, q, rec_cache)
 
+
+def loss_terms(params, X, geo, spec):
+    """Forward only: the loss terms as 0-d arrays."""
+    return forward(params, X, geo, spec)[0]
+
+
+def loss_and_grads(params, X, geo, spec, target=None):
+    """(terms, grads): ``forward``, then the backward in reverse; grads {"K", "b_h", "b_r"}.
+    ``target`` (default X) is what the decoder must reconstruct."""
+    act, K = get_activation(spec.activation), params["K"]
+    terms, (H, patches, A, D1, q, rec_cache) = forward(params, X, geo, spec, target)
     dZ = losses.reconstruction_backward(rec_cache, spec.loss)
     dH, dZ_patches = conv.conv_forward(geo, K, dZ)                 # dH = M(K) dZ
     dK = conv.conv_weight_grad(geo, H, dZ_patches)                 # the decoder's use of K
@@ -65,6 +75,5 @@ def loss_and_grads(params, X, geo, spec, target=None):
         dA_P, dK_q = conv.contractive_backward(geo, K, D1, act.d2(A, H, D1), q)
         dA, dK = dA + spec.lam * dA_P, dK + spec.lam * dK_q
     dK = dK + conv.conv_weight_grad(geo, dA, patches)              # the encoder's use of K
-    C_in = geo.in_shape[0]
-    grads = {"K": dK, "b_h": conv.channel_sum(dA, geo.channels), "b_r": conv.channel_sum(dZ, C_in)}
+    grads = {"K": dK, "b_h": conv.channel_sum(dA, geo.channels), "b_r": conv.channel_sum(dZ, geo.in_shape[0])}
     return terms, grads
