@@ -134,6 +134,17 @@ class ConvCAE:
         eye = self.xp.eye(self.n_visible, dtype=self.dtype, device=self.device)
         return self.xp.matrix_transpose(conv.conv_forward(self.geo, self._params["K"], eye)[0])
 
+    def dense_params(self):
+        """The same model as a dense CAE's params: W = M(K), b_h and b_r repeated over each channel's pixels.
+
+        ``ContractiveAutoencoder(n_visible, n_hidden, ...)`` with these params computes exactly this
+        model (tied: its decoder W^T = M(K)^T is the convolution's adjoint), so every dense tool (the
+        analysis module, tangents, sampling) applies to a convolutional CAE too.
+        """
+        xp, (C_in, Hh, Ww) = self.xp, self.in_shape
+        return {"W": self.conv_matrix(), "b_h": xp.repeat(self._params["b_h"], self.geo.n_positions),
+                "b_r": xp.repeat(self._params["b_r"], Hh * Ww)}
+
     def check_gradients(self, X, term="total", h=1e-6, max_entries=64, seed=0):
         """{name: gradcheck.ParamReport}: central differences of ``term`` ("total" | "reconstruction")."""
         X = self._check_X(X)
