@@ -351,6 +351,9 @@ assert np.all(cae["curve"][:3] < ae["curve"][:3])
 # (the numbers are printed above; the run asserts each comparison). The price is the reconstruction
 # error, printed beside them. The parameter count is the convolution's real gain: the same code size
 # with a few dozen numbers instead of tens of thousands.
+#
+# Now do exercise 15: `python -m lessons.exercises copy 15`, the penalty's backward with both paths,
+# graded by finite differences of the penalty's definition.
 
 # %%
 def kernel_strip(K):
