@@ -10,20 +10,23 @@ convolutional CAE is the dense CAE with W = M(K) and the tied decoder M(K)^T::
 q_cp is the squared norm of row (c, p) of M: the sum of K_c^2 over the taps
 that land inside the image (with no padding, ||K_c||^2 at every position p).
 
-Both maps are one gather and one matrix product (im2col, CS231n's "fast
-layers"). ``ConvGeometry`` holds the index arrays, built once on the host:
+Both maps are one copy by strided slices and one matrix product (im2col,
+CS231n's "fast layers"), laid out channel first so that each product is one
+large GEMM over the whole batch:
 
-- ``cols(X)``: (B, C_in k k, P) patches, P = H' W' output positions; taps in
-  the zero padding read an appended zero, so there is no padded copy of X.
-- ``conv(X, K)  = K_mat @ cols(X)``: (B, C_out, P), K_mat: (C_out, C_in k k).
-- ``conv_t(H, K) = K_adj @ rows(H)``: (B, C_in, H W), the exact adjoint: each
-  input pixel gathers, for every tap (c_out, i, j), the output position whose
-  patch put that tap on it (or a zero). <conv(x), h> = <x, conv_t(h)>.
-- The weight gradient of conv: dK_mat = sum_b dA_b cols(X)_b^T.
+- ``cols(X)``: (C_in k k, B P) patches, P = H' W' output positions: one
+  strided slice of the zero-padded images per tap (i, j), stacked.
+- ``conv(X, K) = K_mat @ cols(X)``: (C_out, B P), K_mat: (C_out, C_in k k).
+- ``conv_t(H, K)``: the exact adjoint (col2im): K_mat^T @ H gives every
+  tap's share, and each tap's share is added back at its strided place in a
+  zero-padded image, one slice per tap; the padding is cropped.
+  <conv(x), h> = <x, conv_t(h)>.
+- The weight gradient of conv: dK_mat = dA @ cols(X)^T, one product.
 
-Arrays are flattened in C order: X (B, C_in H W), codes (B, C_out P). Shapes
-inside the module keep the channel axis: (B, C, pixels). Array-API code: the
-gathers are ``xp.take`` with host-built indices.
+Arrays outside the module are flattened in C order, X: (B, C_in H W) and
+codes (B, C_out P); ``to_channels`` / ``from_channels`` move between that and
+the (C, B P) layout of the products. Array-API code: slicing, stacking,
+reshapes and products only.
 """
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ def out_size(n, kernel, stride, padding):
 
 @dataclass(frozen=True)
 class ConvGeometry:
-    """Sizes and host index arrays of one convolution (C_in, H, W) -> (C_out, H', W')."""
+    """Sizes of one convolution (C_in, H, W) -> (C_out, H', W'), and the host mask of taps inside the image."""
     in_shape: tuple
     channels: int
     kernel: int
@@ -55,23 +58,12 @@ class ConvGeometry:
         if Ho < 1 or Wo < 1:
             raise ValueError(f"a {k}x{k} kernel with stride {s} and padding {p} does not fit a "
                              f"{H}x{W} image; use a smaller kernel or more padding")
-        # patch (c, i, j) at output (y, x) reads input (c, s y - p + i, s x - p + j)
-        c, i, j, y, x = np.meshgrid(np.arange(C), np.arange(k), np.arange(k), np.arange(Ho), np.arange(Wo),
-                                    indexing="ij")
+        # tap (i, j) at output (y, x) reads input (s y - p + i, s x - p + j): inside or in the padding?
+        i, j, y, x = np.meshgrid(np.arange(k), np.arange(k), np.arange(Ho), np.arange(Wo), indexing="ij")
         iy, ix = s * y - p + i, s * x - p + j
-        inside = (iy >= 0) & (iy < H) & (ix >= 0) & (ix < W)
-        cols = np.where(inside, (c * H + np.clip(iy, 0, H - 1)) * W + np.clip(ix, 0, W - 1), C * H * W)
-        # the adjoint: input (c_in, u, v) gathers output (c_out, y, x) with s y - p + i = u, for each tap
-        o, i, j, u, v = np.meshgrid(np.arange(self.channels), np.arange(k), np.arange(k), np.arange(H),
-                                    np.arange(W), indexing="ij")
-        ty, tx = u + p - i, v + p - j
-        hit = (ty % s == 0) & (tx % s == 0) & (ty >= 0) & (tx >= 0) & (ty // s < Ho) & (tx // s < Wo)
-        rows = np.where(hit, (o * Ho + np.clip(ty // s, 0, Ho - 1)) * Wo + np.clip(tx // s, 0, Wo - 1),
-                        self.channels * Ho * Wo)
+        inside = ((iy >= 0) & (iy < H) & (ix >= 0) & (ix < W)).reshape(k * k, Ho * Wo)
         object.__setattr__(self, "out_hw", (Ho, Wo))
-        object.__setattr__(self, "cols_index", cols.reshape(-1))           # (C_in k k P,)
-        object.__setattr__(self, "rows_index", rows.reshape(-1))           # (C_out k k H W,)
-        object.__setattr__(self, "inside", inside.reshape(C * k * k, Ho * Wo).astype(np.float64))
+        object.__setattr__(self, "inside", np.tile(inside, (C, 1)).astype(np.float64))   # (C_in k k, P)
 
     @property
     def n_visible(self):
@@ -86,18 +78,23 @@ class ConvGeometry:
     def n_hidden(self):
         return self.channels * self.n_positions
 
-    def index(self, name, like):
-        """The host index array ``name`` on ``like``'s namespace and device."""
-        xp = namespace(like)
-        return xp.asarray(getattr(self, name), device=device_of(like))
+    def inside_mask(self, like):
+        """The (C_in k k, P) mask of taps inside the image on ``like``'s namespace, dtype and device."""
+        return namespace(like).asarray(self.inside, dtype=like.dtype, device=device_of(like))
 
 
-def _gather(flat, index, n_rows, n_cols):
-    """(B, n_rows, n_cols) = flat[:, index] with one appended zero column (the padding's reads)."""
-    xp = namespace(flat)
-    zero = xp.zeros((flat.shape[0], 1), dtype=flat.dtype, device=device_of(flat))
-    picked = xp.take(xp.concat([flat, zero], axis=1), index, axis=1)
-    return xp.reshape(picked, (flat.shape[0], n_rows, n_cols))
+def to_channels(V, n_channels):
+    """(B, C n) -> (C, B n): the products' layout (a copy)."""
+    xp = namespace(V)
+    B = V.shape[0]
+    return xp.reshape(xp.permute_dims(xp.reshape(V, (B, n_channels, -1)), (1, 0, 2)), (n_channels, -1))
+
+
+def from_channels(V, B):
+    """(C, B n) -> (B, C n): the caller's layout (a copy)."""
+    xp = namespace(V)
+    C = V.shape[0]
+    return xp.reshape(xp.permute_dims(xp.reshape(V, (C, B, -1)), (1, 0, 2)), (B, -1))
 
 
 def kernel_matrix(K):
@@ -105,36 +102,53 @@ def kernel_matrix(K):
     return namespace(K).reshape(K, (K.shape[0], -1))
 
 
+def _padded(geo, Xc, B):
+    """(C_in, B, H + 2p, W + 2p): the images of Xc (C_in, B H W) with p rows and columns of zeros around."""
+    xp = namespace(Xc)
+    C, H, W = geo.in_shape
+    p = geo.padding
+    images = xp.reshape(Xc, (C, B, H, W))
+    if p == 0:
+        return images
+    out = xp.zeros((C, B, H + 2 * p, W + 2 * p), dtype=Xc.dtype, device=device_of(Xc))
+    out[:, :, p:p + H, p:p + W] = images
+    return out
+
+
 def cols(geo, X):
-    """im2col: X (B, C_in H W) -> patches (B, C_in k k, P)."""
-    C = geo.in_shape[0]
-    return _gather(X, geo.index("cols_index", X), C * geo.kernel ** 2, geo.n_positions)
+    """im2col: X (B, C_in H W) -> patches (C_in k k, B P), one strided slice per tap."""
+    xp = namespace(X)
+    B, (Ho, Wo), k, s = X.shape[0], geo.out_hw, geo.kernel, geo.stride
+    Xp = _padded(geo, to_channels(X, geo.in_shape[0]), B)
+    taps = [Xp[:, :, i:i + s * (Ho - 1) + 1:s, j:j + s * (Wo - 1) + 1:s] for i in range(k) for j in range(k)]
+    return xp.reshape(xp.stack(taps, axis=1), (geo.in_shape[0] * k * k, B * Ho * Wo))
 
 
 def conv_forward(geo, K, X):
-    """conv(X, K) without bias: (B, C_out P), and the patches (B, C_in k k, P) for the backward."""
-    xp = namespace(K, X)
+    """conv(X, K) without bias: (B, C_out P), and the patches (C_in k k, B P) for the backward."""
     patches = cols(geo, X)
-    A = kernel_matrix(K) @ patches                                # (B, C_out, P)
-    return xp.reshape(A, (X.shape[0], geo.n_hidden)), patches
+    return from_channels(kernel_matrix(K) @ patches, X.shape[0]), patches
 
 
 def conv_weight_grad(geo, dA, patches):
-    """dK = sum_b dA_b patches_b^T as (C_out, C_in, k, k); dA: (B, C_out P), patches (B, C_in k k, P)."""
+    """dK = dA patches^T as (C_out, C_in, k, k); dA: (B, C_out P), patches (C_in k k, B P)."""
     xp = namespace(dA, patches)
-    dA3 = xp.reshape(dA, (dA.shape[0], geo.channels, geo.n_positions))
-    dK = xp.tensordot(dA3, patches, axes=([0, 2], [0, 2]))        # (C_out, C_in k k)
-    C = geo.in_shape[0]
-    return xp.reshape(dK, (geo.channels, C, geo.kernel, geo.kernel))
+    dK = to_channels(dA, geo.channels) @ xp.matrix_transpose(patches)           # (C_out, C_in k k)
+    return xp.reshape(dK, (geo.channels, geo.in_shape[0], geo.kernel, geo.kernel))
 
 
 def conv_transpose(geo, K, H):
-    """conv^T(H, K) = M(K)^T h per row, the exact adjoint: H (B, C_out P) -> (B, C_in H W)."""
+    """conv^T(H, K) = M(K)^T h per row, the exact adjoint (col2im): H (B, C_out P) -> (B, C_in H W)."""
     xp = namespace(K, H)
-    C, k = geo.in_shape[0], geo.kernel
-    K_adj = xp.reshape(xp.permute_dims(K, (1, 0, 2, 3)), (C, geo.channels * k * k))
-    rows = _gather(H, geo.index("rows_index", H), geo.channels * k * k, geo.in_shape[1] * geo.in_shape[2])
-    return xp.reshape(K_adj @ rows, (H.shape[0], geo.n_visible))
+    B, (C, Hh, Ww), (Ho, Wo), k, s, p = H.shape[0], geo.in_shape, geo.out_hw, geo.kernel, geo.stride, geo.padding
+    shares = xp.reshape(xp.matrix_transpose(kernel_matrix(K)) @ to_channels(H, geo.channels),
+                        (C, k, k, B, Ho, Wo))                                   # every tap's share
+    out = xp.zeros((C, B, Hh + 2 * p, Ww + 2 * p), dtype=H.dtype, device=device_of(H))
+    for i in range(k):
+        for j in range(k):
+            rows, cols_ = slice(i, i + s * (Ho - 1) + 1, s), slice(j, j + s * (Wo - 1) + 1, s)
+            out[:, :, rows, cols_] = out[:, :, rows, cols_] + shares[:, i, j, ...]
+    return from_channels(xp.reshape(out[:, :, p:p + Hh, p:p + Ww], (C, B * Hh * Ww)), B)
 
 
 def add_channel_bias(V, bias, n_per_channel):
@@ -152,9 +166,7 @@ def channel_sum(V, n_channels):
 
 def row_norms_sq(geo, K):
     """q = conv(1_x, K * K): (C_out P,), the squared norm of each row of M(K) (taps inside the image)."""
-    xp = namespace(K)
-    inside = xp.asarray(geo.inside, dtype=K.dtype, device=device_of(K))
-    return xp.reshape(kernel_matrix(K * K) @ inside, (geo.n_hidden,))
+    return namespace(K).reshape(kernel_matrix(K * K) @ geo.inside_mask(K), (geo.n_hidden,))
 
 
 def contractive_forward(geo, K, D1):
@@ -174,6 +186,5 @@ def contractive_backward(geo, K, D1, D2, q):
     B = D1.shape[0]
     dA_P = D1 * D2 * (q * (2.0 / B))
     mean_d1_sq = xp.reshape(xp.sum(D1 * D1, axis=0) / B, (geo.channels, geo.n_positions))
-    inside = xp.asarray(geo.inside, dtype=K.dtype, device=device_of(K))
-    corr = xp.reshape(mean_d1_sq @ xp.matrix_transpose(inside), K.shape)     # (C_out, C_in, k, k)
+    corr = xp.reshape(mean_d1_sq @ xp.matrix_transpose(geo.inside_mask(K)), K.shape)   # (C_out, C_in, k, k)
     return dA_P, 2.0 * K * corr
