@@ -1,5 +1,5 @@
-"""Deep networks built from the one-layer pairs: the stack unrolled as a deep autoencoder with the
-probe estimate of its Jacobian penalty, and the deep tangent classifier (the paper's MTC).
+"""A deep encoder built from the one-layer pairs, and the stack unrolled as a deep autoencoder with the
+probe estimate of its Jacobian penalty (the deep tangent classifier, the paper's MTC, is ``tangentprop``).
 
 Deep autoencoder (a greedily trained stack is its initialisation): encoder layers 1..L,
 then the tied decoders in reverse, each layer with its own decoder activation g_l and b_r::
@@ -11,16 +11,12 @@ with probes U: (B, k, n_0), E[u u^T] = I, so E_U P_hat = mean_n ||J_stack(x_n)||
 (``forward_mode``). Parameters are keyed as the stack's file: "layer{l}_W", "layer{l}_b_h",
 "layer{l}_b_r" (l = 0 for the bottom layer).
 
-Deep tangent classifier: o = V h_L + c, L = mean CE(softmax(o), y) + beta mean_n sum_i ||V t_L,ni||^2,
-with t_L = J_stack u (tangents U: (B, k, n_0)); params "W", "b_h" (first layer), "W_2", "b_h_2", ...,
-"V", "c".
-
 Each W_l collects its uses: the encoder's dA_l^T h_{l-1} (dA_l with the tangent path's share as
 dA_extra), the decoder's (tied), and the tangent recursion's dG_l^T t_{l-1}.
 """
 from __future__ import annotations
 
-from . import forward_mode, layers, losses, tangentprop
+from . import forward_mode, layers, losses
 from .activations import get_activation
 
 
@@ -85,37 +81,4 @@ def autoencoder_loss_and_grads(params, X, specs, U=None, lam=0.0):
     for l, g in enumerate(encoder_backward(dR, Ws, enc, dA_extra)):
         grads[f"layer{l}_W"] = grads[f"layer{l}_W"] + g["W"] + (0.0 if dW_t[l] is None else dW_t[l])
         grads[f"layer{l}_b_h"] = g["b_h"]
-    return terms, grads
-
-
-def classifier_names(n_layers):
-    """The deep classifier's weight and bias names, bottom first: W, b_h, W_2, b_h_2, ..."""
-    return [("W", "b_h")] + [(f"W_{l}", f"b_h_{l}") for l in range(2, n_layers + 1)]
-
-
-def classifier_loss_and_grads(params, X, Y, activations, beta=0.0, U=None):
-    """(terms {"cross_entropy", "tangent" (without beta), "total"}, grads like params) of the deep MTC.
-
-    X: (B, n_0); Y: (B, n_classes) one-hot; U: (B, k, n_0) tangents or None (a plain MLP)."""
-    names = classifier_names(len(activations))
-    Ws, bs = [params[w] for w, _ in names], [params[b] for _, b in names]
-    V = params["V"]
-    H, enc = encoder_forward(Ws, bs, X, activations)
-    O = tangentprop.logits_forward(V, params["c"], H)
-    ce, logP = tangentprop.cross_entropy_forward(O, Y)
-    dV, dc, dH = tangentprop.logits_backward(tangentprop.cross_entropy_backward(logP, Y), V, H)
-    terms = {"cross_entropy": ce, "tangent": ce * 0.0, "total": ce}
-    dA_extra, dW_t = [None] * len(Ws), [None] * len(Ws)
-    if U is not None:
-        T, tan_cache = forward_mode.tangents_forward(Ws, enc, U)
-        Z = tangentprop.tangent_logits_forward(V, T)
-        P = tangentprop.squared_norm_forward(Z)
-        terms = {"cross_entropy": ce, "tangent": P, "total": ce + beta * P}
-        dV_t, dT = tangentprop.tangent_logits_backward(tangentprop.squared_norm_backward(Z, beta), V, T)
-        dV = dV + dV_t
-        dA_extra, dW_t = forward_mode.tangents_backward(dT, Ws, enc, tan_cache, activations)
-    grads = {"V": dV, "c": dc}
-    for (w, b), g, extra in zip(names, encoder_backward(dH, Ws, enc, dA_extra), dW_t):
-        grads[w] = g["W"] if extra is None else g["W"] + extra
-        grads[b] = g["b_h"]
     return terms, grads

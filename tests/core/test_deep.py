@@ -120,17 +120,19 @@ def test_a_backward_without_the_s_second_path_is_rejected(monkeypatch):
     assert fd_check(f, p, grads) > 1e-4
 
 
-def test_one_layer_is_tangentprop():
+def test_one_layer_is_the_one_layer_formula():
+    """With one hidden layer the recursion is G = U W^T, T = s'(A) G, Z = T V^T: compare with that, written out."""
     rng = np.random.default_rng(8)
     params = {"W": rng.normal(size=(4, 6)), "b_h": rng.normal(size=4), "V": rng.normal(size=(3, 4)),
               "c": rng.normal(size=3)}
     X, U, Y = rng.uniform(size=(5, 6)), rng.normal(size=(5, 2, 6)), np.eye(3)[rng.integers(0, 3, 5)]
     act = get_activation("tanh")
-    t1, g1 = tangentprop.loss_and_grads(params, X, Y, act, 0.3, U)
-    t2, g2 = deep.classifier_loss_and_grads(params, X, Y, [act], 0.3, U)
-    for k in g1:
-        np.testing.assert_allclose(g2[k], g1[k], rtol=1e-12, atol=1e-14)
-    assert float(t2["total"]) == pytest.approx(float(t1["total"]), rel=1e-14)
+    A = X @ params["W"].T + params["b_h"]
+    Z = np.einsum("nki,ci->nkc", act.d1(A, act.f(A))[:, None, :] * (U @ params["W"].T), params["V"])
+    terms, grads = tangentprop.loss_and_grads(params, X, Y, act, 0.3, U)
+    assert float(terms["tangent"]) == pytest.approx(np.sum(Z * Z) / 5, rel=1e-12)
+    f = lambda: float(tangentprop.loss_and_grads(params, X, Y, act, 0.3, U)[0]["total"])
+    assert fd_check(f, params, grads) < 1e-7
 
 
 @pytest.mark.parametrize("act", ACTS)
@@ -141,8 +143,14 @@ def test_the_deep_classifier_passes_finite_differences(act):
               "V": rng.normal(size=(3, 4)), "c": rng.normal(size=3)}
     X, U, Y = rng.uniform(size=(4, 6)), rng.normal(size=(4, 2, 6)), np.eye(3)[rng.integers(0, 3, 4)]
     acts = [get_activation(act)] * 3
-    _, grads = deep.classifier_loss_and_grads(params, X, Y, acts, 0.5, U)
-    f = lambda: float(deep.classifier_loss_and_grads(params, X, Y, acts, 0.5, U)[0]["total"])
+    terms, grads = tangentprop.loss_and_grads(params, X, Y, acts, 0.5, U)
+    f = lambda: float(tangentprop.loss_and_grads(params, X, Y, acts, 0.5, U)[0]["total"])
+    assert fd_check(f, params, grads) < 1e-7
+    # the tangent term equals ||V J_stack u||^2 with J_stack built explicitly
+    J = explicit_J([params["W"], params["W_2"], params["W_3"]], [params["b_h"], params["b_h_2"], params["b_h_3"]],
+                   X, acts)
+    Z = np.einsum("ci,nij,nkj->nkc", params["V"], J, U)
+    assert float(terms["tangent"]) == pytest.approx(np.sum(Z * Z) / 4, rel=1e-12)
     assert fd_check(f, params, grads) < 1e-7
 
 
