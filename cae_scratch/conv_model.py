@@ -5,19 +5,18 @@ one kernel bank K (channels, C_in, k, k), one bias per code channel b_h and
 one per input channel b_r, the tied decoder the convolution's exact adjoint.
 Inputs are (B, C_in H W) in C order, or (B, C_in, H, W) (flattened on entry).
 Every method validates once, then calls the pure functions of
-``core.conv_network``; ``fit``, ``save`` and ``load`` share the dense
-model's plumbing (``train.fit``, ``serialize``).
+``core.conv_network``; placement, the validated ``params`` setter, ``asarray``
+and file reading come from ``holder.Holder``, training from ``train.fit`` (its
+step hook), initial weights from ``core.layers.glorot_params``.
 """
 from __future__ import annotations
 
 import dataclasses
-import math
 
-import numpy as np
-
-from . import backend as backends, gradcheck, serialize, settings, train, validation as check
-from .core import conv, conv_network
+from . import gradcheck, serialize, settings, train, validation as check
+from .core import conv, conv_network, layers
 from .core.activations import get_activation
+from .holder import Holder
 from .optim import OPTIMIZERS
 
 CONV_SETTINGS = ("activation", "decoder_activation", "loss", "lam", "seed")
@@ -28,12 +27,14 @@ def param_shapes(geo):
     return {"K": (geo.channels, C_in, geo.kernel, geo.kernel), "b_h": (geo.channels,), "b_r": (C_in,)}
 
 
-class ConvCAE:
+class ConvCAE(Holder):
     """h = s(conv(x, K) + b_h), r = g(conv^T(h, K) + b_r); loss mean rec + lam mean ||J||_F^2.
 
     ``in_shape`` = (C_in, H, W); ``channels`` code channels of ``kernel`` x ``kernel`` filters with
     ``stride`` and zero ``padding``. The code has channels * H' * W' units (``n_hidden``).
     """
+
+    MODEL = "ConvCAE"
 
     def __init__(self, in_shape=(1, 28, 28), channels=8, kernel=5, *, stride=1, padding=0,
                  activation="sigmoid", decoder_activation="sigmoid", loss="bce", lam=0.1,
@@ -44,12 +45,12 @@ class ConvCAE:
         self.geo = conv.ConvGeometry(in_shape, check.positive_int("channels", channels),
                                      check.positive_int("kernel", kernel), check.positive_int("stride", stride),
                                      check.number("padding", padding, integer=True, strict=False))
-        self.spec = settings.checked(activation, decoder_activation, loss, True, lam, "none", 0.0, hessian="none",
-                                     gamma=0.0, hessian_noise=0.1, hessian_copies=4)[0]
-        self.dtype_name = check.choice("dtype", dtype, backends.DTYPES)
-        self.backend, self.seed = backend, check.seed(seed)
-        self.xp, self.device, self.dtype = backends.placement(backend, device, dtype)
-        self._params = {k: self.asarray(v) for k, v in init_params(self.geo, activation, seed).items()}
+        self.spec = settings.checked(activation=activation, decoder_activation=decoder_activation, loss=loss,
+                                     lam=lam)[0]
+        self._place(backend, device, dtype, seed)
+        # Glorot-uniform K (fan-in C_in k k, fan-out channels k k; x4 for a sigmoid), zero biases
+        self._params = layers.glorot_params(param_shapes(self.geo), {"K": activation}, self.seed, self.xp,
+                                            self.dtype, self.device)
 
     # ---- sizes and settings -------------------------------------------------------------
     in_shape = property(lambda self: self.geo.in_shape)
@@ -64,30 +65,16 @@ class ConvCAE:
     def lam(self, value):
         self.spec = dataclasses.replace(self.spec, lam=check.non_negative_float("lam", value))
 
-    @property
-    def params(self):
-        """dict K (channels, C_in, k, k), b_h (channels,), b_r (C_in,); assign a dict to replace them (copied)."""
-        return self._params
-
-    @params.setter
-    def params(self, new):
-        shapes = param_shapes(self.geo)
-        if not isinstance(new, dict) or set(new) != set(shapes):
-            raise ValueError(f"params must be a dict with keys {sorted(shapes)}")
-        self._params = {k: check.parameter(new[k], k, shape, self.xp, self.dtype, self.device)
-                        for k, shape in shapes.items()}
-
-    def asarray(self, X):
-        """Host data (NumPy, lists) -> an array of this model's backend, dtype and device."""
-        host = X if isinstance(X, (list, tuple)) else backends.to_numpy(X)
-        return backends.asarray(host, self.xp, self.dtype, self.device)
+    def param_shapes(self):
+        """K (channels, C_in, k, k), b_h (channels,), b_r (C_in,)."""
+        return param_shapes(self.geo)
 
     def _check_X(self, X, name="X"):
         if getattr(X, "ndim", None) == 4:
             if tuple(X.shape[1:]) != self.in_shape:
                 raise ValueError(f"{name} has images of shape {tuple(X.shape[1:])}; this model takes "
                                  f"{self.in_shape} (C_in, H, W)")
-            X = backends.namespace(X).reshape(X, (X.shape[0], self.n_visible))
+            X = self.xp.reshape(X, (X.shape[0], self.n_visible))
         return check.batch(X, self.xp, self.dtype, self.device, self.n_visible, name,
                            unit_interval=self.spec.loss == "bce")
 
@@ -170,7 +157,7 @@ class ConvCAE:
 
     def _header(self):
         g = self.geo
-        return {"model": "ConvCAE", "in_shape": list(g.in_shape), "channels": g.channels, "kernel": g.kernel,
+        return {"model": self.MODEL, "in_shape": list(g.in_shape), "channels": g.channels, "kernel": g.kernel,
                 "stride": g.stride, "padding": g.padding, "dtype": self.dtype_name, "seed": self.seed,
                 **{k: getattr(self.spec, k) for k in CONV_SETTINGS if k != "seed"}}
 
@@ -180,19 +167,13 @@ class ConvCAE:
 
     @classmethod
     def load(cls, path, backend="numpy", device=None, dtype=None):
-        """Read a saved ConvCAE onto ``backend`` (and ``dtype``, default: the saved one)."""
-        if dtype is not None:
-            check.choice("dtype", dtype, backends.DTYPES)
-        backends.get_namespace(backend)
-        header, host = serialize.load(path, lambda h: param_shapes(_geometry_in(h)))
-        try:
-            model = cls(tuple(header["in_shape"]), header["channels"], header["kernel"], stride=header["stride"],
-                        padding=header["padding"], backend=backend, device=device,
-                        dtype=dtype or header["dtype"], **{k: header[k] for k in CONV_SETTINGS if k in header})
-        except (KeyError, TypeError, ValueError) as e:
-            raise ValueError(f"{path!r} is not a valid cae-scratch ConvCAE file: invalid header: {e}") from None
-        model.params = {k: model.asarray(v) for k, v in host.items()}
-        return model
+        """Read a saved ConvCAE onto ``backend`` (and ``dtype``, default: the saved one); a ValueError naming
+        the file for anything wrong."""
+        header, host = cls._read(path, lambda h: param_shapes(_geometry_in(h)), backend, dtype)
+        return cls._from_file(path, host, lambda: cls(
+            tuple(header["in_shape"]), header["channels"], header["kernel"], stride=header["stride"],
+            padding=header["padding"], backend=backend, device=device, dtype=dtype or header["dtype"],
+            **{k: header[k] for k in CONV_SETTINGS if k in header}))
 
     def __repr__(self):
         g, s = self.geo, self.spec
@@ -203,8 +184,6 @@ class ConvCAE:
 
 def _geometry_in(header):
     """The ConvGeometry a ConvCAE file's header declares (every size checked), or a ValueError."""
-    if header.get("model") != "ConvCAE":
-        raise ValueError(f"header field 'model' must be 'ConvCAE', got {header.get('model')!r}")
     shape = header.get("in_shape")
     if not isinstance(shape, list) or len(shape) != 3:
         raise ValueError(f"header field 'in_shape' must be [C_in, H, W], got {shape!r}")
@@ -214,13 +193,3 @@ def _geometry_in(header):
         raise ValueError(f"header field 'padding' must be a non-negative integer, got {padding!r}")
     return conv.ConvGeometry(tuple(sizes), *(serialize.header_field(header, f, "size")
                                              for f in ("channels", "kernel", "stride")), padding)
-
-
-def init_params(geo, activation, seed):
-    """Glorot-uniform K (fan-in C_in k k, fan-out channels k k; x4 for a sigmoid), zero biases, on the host."""
-    gen = backends.rng(backends.spawn(seed, 2)[0])          # the seed's stream 0: initialisation
-    shapes = param_shapes(geo)
-    fan = geo.in_shape[0] * geo.kernel ** 2 + geo.channels * geo.kernel ** 2
-    scale = math.sqrt(6.0 / fan) * (4.0 if activation == "sigmoid" else 1.0)
-    return {"K": gen.uniform(-scale, scale, size=shapes["K"]), "b_h": np.zeros(shapes["b_h"]),
-            "b_r": np.zeros(shapes["b_r"])}
