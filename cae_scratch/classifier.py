@@ -1,10 +1,13 @@
 """``TangentClassifier``: the Manifold Tangent Classifier's network, a thin holder.
 
-o = V s(W x + b_h) + c (logits), trained on mean cross-entropy plus
-beta * mean_b sum_i ||(d o / d x) u_bi||^2 for given tangents U (see
-``tangentprop`` for the math and the hand-derived backward). Without U it
-is a plain one-hidden-layer MLP -- the CAE paper's supervised fine-tuning.
-``from_encoder`` starts W, b_h from a trained ContractiveAutoencoder.
+o = V h_L + c (logits) with L hidden layers h_l = s(W_l h_{l-1} + b_l), trained
+on mean cross-entropy plus beta * mean_b sum_i ||(d o / d x) u_bi||^2 for given
+tangents U (see ``tangentprop`` for the math and the hand-derived backward,
+forward mode through every layer). Without U it is a plain MLP -- the CAE
+paper's supervised fine-tuning. ``n_hidden`` is one width (one hidden layer,
+params W, b_h, V, c) or a list of widths (W, b_h, W_2, b_h_2, ..., V, c).
+``from_encoder`` starts W, b_h from a trained ContractiveAutoencoder,
+``from_stack`` every hidden layer from a trained StackedCAE (the paper's MTC).
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import warnings
 import numpy as np
 
 from . import backend as backends, serialize, validation as check
-from .core import layers, tangentprop
+from .core import deep, layers, tangentprop
 from .core.activations import ACTIVATIONS, get_activation
 from .holder import Holder
 from .optim import OPTIMIZERS, make_optimizer
@@ -23,14 +26,28 @@ TERMS = ("total", "cross_entropy", "tangent")
 
 
 def param_shapes(n_visible, n_hidden, n_classes):
-    return {"W": (n_hidden, n_visible), "b_h": (n_hidden,), "V": (n_classes, n_hidden), "c": (n_classes,)}
+    """{name: shape}, bottom layer first; ``n_hidden`` an int or a list of widths."""
+    widths = n_hidden if isinstance(n_hidden, list) else [n_hidden]
+    shapes = {}
+    for (w, b), n_in, n_out in zip(tangentprop.names(len(widths)), [n_visible] + widths, widths):
+        shapes[w], shapes[b] = (n_out, n_in), (n_out,)
+    return {**shapes, "V": (n_classes, widths[-1]), "c": (n_classes,)}
+
+
+def _widths(n_hidden):
+    """An int (one hidden layer, kept an int) or a non-empty list of positive ints."""
+    if isinstance(n_hidden, (list, tuple)):
+        if not n_hidden:
+            raise ValueError("n_hidden must be a width or a non-empty list of widths, e.g. [500, 500]")
+        return [check.positive_int(f"n_hidden[{i}]", n) for i, n in enumerate(n_hidden)]
+    return check.positive_int("n_hidden", n_hidden)
 
 
 class TangentClassifier(Holder):
     """Logits o = V s(W x + b_h) + c; loss mean CE + beta * tangent penalty (``tangentprop``).
 
-    Parameters (``params``, assignable like a CAE's): W (n_hidden, n_visible), b_h, V (n_classes,
-    n_hidden), c; W and V Glorot-uniform (W x4 for a sigmoid layer, as a CAE's), zero biases.
+    Parameters (``params``, assignable like a CAE's): W (n_1, n_visible), b_h, [W_2 (n_2, n_1), b_h_2, ...,]
+    V (n_classes, n_L), c; weights Glorot-uniform (x4 for a sigmoid layer, as a CAE's), zero biases.
     """
 
     MODEL = "TangentClassifier"
@@ -38,16 +55,22 @@ class TangentClassifier(Holder):
     def __init__(self, n_visible, n_hidden, n_classes, *, activation="sigmoid", beta=0.1, backend="numpy",
                  device=None, dtype="float64", seed=0):
         self.n_visible = check.positive_int("n_visible", n_visible)
-        self.n_hidden = check.positive_int("n_hidden", n_hidden)
+        self.n_hidden = _widths(n_hidden)
         self.n_classes = check.positive_int("n_classes", n_classes)
         self.activation = check.choice("activation", activation, sorted(ACTIVATIONS))
         self.beta = check.non_negative_float("beta", beta)
         self._place(backend, device, dtype, seed)
-        self._params = layers.glorot_params(self.param_shapes(), {"W": activation}, self.seed, self.xp,
-                                            self.dtype, self.device)
+        weights = {w: activation for w, _ in tangentprop.names(len(self.widths))}
+        self._params = layers.glorot_params(self.param_shapes(), weights, self.seed, self.xp, self.dtype,
+                                            self.device)
+
+    @property
+    def widths(self):
+        """The hidden layers' widths, bottom first (a list, also for one layer)."""
+        return self.n_hidden if isinstance(self.n_hidden, list) else [self.n_hidden]
 
     def param_shapes(self):
-        """W, b_h, V, c."""
+        """W, b_h (, W_2, b_h_2, ...), V, c."""
         return param_shapes(self.n_visible, self.n_hidden, self.n_classes)
 
     @classmethod
@@ -58,6 +81,24 @@ class TangentClassifier(Holder):
         clf = cls(cae.n_visible, cae.n_hidden, n_classes, activation=cae.spec.activation, beta=beta,
                   backend=cae.backend, device=cae.device, dtype=cae.dtype_name, seed=seed)
         clf.params = {**clf.params, "W": cae.params["W"], "b_h": cae.params["b_h"]}
+        return clf
+
+    @classmethod
+    def from_stack(cls, stack, n_classes, *, beta=0.1, seed=0):
+        """A classifier on ``stack``'s backend whose hidden layers are copies of the stack's encoders
+        (the Manifold Tangent Classifier's network: tangents from ``stack.tangents``, then fine-tuning)."""
+        if not hasattr(stack, "layers") or not hasattr(stack, "sizes"):
+            raise TypeError(f"from_stack needs a trained StackedCAE, got {type(stack).__name__}")
+        acts = {layer.spec.activation for layer in stack.layers}
+        if len(acts) != 1:
+            raise ValueError(f"from_stack needs one activation in every layer, got {sorted(acts)}")
+        first = stack.layers[0]
+        clf = cls(stack.sizes[0], list(stack.sizes[1:]), n_classes, activation=acts.pop(), beta=beta,
+                  backend=first.backend, device=first.device, dtype=first.dtype_name, seed=seed)
+        copied = {}
+        for (w, b), layer in zip(tangentprop.names(len(stack.layers)), stack.layers):
+            copied[w], copied[b] = layer.params["W"], layer.params["b_h"]
+        clf.params = {**clf.params, **copied}
         return clf
 
     # ---- input checks (once per public call) --------------------------------------------
@@ -80,7 +121,7 @@ class TangentClassifier(Holder):
 
     # ---- math -------------------------------------------------------------------------
     def loss_and_grads(self, X, y, U=None):
-        """(loss: float, grads {"W", "b_h", "V", "c"}) for X: (B, n_visible), labels y: (B,), U: (B, k, n_visible)."""
+        """(loss: float, grads keyed like params) for X: (B, n_visible), labels y: (B,), U: (B, k, n_visible)."""
         X = self._check_X(X)
         Y, U = self._one_hot(y, X.shape[0]), self._check_U(U, X.shape[0])
         terms, grads = tangentprop.loss_and_grads(self._params, X, Y, get_activation(self.activation), self.beta, U)
@@ -95,9 +136,10 @@ class TangentClassifier(Holder):
 
     def logits(self, X):
         """O: (B, n_classes)."""
-        S, _ = layers.encoder_forward(self._params["W"], self._params["b_h"], self._check_X(X),
-                                      get_activation(self.activation))
-        return layers.decoder_forward(self._params["V"], self._params["c"], S)[0]
+        pairs = tangentprop.names(len(self.widths))
+        H, _ = deep.encoder_forward([self._params[w] for w, _ in pairs], [self._params[b] for _, b in pairs],
+                                    self._check_X(X), [get_activation(self.activation)] * len(pairs))
+        return layers.decoder_forward(self._params["V"], self._params["c"], H)[0]
 
     def predict(self, X):
         """The predicted class per row: host int array (B,)."""
@@ -149,7 +191,12 @@ class TangentClassifier(Holder):
     def load(cls, path, backend="numpy", device=None, dtype=None):
         """Read a saved classifier onto ``backend`` (ValueError naming the file if it is not one)."""
         def shapes(h):
-            return param_shapes(*(serialize.header_field(h, k, "size") for k in ("n_visible", "n_hidden", "n_classes")))
+            hidden = h.get("n_hidden")
+            hidden = serialize.header_field(h, "n_hidden", "list" if isinstance(hidden, list) else "size")
+            if isinstance(hidden, list):
+                hidden = [serialize.header_field({"n_hidden": n}, "n_hidden", "size") for n in hidden]
+            return param_shapes(serialize.header_field(h, "n_visible", "size"), hidden,
+                                serialize.header_field(h, "n_classes", "size"))
         header, host = cls._read(path, shapes, backend, dtype)
         return cls._from_file(path, host, lambda: cls(
             header["n_visible"], header["n_hidden"], header["n_classes"], activation=header.get("activation"),

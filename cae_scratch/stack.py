@@ -17,13 +17,18 @@ and every layer's header in the file's header.
 """
 from __future__ import annotations
 
-from . import analysis, backend as backends, holder, serialize, validation as check
+import dataclasses
+
+from . import analysis, backend as backends, holder, serialize, train, validation as check
+from .core import deep
+from .optim import OPTIMIZERS
 from .core.activations import get_activation
 from .core.penalty import DEFAULT_MAX_BYTES
 from .model import ContractiveAutoencoder
 from .settings import SETTINGS, param_shapes_in
 
 MODEL = "StackedCAE"
+PROBES = ("rademacher", "gaussian")
 
 
 def _per_layer(name, value, n_layers):
@@ -112,6 +117,78 @@ class StackedCAE:
                              f"{min(self.sizes[-1], self.sizes[0])}, got {k}")
         return self.xp.concat([analysis.leading_singular_pairs(J, k)[1]
                                for J in self._jacobian_chunks(X, max_bytes // 3)], axis=0)
+
+    # ---- the deep autoencoder, trained end to end ---------------------------------------
+    def _flat_params(self):
+        return {f"layer{i}_{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()
+                if k != "W_r"}
+
+    def _set_flat_params(self, flat):
+        for i, layer in enumerate(self.layers):
+            layer.params = {k: flat[f"layer{i}_{k}"] for k in layer.params}
+
+    def probes(self, B, k=1, probe="rademacher", seed=0):
+        """U: (B, k, sizes[0]) probes with E[u u^T] = I -- Rademacher signs or standard normals --
+        drawn on the host from the seed's "probes" stream (``backend.STREAMS``)."""
+        check.choice("probe", probe, PROBES)
+        gen = backends.stream(check.seed(seed), "probes")
+        shape = (check.positive_int("B", B), check.positive_int("k", k), self.sizes[0])
+        host = gen.choice([-1.0, 1.0], size=shape) if probe == "rademacher" else gen.standard_normal(shape)
+        return self.asarray(host)
+
+    def loss_and_grads(self, X, U=None, lam=0.1):
+        """(loss: float, grads) of the unrolled deep autoencoder plus lam times the probe estimate P_hat of
+        mean_n ||J_stack(x_n)||_F^2 (``core.deep``); grads keyed "layer{l}_W", "layer{l}_b_h", "layer{l}_b_r".
+
+        U: (B, k, sizes[0]) probes; None draws one Rademacher probe per example from the probe stream.
+        """
+        X = self.layers[0]._check_X(X)
+        lam = check.non_negative_float("lam", lam)
+        U = self.probes(X.shape[0]) if U is None else self._check_U(U, X.shape[0])
+        self._check_deep()
+        terms, grads = deep.autoencoder_loss_and_grads(self._flat_params(), X, [l.spec for l in self.layers],
+                                                        U, lam)
+        return float(terms["total"]), grads
+
+    def _check_U(self, U, n_rows):
+        U = check.array_for(U, self.xp, self.layers[0].dtype, self.layers[0].device, name="U")
+        if U.ndim != 3 or U.shape[0] != n_rows or U.shape[2] != self.sizes[0] or U.shape[1] == 0:
+            raise ValueError(f"U must be (B, k, sizes[0]) = ({n_rows}, k >= 1, {self.sizes[0]}) probes, "
+                             f"got shape {tuple(U.shape)}; draw them with stack.probes(B, k)")
+        return U
+
+    def _check_deep(self):
+        if any(not layer.spec.tied for layer in self.layers):
+            raise ValueError("the deep autoencoder unrolls tied layers; this stack has untied ones")
+
+    def fine_tune(self, X, epochs=10, lam=0.1, probes=1, probe="rademacher", batch_size=64, lr=1e-3,
+                  optimizer="adam", seed=0, progress=True):
+        """Train every layer jointly as the unrolled deep autoencoder with lam * P_hat, fresh probes every
+        step (``probes`` per example); returns the per-epoch history ("contractive" is P_hat, without lam).
+        On divergence every layer keeps its parameters from the end of the last finite epoch."""
+        X = self.layers[0]._check_X(X)
+        lam, k = check.non_negative_float("lam", lam), check.positive_int("probes", probes)
+        check.choice("probe", probe, PROBES)
+        check.choice("optimizer", optimizer, OPTIMIZERS)
+        self._check_deep()
+        specs = [layer.spec for layer in self.layers]
+        gen = backends.stream(check.seed(seed), "probes")
+        n0 = self.sizes[0]
+
+        def step(params, Xb, spec, target=None):
+            shape = (Xb.shape[0], k, n0)
+            host = gen.choice([-1.0, 1.0], size=shape) if probe == "rademacher" else gen.standard_normal(shape)
+            return deep.autoencoder_loss_and_grads(params, Xb, specs, self.asarray(host), lam)
+
+        flat = self._flat_params()
+        spec = dataclasses.replace(specs[0], lam=lam, hessian="none")
+        try:
+            return train.fit(flat, X, spec, epochs=check.positive_int("epochs", epochs),
+                             batch_size=check.positive_int("batch_size", batch_size),
+                             lr=check.positive_float("lr", lr), optimizer=optimizer, seed=check.seed(seed),
+                             progress=bool(progress), step=step)
+        finally:
+            self._set_flat_params(flat)
 
     # ---- files ------------------------------------------------------------------------
     def save(self, path):

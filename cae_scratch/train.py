@@ -125,7 +125,7 @@ def fit(params, X, spec, *, epochs, batch_size, lr, optimizer="adam", seed=0, pr
     step); the default is a ``core.fused.FusedStep`` (the numbers of
     ``core.network.loss_and_grads``, in buffers reused from batch to batch).
     """
-    xp = backend.namespace(X, params["W"])
+    xp = backend.namespace(X, *params.values())
     step = FusedStep() if step is None else step
     device = backend.device_of(X)
     opt = make_optimizer(optimizer, params, lr)

@@ -38,13 +38,17 @@ from ..backend import namespace
 
 
 def glorot_params(shapes, activations, seed, xp, dtype, device=None):
-    """{name: array} for {name: shape}: 2-D shapes Glorot-uniform (x4 where ``activations[name]`` is
-    "sigmoid"), drawn in the order of ``shapes`` from the "init" stream of ``seed``; 1-D shapes zero."""
+    """{name: array} for {name: shape}: weights Glorot-uniform, U(-c, c) with c = sqrt(6 / (fan_in + fan_out))
+    (x4 where ``activations[name]`` is "sigmoid"), drawn in the order of ``shapes`` from the "init" stream of
+    ``seed``; 1-D shapes zero. A 2-D (n_out, n_in) weight has fans n_in and n_out; a 4-D convolution kernel
+    (C_out, C_in, k, k) has C_in k k and C_out k k."""
     gen = backend.stream(seed, "init")
     host = {}
     for name, shape in shapes.items():
-        if len(shape) == 2:
-            scale = math.sqrt(6.0 / sum(shape)) * (4.0 if activations.get(name) == "sigmoid" else 1.0)
+        if len(shape) in (2, 4):
+            taps = math.prod(shape[2:])
+            fans = shape[0] * taps + shape[1] * taps
+            scale = math.sqrt(6.0 / fans) * (4.0 if activations.get(name) == "sigmoid" else 1.0)
             host[name] = gen.uniform(-scale, scale, size=shape)
         else:
             host[name] = np.zeros(shape)

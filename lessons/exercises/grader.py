@@ -22,8 +22,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import grade_cae, grade_checker, grade_decoder, grade_elementwise, grade_family, grade_penalty, grade_score, \
-    jail, runner
+from . import grade_cae, grade_checker, grade_conv, grade_decoder, grade_deep, grade_elementwise, grade_family, \
+    grade_penalty, grade_score, jail, runner
 from .diagnosis import STEP, TOLERANCE, StudentError, failed_rows
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -120,6 +120,15 @@ EXERCISES = {e.number: e for e in [
         M = (W_r^T W_r) * (W W^T); then dP_r/da (through s', which brings in s''), dP_r/dW along both roads
         (through a = W x + b_h and through the Gram W W^T) and dP_r/dW_r through W_r^T W_r.""",
         grade_score.cases_reconstruction_penalty_backward),
+    _ex(14, "deep_penalty_backward", "a deep encoder's penalty by forward mode: the two-layer backward", """
+        t_0 = u, t_l = s'(a_l) * (W_l t_{l-1}) gives J_stack u = t_2 without building J; then the gradient of
+        P_hat = (1/(B k)) sum ||t_2||^2 backwards through the recursion: to the slopes (s'' appears, and a_1
+        reaches a_2 through h_1) and to each W_l, which is used twice (in a_l and in W_l t_{l-1}).""",
+        grade_deep.cases_deep_penalty_backward),
+    _ex(15, "conv_penalty_backward", "the convolutional penalty's backward: dP/dK (two paths), dP/db_h", """
+        A convolution is a matrix M(K), so ||J||_F^2 = sum_cp s'(a_cp)^2 q_cp with q = conv(1_x, K * K), the
+        squared row norms of M (taps inside the image only); then dP/da (through s', bringing in s'') and
+        dP/dK along both roads, through every a and through q.""", grade_conv.cases_conv_penalty_backward),
 ]}
 
 

@@ -4,7 +4,7 @@ import pytest
 
 import cae_scratch as cs
 from cae_scratch import backend
-from cae_scratch.core import layers, losses, tangentprop as tp
+from cae_scratch.core import forward_mode, layers, losses, tangentprop as tp
 from cae_scratch.core.activations import get_activation
 from _helpers import assert_close, model_kwargs
 
@@ -64,8 +64,8 @@ def test_penalty_equals_finite_differences_of_the_logits_along_each_tangent(acti
                                                layers.encoder_forward(params["W"], params["b_h"], Xs, act)[0])[0]
     h = 1e-6
     Z_fd = np.stack([(logits(X + h * U[:, i, :]) - logits(X - h * U[:, i, :])) / (2 * h) for i in range(U.shape[1])], axis=1)
-    _, (_, _, _, D1) = layers.encoder_forward(params["W"], params["b_h"], X, act)
-    T, _ = tp.tangent_forward(params["W"], D1, U)
+    _, enc = layers.encoder_forward(params["W"], params["b_h"], X, act)
+    T, _ = forward_mode.tangents_forward([params["W"]], [enc], U)
     Z = tp.tangent_logits_forward(params["V"], T)
     np.testing.assert_allclose(Z, Z_fd, rtol=1e-7, atol=1e-9)
     P_explicit = np.mean(np.sum(Z_fd ** 2, axis=(1, 2)))
@@ -80,7 +80,7 @@ def wrong_gradients(bug, params, X, Y, U, act, beta=BETA):
     _, ce_cache = losses.cross_entropy_forward(O, Y)
     dS, out = layers.decoder_backward(losses.cross_entropy_backward(ce_cache), dec)
     dV, dc = out["W_r"], out["b_r"]
-    T, G = tp.tangent_forward(W, D1, U)
+    T, tan_cache = forward_mode.tangents_forward([W], [(X, A, S, D1)], U)
     Z = tp.tangent_logits_forward(V, T)
     scale = beta / 2.0 if bug == "missing factor 2" else beta
     if bug == "penalty without V":                     # ||s'(a) * (W u)||^2: the code's derivative, not the logits'
@@ -88,8 +88,7 @@ def wrong_gradients(bug, params, X, Y, U, act, beta=BETA):
     else:
         dT, v_path = tp.tangent_logits_backward(tp.squared_norm_backward(Z, scale), V, T)
         dV_t = v_path["V"]
-    dA_t, w_path = tp.tangent_backward(dT, G, D1, act.d2(A, S, D1), U)
-    dW_u = w_path["W"]
+    (dA_t,), (dW_u,) = forward_mode.tangents_backward(dT, [W], [(X, A, S, D1)], tan_cache, [act])
     if bug == "drop the s'' path":
         dA_t = 0.0 * dA_t
     if bug == "drop the W u path":
