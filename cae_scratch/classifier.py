@@ -109,15 +109,7 @@ class TangentClassifier(Holder):
         return check.one_hot(y, n_rows, self.n_classes, self.xp, self.dtype, self.device)
 
     def _check_U(self, U, n_rows):
-        if U is None:
-            return None
-        U = check.array_for(U, self.xp, self.dtype, self.device, name="U")
-        if U.ndim != 3 or U.shape[0] != n_rows or U.shape[2] != self.n_visible or U.shape[1] == 0:
-            raise ValueError(f"U must be (B, k, n_visible) = ({n_rows}, k >= 1, {self.n_visible}) tangents, "
-                             f"got shape {tuple(U.shape)}; get them with model.tangents(X, k)")
-        if not bool(self.xp.all(self.xp.isfinite(U))):
-            raise ValueError("U contains NaN or inf; recompute the tangents")
-        return U
+        return None if U is None else check.directions(U, n_rows, self.n_visible, self.xp, self.dtype, self.device)
 
     # ---- math -------------------------------------------------------------------------
     def loss_and_grads(self, X, y, U=None):

@@ -14,6 +14,9 @@ The manual backward is unchanged: the encoder's products use x~, the loss uses x
 Perturbations (CAE+H, ``core.hessian``): eps: (hessian_copies, B, n_visible) ~ N(0, hessian_noise^2 I).
 ``train.fit`` draws them fresh every step from the "hessian" stream of its seed, a model (``NoiseSource``)
 from that stream of its own seed; a caller may pass eps to fix the noise.
+
+Probes (the deep penalty's estimate, ``StackedCAE``): U: (B, k, n_visible) with E[u u^T] = I,
+Rademacher signs or standard normals, from the "probes" stream.
 """
 from __future__ import annotations
 
@@ -109,3 +112,13 @@ class NoiseSource:
         with self.lock:
             host = _host_eps(self.gen, spec, B, n_visible)
         return backend.asarray(host, xp, dtype, device)
+
+
+PROBES = ("rademacher", "gaussian")
+
+
+def draw_probes(gen, shape, probe="rademacher"):
+    """Host float64 probes of ``shape`` with E[u u^T] = I: random signs ("rademacher") or N(0, 1) entries."""
+    check.choice("probe", probe, PROBES)
+    return gen.choice([-1.0, 1.0], size=shape) if probe == "rademacher" else gen.standard_normal(shape)
+

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from . import analysis, backend as backends, holder, serialize, train, validation as check
+from . import analysis, backend as backends, holder, noise, serialize, train, validation as check
 from .core import deep
 from .optim import OPTIMIZERS
 from .core.activations import get_activation
@@ -28,7 +28,6 @@ from .model import ContractiveAutoencoder
 from .settings import SETTINGS, param_shapes_in
 
 MODEL = "StackedCAE"
-PROBES = ("rademacher", "gaussian")
 
 
 def _per_layer(name, value, n_layers):
@@ -129,12 +128,9 @@ class StackedCAE:
 
     def probes(self, B, k=1, probe="rademacher", seed=0):
         """U: (B, k, sizes[0]) probes with E[u u^T] = I -- Rademacher signs or standard normals --
-        drawn on the host from the seed's "probes" stream (``backend.STREAMS``)."""
-        check.choice("probe", probe, PROBES)
-        gen = backends.stream(check.seed(seed), "probes")
+        drawn on the host from the seed's "probes" stream (``noise.draw_probes``)."""
         shape = (check.positive_int("B", B), check.positive_int("k", k), self.sizes[0])
-        host = gen.choice([-1.0, 1.0], size=shape) if probe == "rademacher" else gen.standard_normal(shape)
-        return self.asarray(host)
+        return self.asarray(noise.draw_probes(backends.stream(check.seed(seed), "probes"), shape, probe))
 
     def loss_and_grads(self, X, U=None, lam=0.1):
         """(loss: float, grads) of the unrolled deep autoencoder plus lam times the probe estimate P_hat of
@@ -151,11 +147,9 @@ class StackedCAE:
         return float(terms["total"]), grads
 
     def _check_U(self, U, n_rows):
-        U = check.array_for(U, self.xp, self.layers[0].dtype, self.layers[0].device, name="U")
-        if U.ndim != 3 or U.shape[0] != n_rows or U.shape[2] != self.sizes[0] or U.shape[1] == 0:
-            raise ValueError(f"U must be (B, k, sizes[0]) = ({n_rows}, k >= 1, {self.sizes[0]}) probes, "
-                             f"got shape {tuple(U.shape)}; draw them with stack.probes(B, k)")
-        return U
+        first = self.layers[0]
+        return check.directions(U, n_rows, self.sizes[0], self.xp, first.dtype, first.device, "probes",
+                                "draw them with stack.probes(B, k)", "sizes[0]")
 
     def _check_deep(self):
         if any(not layer.spec.tied for layer in self.layers):
@@ -168,7 +162,7 @@ class StackedCAE:
         On divergence every layer keeps its parameters from the end of the last finite epoch."""
         X = self.layers[0]._check_X(X)
         lam, k = check.non_negative_float("lam", lam), check.positive_int("probes", probes)
-        check.choice("probe", probe, PROBES)
+        check.choice("probe", probe, noise.PROBES)
         check.choice("optimizer", optimizer, OPTIMIZERS)
         self._check_deep()
         specs = [layer.spec for layer in self.layers]
@@ -176,9 +170,8 @@ class StackedCAE:
         n0 = self.sizes[0]
 
         def step(params, Xb, spec, target=None):
-            shape = (Xb.shape[0], k, n0)
-            host = gen.choice([-1.0, 1.0], size=shape) if probe == "rademacher" else gen.standard_normal(shape)
-            return deep.autoencoder_loss_and_grads(params, Xb, specs, self.asarray(host), lam)
+            U = self.asarray(noise.draw_probes(gen, (Xb.shape[0], k, n0), probe))
+            return deep.autoencoder_loss_and_grads(params, Xb, specs, U, lam)
 
         flat = self._flat_params()
         spec = dataclasses.replace(specs[0], lam=lam, hessian="none")

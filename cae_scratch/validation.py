@@ -149,3 +149,16 @@ def batch(x, xp, dtype, device, width, name="X", unit_interval=False, width_name
         raise ValueError(f"loss='bce' needs targets in [0, 1] but {name} has values outside; "
                          "scale your data to [0, 1] (e.g. X / X.max()) or use loss='mse'")
     return x
+
+
+def directions(U, n_rows, width, xp, dtype, device, what="tangents", remedy="get them with model.tangents(X, k)",
+               width_name="n_visible"):
+    """U: (B, k, width) directions for the B rows of X (tangents, probes), finite; a ValueError saying what to do."""
+    U = array_for(U, xp, dtype, device, name="U")
+    if U.ndim != 3 or U.shape[0] != n_rows or U.shape[2] != width or U.shape[1] == 0:
+        raise ValueError(f"U must be (B, k, {width_name}) = ({n_rows}, k >= 1, {width}) {what}, got shape "
+                         f"{tuple(U.shape)}; {remedy}")
+    if not bool(xp.all(xp.isfinite(U))):
+        raise ValueError(f"U contains NaN or inf; {remedy}")
+    return U
+

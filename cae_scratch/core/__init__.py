@@ -16,6 +16,11 @@ Reading order:
                       CAE+H stages); tests hold the two equal.
 8. ``reconstruction_penalty`` -- ||dr/dx||_F^2 for a linear decoder in closed form (two Gram
                       matrices) as a forward/backward pair, and the explicit J_r that proves it.
-9. ``tangentprop`` -- the tangent classifier: its loss from the layer and loss pairs, and tangent
-                      propagation's backward by hand.
+9. ``forward_mode`` -- J u through L layers beside the forward pass, and its backward by hand.
+10. ``deep``       -- a deep encoder from the layer pairs; the stack unrolled as a deep autoencoder with
+                      the probe estimate of its penalty.
+11. ``tangentprop`` -- the tangent classifier with L hidden layers: its loss from the pairs, tangent
+                      propagation through ``forward_mode``.
+12. ``conv``, ``conv_network`` -- a convolution and its adjoint by im2col, the penalty's closed form
+                      q = conv(1_x, K*K), and the convolutional CAE's step.
 """
