@@ -149,6 +149,10 @@ def add_bench(sub):
     p.add_argument("--passes", action="store_true",
                    help="instead, time the step's passes one by one (sigmoid, tied, bce, lam=0.1): where the "
                         "time goes")
+    p.add_argument("--family", action="store_true",
+                   help="instead, time the deep encoder's penalty step (784-500-500, 784-1000-1000) and the "
+                        "conv CAE's step (28x28, 8 kernels 5x5) against their product floors, the steps "
+                        "without their penalties, and PyTorch with --torch")
     p.add_argument("--json", metavar="FILE", help="also write every number to FILE as JSON")
     p.set_defaults(check=check_bench, run=run_bench)
 
@@ -158,9 +162,11 @@ def check_bench(args):
     from .bench.torch_peer import torch_version
     sizes = [parse_size(s) for s in args.sizes]
     check_memory(sizes, args.fit_rows)
-    if args.passes and (args.torch or args.runs > 1):
-        raise ValueError("--passes replays the step's passes on their own: it takes no --torch and no --runs "
-                         "(run those without --passes)")
+    if args.passes and (args.torch or args.runs > 1 or args.family):
+        raise ValueError("--passes replays the step's passes on their own: it takes no --torch, --runs or "
+                         "--family (run those without --passes)")
+    if args.family and (args.runs > 1 or args.backend != "numpy"):
+        raise ValueError("--family times its own sizes once, on numpy: it takes no --runs and no --backend")
     if args.json is not None:
         args.outputs = Outputs([writable_file(args.json, "--json")])
     if args.backend == "cupy":
@@ -179,6 +185,9 @@ def run_bench(args, sizes):
     dtypes = (args.dtype,) if args.dtype else ("float32", "float64")
     if args.passes:
         return write_results(args.json, passes(sizes, backend_names[0], dtypes, args.repeats))
+    if args.family:
+        from .bench.family import family
+        return write_results(args.json, family(dtypes, args.repeats, args.torch))
     runs = []
     for k in range(args.runs):
         if args.runs > 1:

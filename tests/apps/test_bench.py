@@ -140,3 +140,24 @@ def test_bench_passes_prints_every_pass_and_writes_them(tmp_path, capsys):
     products = sum(t for name, t in row["passes"].items() if name.startswith("PRODUCT"))
     assert lines["**the 5 products**"] == f"{products * 1e3:.2f}"
     assert lines["**every other pass**"] == f"{(sum(row['passes'].values()) - products) * 1e3:.2f}"
+
+
+def test_bench_family_tables_are_its_json_and_its_floor_runs_the_products_it_names(tmp_path, capsys, monkeypatch):
+    from cae_scratch.apps.bench import family
+    monkeypatch.setattr(family, "DEEP_SIZES", ((4, 10, 6, 5),))
+    monkeypatch.setattr(family, "CONV_CASES", ((3, (1, 6, 6), 2, 3),))
+    out = tmp_path / "family.json"
+    assert main(["bench", "--family", "--dtype", "float64", "--repeats", "2", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    results = json.loads(out.read_text())
+    deep, conv = results["deep"][0], results["conv"][0]
+    assert deep["deep_products"] == 9 * 2 - 2                       # 9L - 2 for L = 2
+    assert f"| {deep['deep_step/plain']:.2f} |" in text and f"| {conv['conv_step/floor']:.2f} |" in text
+    assert deep["deep_step/plain"] == deep["deep_step"] / deep["deep_plain"]
+    assert conv["conv_step/floor"] == conv["conv_step"] / conv["conv_floor"]
+
+
+def test_bench_family_refuses_what_it_would_ignore(capsys):
+    assert main(["bench", "--family", "--runs", "2"]) == 2
+    assert main(["bench", "--family", "--passes"]) == 2
+    assert "--family" in capsys.readouterr().err
