@@ -48,7 +48,10 @@ def test_quick_experiment_on_digits_writes_both_protocols_and_every_figure(tmp_p
     # the protocols' table shows the measured numbers, row by row (nothing echoed from a constant)
     assert table_row(text, "raw pixels")[2] == f"{100 * results['raw']['test_error']:.2f}"
     assert table_row(text, "MLP (random init)")[4] == pm(results["mlp"])
-    assert table_row(text, "MTC (from the CAE)")[4] == pm(results["mtc"])
+    assert table_row(text, "MTC, one layer (from the CAE)")[4] == pm(results["mtc"])
+    deep_row = table_row(text, "MTC, the paper's (stack of 2 CAE+H layers, tangents of the top layer)")
+    assert deep_row[4] == pm(results["mtc_deep"]) and f"k = {results['mtc_deep']['k']}" in deep_row[3]
+    assert table_row(text, "MLP from the stack (2 CAE+H layers, beta = 0)")[4] == pm(results["stack_mlp"])
     for family in config.FAMILIES:
         row, ft = results["rows"][family], results["finetuned"][family]
         probe_cells = table_row(text, family)
@@ -155,6 +158,13 @@ def test_claims_are_read_from_the_numbers():
     results["mtc"]["test_error"] = 0.0195                                  # best again, by less than the std
     [(ok, evidence)] = [(ok, ev) for c, ok, ev in claims.family_claims(results) if "MTC" in c]
     assert ok and "within the seeds' std" in evidence
+    # with the paper's MTC in the results, the claim is about it, judged among every fine-tuned model
+    results["mtc_deep"] = {"test_error": 0.025, "test_error_std": 0.001}
+    results["stack_mlp"] = {"test_error": 0.03, "test_error_std": 0.001}
+    [(claim, ok, _)] = [(c, ok, ev) for c, ok, ev in claims.family_claims(results) if "MTC" in c]
+    assert "the paper's, deep" in claim and not ok
+    results["mtc_deep"]["test_error"] = 0.005
+    assert verdict("MTC (the paper's, deep)") == [True]
     results["rows"]["CAE+H"]["hessian_norm_sq"] = 99.0
     assert verdict("Hessian norm") == [False]
     assert claims.sensitive_directions([1.0, 0.5, 0.09]) == 2 and claims.sensitive_directions(
@@ -221,7 +231,7 @@ def test_quick_experiment_reads_idx_files_from_a_directory(tmp_path):
     assert main(["experiment", "--data", "fashion-mnist", "--data-dir", str(tmp_path), "--quick", "--no-progress",
                  "--out", str(out)]) == 0
     text = (out / "report.md").read_text()
-    assert "on fashion-mnist" in text and "| CAE+H |" in text and "| MTC (from the CAE) |" in text
+    assert "on fashion-mnist" in text and "| CAE+H |" in text and "| MTC, one layer (from the CAE) |" in text
     assert (out / "tangents.png").exists()
 
 

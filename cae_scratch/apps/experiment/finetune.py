@@ -1,5 +1,6 @@
 """The paper's protocol: supervised classifiers fine-tuned from each encoder, an MLP from random
-weights, and the Manifold Tangent Classifier (MTC) from the CAE, each scored on rows it did not train on.
+weights, and the Manifold Tangent Classifier (MTC) -- one layer from the CAE, and the paper's, from a stack of
+CAE+H layers -- each scored on rows it did not train on.
 
 Every function trains on the rows it is given and scores on the rows it is given: the
 caller passes (fit, validation) rows to select and (train, test) rows to report, so
@@ -35,6 +36,13 @@ def mtc_error(cae, U, X_fit, y_fit, X_eval, y_eval, k, beta, cfg, seed):
     """Error of the MTC: fine-tuned from ``cae`` with tangent propagation along U[:, :k] (U: the fit rows')."""
     clf = TangentClassifier.from_encoder(cae, N_CLASSES, beta=beta, seed=seed)
     return _fit(clf, X_fit, y_fit, cfg, seed, U=U[:, :k, :]).error(X_eval, y_eval)
+
+
+def deep_mtc_error(stack, U, X_fit, y_fit, X_eval, y_eval, k, beta, cfg, seed):
+    """Error of the paper's MTC: every hidden layer from ``stack``, fine-tuned with tangent propagation along
+    U[:, :k] (the top layer's tangents, ``stack.tangents``); U None and beta 0: the deep MLP from the stack."""
+    clf = TangentClassifier.from_stack(stack, N_CLASSES, beta=beta, seed=seed)
+    return _fit(clf, X_fit, y_fit, cfg, seed, U=None if U is None else U[:, :k, :]).error(X_eval, y_eval)
 
 
 def select_setting(validation):

@@ -21,7 +21,10 @@ Protocol, the same for every model:
    codes of the other 80 %, errs least on the 20 %;
    (b) fine-tuning (the paper's): the setting whose encoder, fine-tuned with its
    classifier layer on the 80 % (``finetune``), errs least on the 20 %; the MTC's
-   (k, beta) likewise, from the CAE that (b) selected.
+   (k, beta) likewise: the one-layer MTC from the CAE that (b) selected, and the
+   paper's MTC from a stack of two CAE+H layers (the CAE+H that (b) selected, and
+   a second CAE+H layer trained greedily on its codes), tangents of the top layer,
+   the whole network fine-tuned; the same deep MLP without tangents is its control.
 4. Reported on the test split for each winner (mean +- std over seeds), after
    refitting the probe / classifier on the whole train split: both errors, mean
    ||J(x)||_F, the Hessian norm, saturated units, reconstruction; raw pixels (probe)
@@ -37,6 +40,7 @@ import numpy as np
 
 from ... import backend as backends, data, probe, validation as check
 from ...model import ContractiveAutoencoder
+from ...stack import StackedCAE
 from . import finetune
 from .config import FAMILIES, RADII, SETTING_NAMES, config_for, family_kwargs  # noqa: F401  (RADII: the report's)
 from .measure import curves, measure, probe_errors, rows
@@ -126,6 +130,38 @@ def run_mtc(cfg, caes, Xtr_d, ytr, Xte_d, yte, fit, val):
             "validation": [{"k": kk, "beta": bb, "errors": errs} for (kk, bb), errs in validation.items()]}
 
 
+def build_stacks(cfg, first_layers, Xtr_d, progress):
+    """Each seed's stack of two CAE+H layers (the paper's MTC): its selected CAE+H as layer 1, a second CAE+H
+    layer with the same settings trained greedily on layer 1's codes (same budget)."""
+    stacks = {}
+    for s, layer in first_layers.items():
+        sp = layer.spec
+        stack = StackedCAE([layer.n_visible, layer.n_hidden, layer.n_hidden], lam=sp.lam, seed=s,
+                           dtype=layer.dtype_name, backend=layer.backend, device=layer.device, hessian=sp.hessian,
+                           gamma=sp.gamma, hessian_noise=sp.hessian_noise, hessian_copies=sp.hessian_copies)
+        stack.layers[0] = layer
+        stack.layers[1].fit(layer.encode(Xtr_d), epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
+                            seed=s, progress=progress)
+        stacks[s] = stack
+    return stacks
+
+
+def run_deep_mtc(cfg, stacks, Xtr_d, ytr, Xte_d, yte, fit, val):
+    """The paper's MTC from each seed's stack, (k, beta) chosen on the validation rows, then refit and tested;
+    and the same deep MLP fine-tuned from the stack without tangents (beta = 0), its control."""
+    Xfit, Xval = rows(Xtr_d, fit), rows(Xtr_d, val)
+    U = {s: stack.tangents(Xtr_d, max(cfg.mtc_k)) for s, stack in stacks.items()}
+    validation = {(k, beta): [finetune.deep_mtc_error(stacks[s], rows(U[s], fit), Xfit, ytr[fit], Xval, ytr[val],
+                                                      k, beta, cfg, s) for s in cfg.seeds]
+                  for k in cfg.mtc_k for beta in cfg.mtc_beta}
+    k, beta = finetune.select_setting(validation)
+    tests = [finetune.deep_mtc_error(stacks[s], U[s], Xtr_d, ytr, Xte_d, yte, k, beta, cfg, s) for s in cfg.seeds]
+    plain = [finetune.deep_mtc_error(stacks[s], None, Xtr_d, ytr, Xte_d, yte, k, 0.0, cfg, s) for s in cfg.seeds]
+    return ({"k": k, "beta": beta, "gamma": stacks[cfg.seeds[0]].layers[0].spec.gamma, **finetune.summary(tests),
+             "validation": [{"k": kk, "beta": bb, "errors": errs} for (kk, bb), errs in validation.items()]},
+            finetune.summary(plain))
+
+
 def run_experiment(dataset="digits", out="runs/experiment", *, data_dir=None, quick=False, download=False,
                    backend="numpy", device=None, dtype="float64", seed=0, progress=True, log=print):
     """Train, select, measure and report; returns the results dict (also written as report.md + figures).
@@ -172,6 +208,10 @@ def run_experiment(dataset="digits", out="runs/experiment", *, data_dir=None, qu
     log(f"  MTC from the CAE (lam = {results['finetuned']['CAE']['setting']:g})")
     caes = {s: models["CAE", results["finetuned"]["CAE"]["setting"], s] for s in cfg.seeds}
     results["mtc"] = run_mtc(cfg, caes, Xtr_d, ytr, Xte_d, yte, fit, val)
+    gamma = results["finetuned"]["CAE+H"]["setting"]
+    log(f"  the paper's MTC: stacks of two CAE+H layers (gamma = {gamma:g}), tangents of the top layer")
+    stacks = build_stacks(cfg, {s: models["CAE+H", gamma, s] for s in cfg.seeds}, Xtr_d, progress)
+    results["mtc_deep"], results["stack_mlp"] = run_deep_mtc(cfg, stacks, Xtr_d, ytr, Xte_d, yte, fit, val)
     results["seconds"] = time.perf_counter() - start
     path = write_report(results, Xte[:5], out)
     log(f"wrote {path} ({results['seconds']:.0f} s)")
