@@ -125,9 +125,9 @@ assert parity["W after 2 epochs"] < 1e-8         # the steps may grow rounding d
 # %% [markdown]
 # ## float32: what it costs
 #
-# float32 keeps 24 significant bits, a relative rounding of $u_{32} = 2^{-24} \approx 6\times10^{-8}$
-# per operation (the unit roundoff, half the machine epsilon), against
-# $u_{64} = 2^{-53} \approx 1.1\times10^{-16}$ in float64 (both printed below from `np.finfo`). Our
+# float32 keeps 24 significant bits, a relative rounding of
+# $u_{32} = 2^{-24} \approx 6\times10^{-8}$ per operation (the unit roundoff, half the machine
+# epsilon), against $u_{64} = 2^{-53} \approx 1.1\times10^{-16}$ in float64 (both printed below from `np.finfo`). Our
 # loss sums $N = 64\cdot 256$ nonnegative pixel terms. Added one after another, the worst-case
 # relative error of such a sum grows like $N u$; NumPy adds by pairwise summation, whose bound
 # grows like $\log_2 N\cdot u$ (Higham, chapter 4): $14\,u_{32} \approx 8\times10^{-7}$ here, plus a
@@ -167,8 +167,8 @@ assert grad_diff < 1e-4
 # costs microseconds and the host must queue them. At $B = 256$, $784 \to 1000$ the products are
 # 2 GFLOP: a tenth of a second or more on one CPU core (measured below), and about 0.03 ms of
 # arithmetic at the 67 TFLOP/s an H100 (SXM) peaks at in float32 (NVIDIA's datasheet; computed
-# below), so there some thirty launches of ~10-50 us each dominate. So the GPU's advantage **grows with the size of the step**, and for
-# small layers it can vanish.
+# below), so there some thirty launches of ~10-50 us each dominate. So the GPU's advantage
+# **grows with the size of the step**, and for small layers it can vanish.
 
 # %%
 gflop_784 = 10 * 256 * 784 * 1000 / 1e9
