@@ -127,8 +127,8 @@ assert parity["W after 2 epochs"] < 1e-8         # the steps may grow rounding d
 #
 # float32 keeps 24 significant bits, a relative rounding of
 # $u_{32} = 2^{-24} \approx 6\times10^{-8}$ per operation (the unit roundoff, half the machine
-# epsilon), against $u_{64} = 2^{-53} \approx 1.1\times10^{-16}$ in float64 (both printed below from `np.finfo`). Our
-# loss sums $N = 64\cdot 256$ nonnegative pixel terms. Added one after another, the worst-case
+# epsilon), against $u_{64} = 2^{-53} \approx 1.1\times10^{-16}$ in float64 (both printed below
+# from `np.finfo`). Our loss sums $N = 64\cdot 256$ nonnegative pixel terms. Added one after another, the worst-case
 # relative error of such a sum grows like $N u$; NumPy adds by pairwise summation, whose bound
 # grows like $\log_2 N\cdot u$ (Higham, chapter 4): $14\,u_{32} \approx 8\times10^{-7}$ here, plus a
 # few $u$ for each term's own rounding. Errors of opposite signs cancel, so the measured difference
