@@ -11,14 +11,13 @@
 # %% [markdown]
 # # Lesson 07 - Train a CAE on digits
 #
-# Everything is in place: a forward pass (lesson 01), the reconstruction's gradient
-# (02), the Jacobian and its cheap penalty (03-04), the penalty's gradient (05), and a
-# way to trust all of it (06). Training is those pieces in a loop: take a minibatch,
-# run forward, run backward, move the parameters a little against the gradient,
-# repeat. In this lesson we write down the optimizer we use (Adam) and check one of its
-# steps by hand, write the training loop out once by hand and check that the library's
-# `fit` runs the same loop, train a contractive autoencoder on scikit-learn's 8x8 digits,
-# and then ask the question that decides how to use one: **what does the penalty weight
+# Everything is in place: a forward pass (lesson 01), the reconstruction's gradient (02), the
+# Jacobian and its cheap penalty (03-04), the penalty's gradient (05), and a way to trust all of it
+# (06). Training is those pieces in a loop: take a minibatch, run forward, run backward, move the
+# parameters a little against the gradient, repeat. In this lesson we write down the optimizer we
+# use (Adam) and check one of its steps by hand, write the training loop out once by hand and check
+# that the library's `fit` runs the same loop, train a contractive autoencoder on scikit-learn's 8x8
+# digits, and then ask the question that decides how to use one: **what does the penalty weight
 # $\lambda$ buy, and what does it cost?**
 #
 # **You need** lessons 01-05.
@@ -56,21 +55,21 @@ print(f"train {X_train.shape}, held out {X_test.shape}; a 64 -> {n_hidden} CAE, 
 # $\hat\nabla = \frac1B\sum_{n=1}^{B}\nabla\ell_{m_n}$, and since each drawn index is equally likely
 # to be any $m$,
 # $$\mathbb E[\hat\nabla] = \frac1B\sum_{n=1}^{B}\frac1N\sum_{m=1}^N \nabla\ell_m = \nabla L .$$
-# This is why every term in our loss is a *mean* over the batch: the gradient of a batch is
-# then an unbiased, $N/B$-times cheaper estimate of the full gradient, whatever $B$ is. (`fit`
-# draws without replacement: it shuffles once per epoch and cuts the permutation into batches.
-# Each batch is still a uniformly random subset, so the estimate stays unbiased.)
+# This is why every term in our loss is a *mean* over the batch: the gradient of a batch is then an
+# unbiased, $N/B$-times cheaper estimate of the full gradient, whatever $B$ is. (`fit` draws without
+# replacement: it shuffles once per epoch and cuts the permutation into batches. Each batch is still
+# a uniformly random subset, so the estimate stays unbiased.)
 #
 # ## Adam, derived
 #
 # Plain gradient descent $\theta \leftarrow \theta - \eta\,\hat\nabla$ uses one step size for every
-# parameter. The entries of our gradient are built differently: an entry of $db_h$ collects, for
-# one hidden unit, the errors of all 64 pixels (through $dA = (dZ\,W^\top) \odot D_1$ in the batch
-# form of lesson 02) before it averages over the batch; an entry of $db_r$ is one pixel's error
-# averaged over the batch; an entry of $dW$ pairs one unit with one pixel. Their sizes differ by
-# more than an order of magnitude (measured below), and the whole gradient shrinks as training
-# converges. Adam keeps two running averages per parameter entry, of the gradient $\hat\nabla_t$ at
-# step $t$ and of its square,
+# parameter. The entries of our gradient are built differently: an entry of $db_h$ collects, for one
+# hidden unit, the errors of all 64 pixels (through $dA = (dZ\,W^\top) \odot D_1$ in the batch form
+# of lesson 02) before it averages over the batch; an entry of $db_r$ is one pixel's error averaged
+# over the batch; an entry of $dW$ pairs one unit with one pixel. Their sizes differ by more than an
+# order of magnitude (measured below), and the whole gradient shrinks as training converges. Adam
+# keeps two running averages per parameter entry, of the gradient $\hat\nabla_t$ at step $t$ and of
+# its square,
 # $$m_t = \beta_1 m_{t-1} + (1-\beta_1)\hat\nabla_t, \qquad
 # v_t = \beta_2 v_{t-1} + (1-\beta_2)\hat\nabla_t^2,$$
 # and steps by $\eta\,\hat m_t/(\sqrt{\hat v_t} + \epsilon_{\text{Adam}})$, roughly $\eta$ times the
@@ -83,8 +82,8 @@ print(f"train {X_train.shape}, held out {X_test.shape}; a 64 -> {n_hidden} CAE, 
 # \hat m_t = \frac{m_t}{1-\beta_1^t},\qquad \hat v_t = \frac{v_t}{1-\beta_2^t}.$$
 # Without them the first step would be $(1-\beta_1)/\sqrt{1-\beta_2} \approx 3.2$ times too large:
 # $m_1$ is ten times too small, $\sqrt{v_1}$ about thirty times. The library's `optim.Adam` folds
-# these constants into the step size to save passes over the arrays; here is the textbook form,
-# two steps by hand, against it.
+# these constants into the step size to save passes over the arrays; here is the textbook form, two
+# steps by hand, against it.
 
 # %%
 def adam_by_hand(params, grads_seq, lr, b1=0.9, b2=0.999, eps=1e-8, correct=True):
@@ -140,15 +139,15 @@ assert entry_spread > 10
 # %% [markdown]
 # ## The training loop, by hand
 #
-# Before we hand the loop to the library, here it is written out once. An epoch draws a
-# permutation of the $N$ training digits from a seeded NumPy generator on the host, cuts it into
-# batches of 64 (the last one smaller), and for each batch computes the loss terms and the
-# gradients (`network.loss_and_grads`: the forward pass and both backward paths of lessons 02-05)
-# and lets Adam update the parameters in place. The epoch's loss is the mean over its digits
-# (each batch's mean loss weighted by its size). `model.fit` runs exactly this loop, with its
-# shuffles drawn from stream 1 of the seed (stream 0 drew the initial weights) and a fused step
-# that computes the same numbers in reused buffers. Same seed, same numbers: we run both for a few
-# epochs and compare the histories.
+# Before we hand the loop to the library, here it is written out once. An epoch draws a permutation
+# of the $N$ training digits from a seeded NumPy generator on the host, cuts it into batches of 64
+# (the last one smaller), and for each batch computes the loss terms and the gradients
+# (`network.loss_and_grads`: the forward pass and both backward paths of lessons 02-05) and lets
+# Adam update the parameters in place. The epoch's loss is the mean over its digits (each batch's
+# mean loss weighted by its size). `model.fit` runs exactly this loop, with its shuffles drawn from
+# stream 1 of the seed (stream 0 drew the initial weights) and a fused step that computes the same
+# numbers in reused buffers. Same seed, same numbers: we run both for a few epochs and compare the
+# histories.
 
 # %%
 def train_by_hand(model, X, epochs, batch_size=64, lr=1e-2, seed=0):
@@ -233,19 +232,18 @@ history_png = plots.plot_history(history, lesson.figure("history.png"),
 #
 # Let $\theta_1$ minimise $R + \lambda_1 P$ and $\theta_2$ minimise $R + \lambda_2 P$, with
 # $\lambda_1 < \lambda_2$ ($R$: reconstruction, $P$: penalty; write $R_i = R(\theta_i)$,
-# $P_i = P(\theta_i)$).
-# Each minimiser is at least as good as the other's parameters for its own loss:
+# $P_i = P(\theta_i)$). Each minimiser is at least as good as the other's parameters for its own
+# loss:
 # $$R_1 + \lambda_1 P_1 \le R_2 + \lambda_1 P_2, \qquad
 # R_2 + \lambda_2 P_2 \le R_1 + \lambda_2 P_1 .$$
 # Add the two inequalities; the $R$'s cancel:
 # $$(\lambda_2 - \lambda_1)(P_2 - P_1) \le 0 \quad\Rightarrow\quad P_2 \le P_1,$$
 # and putting that back into the first inequality, $R_1 - R_2 \le \lambda_1(P_2 - P_1) \le 0$, so
-# $R_2 \ge R_1$.
-# **A larger $\lambda$ never buys a larger penalty and never a smaller reconstruction error.**
-# The proof is about exact minimisers; Adam for a fixed budget only approximates them, so
-# the sweep below checks the ends and the overall trend rather than every neighbouring pair.
-# Same data, seed and epochs for every $\lambda$; both terms measured on the held-out digits
-# (the penalty is measured for $\lambda = 0$ too, where training ignores it).
+# $R_2 \ge R_1$. **A larger $\lambda$ never buys a larger penalty and never a smaller reconstruction
+# error.** The proof is about exact minimisers; Adam for a fixed budget only approximates them, so
+# the sweep below checks the ends and the overall trend rather than every neighbouring pair. Same
+# data, seed and epochs for every $\lambda$; both terms measured on the held-out digits (the penalty
+# is measured for $\lambda = 0$ too, where training ignores it).
 
 # %%
 def plot_sweep(lams, rec, pen, path):
@@ -289,12 +287,12 @@ sweep_png = plot_sweep(lams, rec, pen, lesson.figure("lam_sweep.png"))
 # %% [markdown]
 # ## What the models look like
 #
-# Rows of $W$ are the encoder's filters: unit $k$ responds to $W_k\cdot x$. Below, the filters
-# of the smallest, the chosen and the largest $\lambda$ (red positive, blue negative, one colour
-# scale per row), then ten held-out digits and their reconstructions by the same three
-# models. Watch the filters of the largest $\lambda$: the penalty $\sum_k s'(a_k)^2 q_k$ can be
-# lowered by shrinking $q_k = \|W_k\|^2$ or by pushing units into saturation where $s' \approx 0$,
-# and either costs detail in the reconstructions.
+# Rows of $W$ are the encoder's filters: unit $k$ responds to $W_k\cdot x$. Below, the filters of
+# the smallest, the chosen and the largest $\lambda$ (red positive, blue negative, one colour scale
+# per row), then ten held-out digits and their reconstructions by the same three models. Watch the
+# filters of the largest $\lambda$: the penalty $\sum_k s'(a_k)^2 q_k$ can be lowered by shrinking
+# $q_k = \|W_k\|^2$ or by pushing units into saturation where $s' \approx 0$, and either costs
+# detail in the reconstructions.
 
 # %%
 def host_filters(model):
@@ -350,10 +348,9 @@ lesson.finish(headline, {"adam_error": err_adam, "adam_uncorrected_ratio": too_l
 # CAE comes from the $s'(a)^2$ factor, which a linear encoder does not have.
 #
 # **2.** Reconstruction wants large weights: an 8x8 digit must be encoded in detail by 16-32 units,
-# and bigger $W$ rows give sharper, more informative responses, so $q_k$ grows; the units also
-# sit in their sensitive middle range ($s'$ near its maximum $1/4$), where small input changes
-# move the code most. Without a counterweight the code is as sensitive as reconstruction finds
-# useful.
+# and bigger $W$ rows give sharper, more informative responses, so $q_k$ grows; the units also sit
+# in their sensitive middle range ($s'$ near its maximum $1/4$), where small input changes move the
+# code most. Without a counterweight the code is as sensitive as reconstruction finds useful.
 #
 # **3.** (a) The runs are not at their optima: a fixed number of epochs stops each at a different
 # distance from it; test by training longer and seeing whether the pair reorders. (b) Seed noise:
@@ -364,9 +361,9 @@ lesson.finish(headline, {"adam_error": err_adam, "adam_uncorrected_ratio": too_l
 # %% [markdown]
 # ## Sources
 #
-# - D. P. Kingma and J. Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015: the update,
-#   its bias correction and the default $\beta_1 = 0.9$, $\beta_2 = 0.999$,
-# $\epsilon_{\text{Adam}} = 10^{-8}$.
+# - D. P. Kingma and J. Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015: the update, its
+#   bias correction and the default $\beta_1 = 0.9$, $\beta_2 = 0.999$,
+#   $\epsilon_{\text{Adam}} = 10^{-8}$.
 # - S. Rifai, P. Vincent, X. Muller, X. Glorot and Y. Bengio, "Contractive Auto-Encoders: Explicit
 #   Invariance During Feature Extraction", ICML 2011: the model and its loss, bce plus
 #   $\lambda\|J(x)\|_F^2$.

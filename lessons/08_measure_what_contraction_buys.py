@@ -11,18 +11,18 @@
 # %% [markdown]
 # # Lesson 08 - Measure what contraction buys
 #
-# Lesson 07 showed the price of the penalty: a smaller $\|J(x)\|_F^2$ costs some
-# reconstruction. This lesson measures what it buys. The promise of Rifai et al. (2011)
-# is geometric: real data lie near a low-dimensional surface (a *manifold*) in pixel
-# space; a good code should change when $x$ moves **along** the surface (a digit shifted or
-# rotated is a different point of the data) and ignore moves **across** it (noise). A
-# contractive penalty shrinks the code's sensitivity in every direction; reconstruction
-# keeps it alive only where the data vary; so what survives should point along the manifold.
+# Lesson 07 showed the price of the penalty: a smaller $\|J(x)\|_F^2$ costs some reconstruction.
+# This lesson measures what it buys. The promise of Rifai et al. (2011) is geometric: real data lie
+# near a low-dimensional surface (a *manifold*) in pixel space; a good code should change when $x$
+# moves **along** the surface (a digit shifted or rotated is a different point of the data) and
+# ignore moves **across** it (noise). A contractive penalty shrinks the code's sensitivity in every
+# direction; reconstruction keeps it alive only where the data vary; so what survives should point
+# along the manifold.
 #
-# To test that claim we need a manifold whose tangent we know exactly. We build one, train
-# a plain autoencoder (AE, $\lambda = 0$), a denoising one (DAE) and a contractive one (CAE)
-# with the same seed and budget, and compare the direction each code is most sensitive to
-# with the true tangent. Then we repeat the along-versus-across test on real digits.
+# To test that claim we need a manifold whose tangent we know exactly. We build one, train a plain
+# autoencoder (AE, $\lambda = 0$), a denoising one (DAE) and a contractive one (CAE) with the same
+# seed and budget, and compare the direction each code is most sensitive to with the true tangent.
+# Then we repeat the along-versus-across test on real digits.
 #
 # **You need** lessons 03-04 (the Jacobian) and 07 (training).
 
@@ -59,15 +59,13 @@ print(f"{len(X)} training and {len(X_test)} test points x(theta) in R^{X.shape[1
 # %% [markdown]
 # ## A manifold with a known tangent
 #
-# Each point is a 10x10 image of an elongated Gaussian blob rotated by an angle $\theta$ about
-# the image centre: $x(\theta)\in\mathbb R^{100}$ traces a closed curve, a one-dimensional manifold.
-# For pixel offset $p$ from the centre, the blob's frame sees the rotated offset
-# $\xi = R(-\theta)p$,
+# Each point is a 10x10 image of an elongated Gaussian blob rotated by an angle $\theta$ about the
+# image centre: $x(\theta)\in\mathbb R^{100}$ traces a closed curve, a one-dimensional manifold. For
+# pixel offset $p$ from the centre, the blob's frame sees the rotated offset $\xi = R(-\theta)p$,
 # and, with the blob's centre $\mu$ along its axis and its widths $\rho_1, \rho_2$
-# (`data.rotated_blob`
-# uses $\mu = 2.5$, $\rho_1 = 2$, $\rho_2 = 10/12$ pixels on a 10x10 image),
-# $x_p(\theta) = \exp\!\big(-\frac{(\xi_1 - \mu)^2}{2\rho_1^2} - \frac{\xi_2^2}{2\rho_2^2}\big)$.
-# By the chain rule, with $d\xi/d\theta = (\xi_2, -\xi_1)$,
+# (`data.rotated_blob` uses $\mu = 2.5$, $\rho_1 = 2$, $\rho_2 = 10/12$ pixels on a 10x10 image),
+# $x_p(\theta) = \exp\!\big(-\frac{(\xi_1 - \mu)^2}{2\rho_1^2} - \frac{\xi_2^2}{2\rho_2^2}\big)$. By
+# the chain rule, with $d\xi/d\theta = (\xi_2, -\xi_1)$,
 # $$\frac{dx_p}{d\theta}
 # = x_p\Big(\frac{\xi_1 \xi_2}{\rho_2^2} - \frac{(\xi_1 - \mu)\,\xi_2}{\rho_1^2}\Big),
 # \qquad t(x) = \frac{dx/d\theta}{\|dx/d\theta\|},$$
@@ -85,10 +83,9 @@ assert err_tangent < 1e-6
 # %% [markdown]
 # ## Three models, one budget
 #
-# Same architecture (100 -> 50 sigmoid units, tied weights, bce), seed, optimizer and
-# epochs. Only the regulariser differs: none (AE), Gaussian input noise of std
-# $\tau = 0.2$ (DAE: it sees $x + \epsilon$ and must reconstruct $x$), the penalty with
-# $\lambda = 0.3$ (CAE).
+# Same architecture (100 -> 50 sigmoid units, tied weights, bce), seed, optimizer and epochs. Only
+# the regulariser differs: none (AE), Gaussian input noise of std $\tau = 0.2$ (DAE: it sees
+# $x + \epsilon$ and must reconstruct $x$), the penalty with $\lambda = 0.3$ (CAE).
 
 # %%
 def train(X_fit, n_h, n_epochs, batch_size=32, **kw):
@@ -121,13 +118,10 @@ assert norms["CAE"] < norms["DAE"] < norms["AE"], "the penalty contracts most; n
 # $$\|Ju\|^2 = \sum_i \sigma_i^2 c_i^2 \le \sigma_1^2 \sum_i c_i^2 = \sigma_1^2,$$
 # with equality at $u = v_1$. So $v_1(x)$ is the input direction the code reacts to most, and
 # $\sigma_1$ how strongly. Its angle to the true tangent (the sign of a singular vector is
-# arbitrary,
-# hence the absolute value) is
-# $\angle(v_1, t) = \arccos|v_1\cdot t|$. For comparison, a random unit direction $u$ in
-# $\mathbb R^{n_v}$ is almost orthogonal to any fixed $t$: $u\cdot t$ is about
-# $\mathcal N(0, 1/n_v)$, so $\mathbb E|u\cdot t| \approx \sqrt{2/(\pi n_v)}$, 0.080 for
-# $n_v = 100$,
-# an angle of about 85 degrees (both measured below).
+# arbitrary, hence the absolute value) is $\angle(v_1, t) = \arccos|v_1\cdot t|$. For comparison, a
+# random unit direction $u$ in $\mathbb R^{n_v}$ is almost orthogonal to any fixed $t$: $u\cdot t$
+# is about $\mathcal N(0, 1/n_v)$, so $\mathbb E|u\cdot t| \approx \sqrt{2/(\pi n_v)}$, 0.080 for
+# $n_v = 100$, an angle of about 85 degrees (both measured below).
 #
 # First by hand for one point, with NumPy's SVD of the explicit Jacobian, against the library's
 # `analysis.tangent_directions` and `analysis.angle_to_span`.
@@ -172,18 +166,16 @@ assert angles["CAE"].mean() < angles["DAE"].mean() and angles["AE"].mean() > cha
 # ## Why the CAE's sensitivity is left along the tangent
 #
 # Split any input move into its part along the unit tangent and the rest,
-# $I = tt^\top + (I - tt^\top)$.
-# Then $J = Jtt^\top + J(I - tt^\top)$, and the two pieces have orthogonal row spaces (one is
-# spanned by
-# $t$, the other is orthogonal to it), so their Frobenius norms add:
+# $I = tt^\top + (I - tt^\top)$. Then $J = Jtt^\top + J(I - tt^\top)$, and the two pieces have
+# orthogonal row spaces (one is spanned by $t$, the other is orthogonal to it), so their Frobenius
+# norms add:
 # $$\|J\|_F^2 = \|Jt\|^2 + \|J(I - tt^\top)\|_F^2 .$$
 # Reconstruction needs the first term: if $Jt = 0$ the code could not follow $x(\theta)$ as $\theta$
-# changes
-# and the decoder could not tell neighbouring points apart. Nothing needs the second term, because
-# the data never move across the curve. So the penalty pushes $\|J(I - tt^\top)\|_F$ toward 0 and
-# leaves $Jt$ alone: **along** $= \|Jt\|$ stays, **across** $= \|Ju\|$ for unit $u \perp t$ shrinks.
-# We measure both as code change per unit input change, $\|h(x + \delta d) - h(x)\|/\delta$ with a
-# tiny $\delta$, for $d = t$ and for random unit $d \perp t$.
+# changes and the decoder could not tell neighbouring points apart. Nothing needs the second term,
+# because the data never move across the curve. So the penalty pushes $\|J(I - tt^\top)\|_F$ toward
+# 0 and leaves $Jt$ alone: **along** $= \|Jt\|$ stays, **across** $= \|Ju\|$ for unit $u \perp t$
+# shrinks. We measure both as code change per unit input change, $\|h(x + \delta d) - h(x)\|/\delta$
+# with a tiny $\delta$, for $d = t$ and for random unit $d \perp t$.
 
 # %%
 across_dirs = random_dirs - np.sum(random_dirs * T_test, axis=1, keepdims=True) * T_test
@@ -235,17 +227,17 @@ assert abs(sampled - closed) < 0.05 * closed
 # + \tau^2\Big(\|J_r(x)\|_F^2 + \sum_j \big(r_j(x) - x_j\big)\operatorname{tr}H_j(x)\Big).$$
 # The second term of the $\tau^2$ coefficient has the same order as the first wherever the
 # reconstruction misses $x$. It vanishes only where $r(x) \approx x$: at the optimum of a DAE
-# trained with small noise, which is where the classical equivalence between training with noise
-# and a Jacobian penalty holds (Bishop 1995; Alain and Bengio 2014). Lesson 15 measures what
-# $r(x) - x$ becomes there: a multiple of the score $\nabla\log p(x)$.
+# trained with small noise, which is where the classical equivalence between training with noise and
+# a Jacobian penalty holds (Bishop 1995; Alain and Bengio 2014). Lesson 15 measures what $r(x) - x$
+# becomes there: a multiple of the score $\nabla\log p(x)$.
 #
-# A measurement makes the point. Take a small sigmoid autoencoder with random weights (8 inputs,
-# 5 hidden units, an untied sigmoid decoder), and a point $x$ it reconstructs badly,
-# $\|r(x) - x\|^2 \approx 1$. We compute $\|J_r\|_F^2$ and the dropped term in closed form
-# (for $r_j = \operatorname{sigm}(z_j)$, $\operatorname{tr}H_j = g''(z_j)\|\nabla z_j\|^2
-# + g'(z_j)\sum_k (W_r)_{jk}\,s''(a_k)\,q_k$), check $\operatorname{tr}H_j$ against second
-# differences, and measure the $\tau^2$ coefficient by sampling, with antithetic pairs
-# $\pm\epsilon$ so that the first-order noise cancels exactly.
+# A measurement makes the point. Take a small sigmoid autoencoder with random weights (8 inputs, 5
+# hidden units, an untied sigmoid decoder), and a point $x$ it reconstructs badly,
+# $\|r(x) - x\|^2 \approx 1$. We compute $\|J_r\|_F^2$ and the dropped term in closed form (for
+# $r_j = \operatorname{sigm}(z_j)$,
+# $\operatorname{tr}H_j = g''(z_j)\|\nabla z_j\|^2 + g'(z_j)\sum_k (W_r)_{jk}\,s''(a_k)\,q_k$),
+# check $\operatorname{tr}H_j$ against second differences, and measure the $\tau^2$ coefficient by
+# sampling, with antithetic pairs $\pm\epsilon$ so that the first-order noise cancels exactly.
 
 # %%
 def sigm(a):
@@ -324,21 +316,21 @@ print(f"control, b_r moved so that r(x) = x: ||J_r||_F^2 = {jr2_fixed:.3f}, drop
 assert abs(dropped_fixed) < 1e-10 and abs(coef_fixed - jr2_fixed) < 5 * se_fixed + 0.02 * jr2_fixed
 
 # %% [markdown]
-# So a DAE penalises $\|J_r\|_F^2$, the Jacobian of the *whole reconstruction* (encoder and
-# decoder together), only where it already reconstructs well; elsewhere its noise also pulls on
-# the curvature of $r$, with a sign set by the residual. Then:
+# So a DAE penalises $\|J_r\|_F^2$, the Jacobian of the *whole reconstruction* (encoder and decoder
+# together), only where it already reconstructs well; elsewhere its noise also pulls on the
+# curvature of $r$, with a sign set by the residual. Then:
 #
 # - the **CAE** contracts the *code*: exactly (to first order in the noise it stands for),
-#   deterministically, cheaply for one layer ($O(Bn_h)$ plus $W$-sized passes), and the code is
-#   what a downstream classifier uses;
+#   deterministically, cheaply for one layer ($O(Bn_h)$ plus $W$-sized passes), and the code is what
+#   a downstream classifier uses;
 # - the **DAE** contracts the *reconstruction*: it needs no formula (any network, any depth), but
-#   its penalty is a noisy estimate, it acts as a Jacobian penalty only where $r(x) \approx x$,
-#   and the decoder can undo some of the encoder's sensitivity.
+#   its penalty is a noisy estimate, it acts as a Jacobian penalty only where $r(x) \approx x$, and
+#   the decoder can undo some of the encoder's sensitivity.
 #
 # Pick a CAE when you want robust *features* (and their tangents, which the Manifold Tangent
 # Classifier of lesson 12 builds on); a DAE when you want a *denoiser*, or a deep encoder whose
-# Jacobian has no closed form. The measurements above agree: the DAE contracts (smaller
-# $\|J\|_F$ than the AE) but keeps much more sensitivity across the manifold than the CAE.
+# Jacobian has no closed form. The measurements above agree: the DAE contracts (smaller $\|J\|_F$
+# than the AE) but keeps much more sensitivity across the manifold than the CAE.
 
 # %% [markdown]
 # ## Real digits: a shift against noise
@@ -346,8 +338,8 @@ assert abs(dropped_fixed) < 1e-10 and abs(coef_fixed - jr2_fixed) < 5 * se_fixed
 # The digits have no known tangent, but we know a direction along their manifold: a shifted digit is
 # still a digit. Shift each held-out digit by $\alpha$ pixels to the right (linear interpolation
 # between the image and its one-pixel shift), and compare the code change per unit input change,
-# $\|h(x + d) - h(x)\|/\|d\|$, for that shift $d$ and for random noise of the same length.
-# A ratio above 1 means the code follows the digit's deformation more than the noise.
+# $\|h(x + d) - h(x)\|/\|d\|$, for that shift $d$ and for random noise of the same length. A ratio
+# above 1 means the code follows the digit's deformation more than the noise.
 
 # %%
 def mean_sensitivity(m, X_dev, D):
@@ -394,9 +386,9 @@ assert min(ratios["CAE"]) > 1.2 and all(c > 1.2 * a for c, a in zip(ratios["CAE"
 # look for is where the weight sits, measured below as the share of $\|v_1\|^2$ on the pixels the
 # blob covers: the CAE's $v_1$ puts more there than a random direction does and shows part of the
 # tangent's red-blue pattern beside the blob, while the AE's lies on the border, on pixels the data
-# never use (question 1). `sensitivity.png`: the angle around the
-# curve, along-versus-across sensitivity point by point (above the diagonal: more sensitive along
-# the manifold), and the digits' shift-versus-noise ratio.
+# never use (question 1). `sensitivity.png`: the angle around the curve, along-versus-across
+# sensitivity point by point (above the diagonal: more sensitive along the manifold), and the
+# digits' shift-versus-noise ratio.
 
 # %%
 def plot_sensitivity(path):
@@ -436,12 +428,10 @@ assert weight_on_blob["CAE"] > float(np.mean(X_test > 0.1)) > weight_on_blob["AE
 # ## Questions
 #
 # **Question 1.** The AE's $v_1$ is no better aligned than a random direction. Where in the image
-# does
-# it put its weight, and why does nothing in the AE's loss stop it?
+# does it put its weight, and why does nothing in the AE's loss stop it?
 #
 # **Question 2.** What happens to the three measurements (angle, along/across, bce) as $\lambda$
-# grows
-# very large?
+# grows very large?
 #
 # **Question 3.** For a two-dimensional manifold (blobs rotated *and* shifted), which singular
 # vectors should span the tangent plane, and how would you measure it with `angle_to_span`?
@@ -471,18 +461,15 @@ lesson.finish(headline, {"tangent_error": err_tangent, "svd_error": err_svd,
 # **1.** On the pixels the blob never covers (the corners and the border of the image) and on
 # directions the data never take. A pixel that is always near 0 gives the encoder's gradient
 # $dA^\top X$ nothing in its column, and the decoder only needs $r_j \approx 0$, which the bias
-# $b_r$ provides:
-# the column of $W$ for that pixel is barely constrained and keeps much of its random initial value,
-# and
-# $J = \operatorname{diag}(s')W$ inherits that random sensitivity. The penalty is the one term that
-# charges for
-# those columns, through $q_k$, and it shrinks them.
+# $b_r$ provides: the column of $W$ for that pixel is barely constrained and keeps much of its
+# random initial value, and $J = \operatorname{diag}(s')W$ inherits that random sensitivity. The
+# penalty is the one term that charges for those columns, through $q_k$, and it shrinks them.
 #
 # **2.** $\|J\|_F^2 \to 0$ in *every* direction, including along the tangent: first the across part
 # vanishes (cheap), then, as $\lambda$ keeps growing, $Jt$ shrinks too and the code stops following
-# the
-# data; the bce rises toward that of a constant code (the mean image). The along/across ratio first
-# rises, then the angle becomes meaningless once $\sigma_1$ is tiny and reconstruction has failed.
+# the data; the bce rises toward that of a constant code (the mean image). The along/across ratio
+# first rises, then the angle becomes meaningless once $\sigma_1$ is tiny and reconstruction has
+# failed.
 #
 # **3.** The top two right singular vectors $v_1, v_2$: the code should be sensitive to exactly two
 # directions. Compute both true tangents (rotation and shift), call

@@ -11,16 +11,15 @@
 # %% [markdown]
 # # Lesson 09 - Run on CuPy
 #
-# Every lesson so far ran on NumPy. A classroom with GPUs should not need a second
-# copy of the code, and with this library it does not: `backend="cupy"` is the only
-# change. This lesson explains why that works (the Python **array API standard**,
-# and randomness kept on the host), proves that the GPU computes the same numbers as
-# the CPU, says what float32 costs, and measures what a GPU changes, with a timing
-# method that gives the same answer from one run to the next.
+# Every lesson so far ran on NumPy. A classroom with GPUs should not need a second copy of the code,
+# and with this library it does not: `backend="cupy"` is the only change. This lesson explains why
+# that works (the Python **array API standard**, and randomness kept on the host), proves that the
+# GPU computes the same numbers as the CPU, says what float32 costs, and measures what a GPU
+# changes, with a timing method that gives the same answer from one run to the next.
 #
-# No GPU here? The lesson says so, and runs everything else against a stand-in for a
-# GPU: `array_api_strict` on its `Device("device1")`, which, like a CuPy array, refuses
-# any silent conversion to NumPy. To run the GPU part, on a machine with an NVIDIA GPU:
+# No GPU here? The lesson says so, and runs everything else against a stand-in for a GPU:
+# `array_api_strict` on its `Device("device1")`, which, like a CuPy array, refuses any silent
+# conversion to NumPy. To run the GPU part, on a machine with an NVIDIA GPU:
 #
 #     python -m pip install -r requirements.txt cupy-cuda12x     # cupy-cuda13x for CUDA 13 drivers
 #     python lessons/09_run_on_cupy.py --backend cupy
@@ -62,9 +61,9 @@ X_digits = data.load_digits()[:256]
 # %% [markdown]
 # ## One code base, many array libraries
 #
-# NumPy, CuPy, PyTorch and others implement a common standard of array functions (the
-# Python array API). Library code that asks its *inputs* which namespace they belong to, and then
-# only calls functions of that namespace, runs unchanged on all of them:
+# NumPy, CuPy, PyTorch and others implement a common standard of array functions (the Python array
+# API). Library code that asks its *inputs* which namespace they belong to, and then only calls
+# functions of that namespace, runs unchanged on all of them:
 #
 #     xp = backend.namespace(X, W)          # numpy, cupy, array_api_strict, ...
 #     A = X @ W.T + b_h
@@ -98,11 +97,11 @@ print(f"backend.to_numpy(X) is the explicit way: {type(host_copy).__name__} {hos
 # Initial weights are drawn by one seeded NumPy generator on the host, in float64, then cast and
 # moved: the same seed gives bit-identical initial weights on any device. (A GPU random generator
 # would give different numbers from NumPy's for the same seed, and a lesson's results would change
-# with the hardware.) From there both backends run the same arithmetic, so loss and gradients
-# agree to rounding; the matrix products may add in a different order, so not bit for bit. We
-# compare the weights, the loss, every gradient (to $10^{-10}$), and the weights after two epochs
-# of training on 256 digits (to $10^{-8}$: each of the $2\cdot 256/64 = 8$ Adam steps starts from
-# the last one's slightly different weights; the count is computed below).
+# with the hardware.) From there both backends run the same arithmetic, so loss and gradients agree
+# to rounding; the matrix products may add in a different order, so not bit for bit. We compare the
+# weights, the loss, every gradient (to $10^{-10}$), and the weights after two epochs of training on
+# 256 digits (to $10^{-8}$: each of the $2\cdot 256/64 = 8$ Adam steps starts from the last one's
+# slightly different weights; the count is computed below).
 
 # %%
 m_np = cs.ContractiveAutoencoder(64, 32, lam=0.1, seed=lesson.seed)
@@ -127,14 +126,14 @@ assert parity["W after 2 epochs"] < 1e-8         # the steps may grow rounding d
 #
 # float32 keeps 24 significant bits, a relative rounding of
 # $u_{32} = 2^{-24} \approx 6\times10^{-8}$ per operation (the unit roundoff, half the machine
-# epsilon), against $u_{64} = 2^{-53} \approx 1.1\times10^{-16}$ in float64 (both printed below
-# from `np.finfo`). Our loss sums $N = 64\cdot 256$ nonnegative pixel terms. Added one after another, the worst-case
-# relative error of such a sum grows like $N u$; NumPy adds by pairwise summation, whose bound
-# grows like $\log_2 N\cdot u$ (Higham, chapter 4): $14\,u_{32} \approx 8\times10^{-7}$ here, plus a
-# few $u$ for each term's own rounding. Errors of opposite signs cancel, so the measured difference
-# is usually well below the bound; we assert the bound (with ten $u$ for the terms) and that the
-# difference is not zero. The gradients, which subtract nearby numbers ($r - x$), differ by more.
-# Fine for training; useless for a $10^{-7}$ gradient check (lesson 06).
+# epsilon), against $u_{64} = 2^{-53} \approx 1.1\times10^{-16}$ in float64 (both printed below from
+# `np.finfo`). Our loss sums $N = 64\cdot 256$ nonnegative pixel terms. Added one after another, the
+# worst-case relative error of such a sum grows like $N u$; NumPy adds by pairwise summation, whose
+# bound grows like $\log_2 N\cdot u$ (Higham, chapter 4): $14\,u_{32} \approx 8\times10^{-7}$ here,
+# plus a few $u$ for each term's own rounding. Errors of opposite signs cancel, so the measured
+# difference is usually well below the bound; we assert the bound (with ten $u$ for the terms) and
+# that the difference is not zero. The gradients, which subtract nearby numbers ($r - x$), differ by
+# more. Fine for training; useless for a $10^{-7}$ gradient check (lesson 06).
 
 # %%
 u32, u64 = np.finfo(np.float32).eps / 2, np.finfo(np.float64).eps / 2
@@ -159,16 +158,16 @@ assert grad_diff < 1e-4
 # ## What a GPU changes: a time model
 #
 # One training step of a tied CAE is five matrix products of size $B\times n_v\times n_h$ (lesson
-# 05: $XW^\top$, $HW$, $H^\top dZ$, $dZ\,W^\top$, $dA^\top X$), $2Bn_vn_h$ floating-point
-# operations each, plus about thirty element-wise passes. A simple model of its time is
+# 05: $XW^\top$, $HW$, $H^\top dZ$, $dZ\,W^\top$, $dA^\top X$), $2Bn_vn_h$ floating-point operations
+# each, plus about thirty element-wise passes. A simple model of its time is
 # $$t_{\text{step}} \approx \frac{10\,B\,n_v\,n_h}{F} + n_{\text{kernels}}\, t_{\text{launch}},$$
 # with $F$ the sustained FLOP rate. On a CPU core $F$ is of order 10 GFLOP/s (the table below
 # measures it here) and launches are free; on a GPU $F$ is tens of TFLOP/s but each kernel launch
-# costs microseconds and the host must queue them. At $B = 256$, $784 \to 1000$ the products are
-# 2 GFLOP: a tenth of a second or more on one CPU core (measured below), and about 0.03 ms of
+# costs microseconds and the host must queue them. At $B = 256$, $784 \to 1000$ the products are 2
+# GFLOP: a tenth of a second or more on one CPU core (measured below), and about 0.03 ms of
 # arithmetic at the 67 TFLOP/s an H100 (SXM) peaks at in float32 (NVIDIA's datasheet; computed
-# below), so there some thirty launches of ~10-50 us each dominate. So the GPU's advantage
-# **grows with the size of the step**, and for small layers it can vanish.
+# below), so there some thirty launches of ~10-50 us each dominate. So the GPU's advantage **grows
+# with the size of the step**, and for small layers it can vanish.
 
 # %%
 gflop_784 = 10 * 256 * 784 * 1000 / 1e9
@@ -227,8 +226,7 @@ assert all(len(ts) == len(sizes) for ts in rows.values())           # every conf
 # its size means little. The figure plots milliseconds per step and the achieved GFLOP/s against the
 # step's size. The time model predicts what to look for: on a GPU the GFLOP/s should climb by orders
 # of magnitude with size (launch-bound at first); on one CPU core they rise by a small factor only,
-# as
-# the fixed costs of a call (Python, the element-wise passes) are spread over more arithmetic.
+# as the fixed costs of a call (Python, the element-wise passes) are spread over more arithmetic.
 
 # %%
 def plot_step_times(path):
@@ -261,8 +259,7 @@ times_png = plot_step_times(lesson.figure("step_times.png"))
 # from what $B$ (at $784 \to 1000$) is the GPU step dominated by arithmetic rather than launches?
 #
 # **Question 3.** Why keep the **minimum** over blocks rather than the mean, and when would the
-# minimum
-# mislead you?
+# minimum mislead you?
 
 # %%
 gpu_part = "GPU part ran" if usable else "CuPy is not usable here, GPU part skipped"
@@ -282,31 +279,27 @@ lesson.finish(headline, {"cupy_usable": usable, "other_backend": other, "parity"
 # **1.** On NumPy it works. On CuPy it depends on the function: CuPy implements NumPy's dispatch
 # protocol for many functions (so `np.clip` may quietly return a CuPy array) but refuses implicit
 # conversion with a TypeError for the rest (`np.asarray`, functions it does not dispatch). Code
-# whose
-# correctness depends on which NumPy function it happened to call is fragile. The stand-in raises at
-# once (it has no dispatch), which is the point of testing on it. The clip is unnecessary because
-# the loss
-# is computed from the logits $z$ with $\operatorname{softplus}(z) - xz$ (lesson 02): it never takes
-# $\log r$.
+# whose correctness depends on which NumPy function it happened to call is fragile. The stand-in
+# raises at once (it has no dispatch), which is the point of testing on it. The clip is unnecessary
+# because the loss is computed from the logits $z$ with $\operatorname{softplus}(z) - xz$ (lesson
+# 02): it never takes $\log r$.
 #
 # **2.** Launches: $30 \times 20\,\mu s = 0.6$ ms. Arithmetic:
-# $10B\cdot784\cdot1000 / (2\times10^{13})$ s
-# $= 0.39B\,\mu s$. They are equal at $B \approx 1500$: below that, a bigger batch is almost free on
-# the
-# GPU, which is why GPU training uses large batches (and why fusing element-wise kernels pays off).
+# $10B\cdot784\cdot1000 / (2\times10^{13})$ s $= 0.39B\,\mu s$. They are equal at $B \approx 1500$:
+# below that, a bigger batch is almost free on the GPU, which is why GPU training uses large batches
+# (and why fusing element-wise kernels pays off).
 #
 # **3.** Interference from other processes only adds time, so the minimum is the closest to the
-# code's
-# own cost, and it repeats between runs where a mean drifts with the load. It misleads when the real
-# workload cannot reach the best case: a cold cache, memory that is paged in on first use, a GPU
-# that
-# throttles when it heats up. For those, report the median of many blocks beside the minimum.
+# code's own cost, and it repeats between runs where a mean drifts with the load. It misleads when
+# the real workload cannot reach the best case: a cold cache, memory that is paged in on first use,
+# a GPU that throttles when it heats up. For those, report the median of many blocks beside the
+# minimum.
 
 # %% [markdown]
 # ## Sources
 #
-# - The Python array API standard (Consortium for Python Data API Standards, data-apis.org, 2022
-#   and 2023 revisions) and `array-api-compat`: the namespace-from-the-arrays rule; and
+# - The Python array API standard (Consortium for Python Data API Standards, data-apis.org, 2022 and
+#   2023 revisions) and `array-api-compat`: the namespace-from-the-arrays rule; and
 #   `array-api-strict`, the stand-in used when no GPU is present.
 # - R. Okuta, Y. Unno, D. Nishino, S. Hido and C. Loomis, "CuPy: A NumPy-Compatible Library for
 #   NVIDIA GPU Calculations", Workshop on ML Systems (LearningSys) at NIPS 2017.

@@ -11,14 +11,13 @@
 # %% [markdown]
 # # Lesson 10 - Add the Hessian penalty (CAE+H)
 #
-# A CAE makes the code flat to first order: small $\|J(x)\|_F$ means a tiny move of $x$ barely
-# moves $h$. It says nothing about a *larger* move, where $J$ itself may change. The higher-order
+# A CAE makes the code flat to first order: small $\|J(x)\|_F$ means a tiny move of $x$ barely moves
+# $h$. It says nothing about a *larger* move, where $J$ itself may change. The higher-order
 # contractive autoencoder (CAE+H, Rifai, Mesnil, Vincent, Muller, Bengio, Dauphin and Glorot, 2011)
 # adds a second penalty on how fast the Jacobian changes, so that the contraction measured at $x$
 # still holds a little further away. The paper trains it with a sampled estimate,
 # $\gamma\,\mathbb E_\epsilon\|J(x) - J(x+\epsilon)\|_F^2$ with
-# $\epsilon \sim \mathcal N(0, \tau^2 I)$,
-# using a few noisy copies of each input.
+# $\epsilon \sim \mathcal N(0, \tau^2 I)$, using a few noisy copies of each input.
 #
 # We derive the exact second derivative of one layer, as cheap as the contractive penalty; check it
 # against the explicit Hessian; derive $s'''$ for the gradient; show that the paper's estimate over
@@ -75,13 +74,14 @@ print(f"trained a CAE (lam = {LAM}) and a CAE+H (lam = {LAM}, gamma = {GAMMA}, h
 #
 # The model offers the term two ways: `hessian="exact"` trains with
 # $\gamma\cdot\frac1B\sum_n\|\partial^2 h/\partial x^2(x_n)\|_F^2$, derived below, and
-# `hessian="stochastic"` with the paper's $\gamma\cdot\frac1B\sum_n\frac1C\sum_c
-# \|J(x_n) - J(x_n + \epsilon_{nc})\|_F^2$, noise std $\tau$ (`hessian_noise`, default 0.1). The
-# section on the paper's estimate shows that the second is about $\tau^2$ times the first. So
-# **the same $\gamma$ is about $1/\tau^2 = 100$ times stronger under `hessian="exact"`** than
-# under `hessian="stochastic"` with $\tau = 0.1$: $\gamma_{\text{exact}} \approx
-# \tau^2\gamma_{\text{stochastic}}$ gives the same pull. Our $\gamma = 0.05$ is an exact-term
-# weight. Measured on the trained CAE+H, on held-out digits, with many copies:
+# `hessian="stochastic"` with the paper's
+# $\gamma\cdot\frac1B\sum_n\frac1C\sum_c \|J(x_n) - J(x_n + \epsilon_{nc})\|_F^2$, noise std $\tau$
+# (`hessian_noise`, default 0.1). The section on the paper's estimate shows that the second is about
+# $\tau^2$ times the first. So **the same $\gamma$ is about $1/\tau^2 = 100$ times stronger under
+# `hessian="exact"`** than under `hessian="stochastic"` with $\tau = 0.1$:
+# $\gamma_{\text{exact}} \approx \tau^2\gamma_{\text{stochastic}}$ gives the same pull. Our
+# $\gamma = 0.05$ is an exact-term weight. Measured on the trained CAE+H, on held-out digits, with
+# many copies:
 
 # %%
 tau_default = cs.ContractiveAutoencoder(64, n_hidden).spec.hessian_noise
@@ -102,8 +102,8 @@ assert 0.6 / tau_default ** 2 < strength < 1.6 / tau_default ** 2
 # %% [markdown]
 # ## The Hessian of one layer
 #
-# Lesson 03 gave the first derivative of unit $k$, $h_k = s(a_k)$ with
-# $a_k = w_k\cdot x + b_{h,k}$ ($w_k$ is row $k$ of $W$):
+# Lesson 03 gave the first derivative of unit $k$, $h_k = s(a_k)$ with $a_k = w_k\cdot x + b_{h,k}$
+# ($w_k$ is row $k$ of $W$):
 # $$\frac{\partial h_k}{\partial x_j} = s'(a_k)\,W_{kj}.$$
 # Differentiate once more with respect to another pixel $x_{j'}$. $W_{kj}$ is a constant and
 # $s'(a_k)$ depends on $x$ only through $a_k$, with $\partial a_k/\partial x_{j'} = W_{kj'}$:
@@ -206,16 +206,16 @@ assert err_s3 < 1e-8 and err_backward < 1e-12 and err_grad < 1e-7 < 1e-2 < err_n
 
 # %% [markdown]
 # Now do exercise 11: derive this backward yourself, without looking at the cell above.
-# `python -m lessons.exercises copy 11` copies the template; `python -m lessons.exercises check 11
-# ex11_hessian_backward.py` grades it by finite differences.
+# `python -m lessons.exercises copy 11` copies the template;
+# `python -m lessons.exercises check 11 ex11_hessian_backward.py` grades it by finite differences.
 
 # %% [markdown]
 # ## The paper's estimate, and its limit
 #
 # The paper does not compute $\mathcal H$; it samples. For a copy $\tilde x = x + \epsilon$ with
 # $\epsilon\sim\mathcal N(0,\tau^2 I)$,
-# $J(x) - J(\tilde x) = \operatorname{diag}(s'(a) - s'(\tilde a))\,W$,
-# so $\|J(x) - J(\tilde x)\|_F^2 = \sum_k e_k^2\, q_k$ with $e_k = s'(a_k) - s'(\tilde a_k)$ and
+# $J(x) - J(\tilde x) = \operatorname{diag}(s'(a) - s'(\tilde a))\,W$, so
+# $\|J(x) - J(\tilde x)\|_F^2 = \sum_k e_k^2\, q_k$ with $e_k = s'(a_k) - s'(\tilde a_k)$ and
 # $\tilde a_k = a_k + d_k$, $d_k = w_k\cdot\epsilon \sim \mathcal N(0, \tau^2 q_k)$. Expand $s'$
 # around $a_k$ (Taylor):
 # $$e_k = -\Big(s''d_k + \tfrac12 s''' d_k^2 + \tfrac16 s^{(4)} d_k^3 + \dots\Big),$$
@@ -442,17 +442,18 @@ curve_png = plot_curve(lesson.figure("curve.png"))
 # unit directions $u$:
 # $$\rho(r) = \mathbb E_{x,u}\,\frac{\|h(x + ru) - h(x)\|}{r}.$$
 # A ratio below 1 means the code contracts the input space at that scale. As $r\to 0$ the ratio
-# tends to the mean of $\|J(x)u\|$, and since $\mathbb E_u\|Ju\|^2 = \operatorname{tr}(J^\top J)/n_v
-# = \|J\|_F^2/n_v$, Jensen's inequality bounds it by $\|J\|_F/\sqrt{n_v}$ on average: the left end
-# of the curve is first-order contraction, which $\lambda$ controls. Further out, $J$ itself changes
-# between $x$ and $x + ru$, which the Hessian term limits: the claim to test is that the CAE+H
-# contracts *further out* as well.
+# tends to the mean of $\|J(x)u\|$, and since
+# $\mathbb E_u\|Ju\|^2 = \operatorname{tr}(J^\top J)/n_v = \|J\|_F^2/n_v$, Jensen's inequality
+# bounds it by $\|J\|_F/\sqrt{n_v}$ on average: the left end of the curve is first-order
+# contraction, which $\lambda$ controls. Further out, $J$ itself changes between $x$ and $x + ru$,
+# which the Hessian term limits: the claim to test is that the CAE+H contracts *further out* as
+# well.
 #
 # Comparing the CAE+H with the CAE of the same $\lambda$ cannot test it: the CAE+H also ends with a
 # smaller $\|J\|_F$ at the data, and a curve that starts lower can stay lower for that reason alone.
 # So we add a control: a plain CAE whose $\lambda$ is raised until its mean $\|J\|_F$ on the
-# held-out digits matches the CAE+H's (two trainings fit $\log\|J\|_F$ as a line in $\log\lambda$;
-# a third trains at the $\lambda$ it predicts). Then the two curves start together, and any gap
+# held-out digits matches the CAE+H's (two trainings fit $\log\|J\|_F$ as a line in $\log\lambda$; a
+# third trains at the $\lambda$ it predicts). Then the two curves start together, and any gap
 # further out is the Hessian term's.
 
 # %%
@@ -504,22 +505,22 @@ contraction_png = plot_contraction(lesson.figure("contraction.png"))
 
 # %% [markdown]
 # What the curves show: at the left end the matched CAE and the CAE+H agree (the match), and the
-# unmatched CAE lies above both; as $r$ grows, the CAE+H's curve falls below the matched CAE's,
-# by the percentage printed above at the largest radius. That gap, not the comparison with the
-# CAE of the same $\lambda$, is the evidence for "contraction further out".
+# unmatched CAE lies above both; as $r$ grows, the CAE+H's curve falls below the matched CAE's, by
+# the percentage printed above at the largest radius. That gap, not the comparison with the CAE of
+# the same $\lambda$, is the evidence for "contraction further out".
 #
 # ## The tangents on digits
 #
 # Each model's top three right singular vectors of $J$ at four test digits (red positive, blue
 # negative, one symmetric colour scale per row). They look like speckle, not like a smooth
-# deformation of the digit, and the reason is in what they are: the input directions the code
-# feels most, for a 64-pixel encoder trained on about 1,300 digits. Nothing forces them to be
-# shifts or rotations; they pick out the few pixels where a change moves the most units, often on
-# the digit's strokes and edges. How close their span comes to a true deformation can be measured:
-# the angle between the one-pixel shift of each digit (lesson 08) and the span of its three
-# tangents, against the span of three random directions. The printed angles show a modest lean:
-# the tangents' span is a few degrees closer to the shift than a random span, and still far from
-# containing it (0 degrees).
+# deformation of the digit, and the reason is in what they are: the input directions the code feels
+# most, for a 64-pixel encoder trained on about 1,300 digits. Nothing forces them to be shifts or
+# rotations; they pick out the few pixels where a change moves the most units, often on the digit's
+# strokes and edges. How close their span comes to a true deformation can be measured: the angle
+# between the one-pixel shift of each digit (lesson 08) and the span of its three tangents, against
+# the span of three random directions. The printed angles show a modest lean: the tangents' span is
+# a few degrees closer to the shift than a random span, and still far from containing it (0
+# degrees).
 
 # %%
 picks = [int(np.flatnonzero(yte == d)[0]) for d in (0, 2, 3, 7)]
@@ -559,8 +560,7 @@ tangents_png = plots.plot_image_stack(
 # estimate err at large $\tau$?
 #
 # **Question 3.** With $C$ copies a training step costs about $2(C+1)+3$ products of the plain
-# step's
-# size, the exact term none. Why would anyone train with the stochastic term?
+# step's size, the exact term none. Why would anyone train with the stochastic term?
 
 # %%
 curve_summary = {n: {"hessian": g["hessian"], "dJ": float(g["dJ"].mean()),
@@ -590,10 +590,8 @@ lesson.finish(f"Hessian closed form = explicit to {err_explicit:.0e}; estimate/t
 #
 # **1.** $s'' = 0$ wherever a ReLU is differentiable, so the exact term is 0: each unit is linear on
 # its side of the kink and $J$ is piecewise constant. The estimate is not zero:
-# $s'(a) - s'(\tilde a)$
-# is $\pm1$ whenever the noise pushes $a_k$ across 0, so it counts units flipped by noise, weighted
-# by
-# $q_k$. It measures the kinks, which the closed form cannot see.
+# $s'(a) - s'(\tilde a)$ is $\pm1$ whenever the noise pushes $a_k$ across 0, so it counts units
+# flipped by noise, weighted by $q_k$. It measures the kinks, which the closed form cannot see.
 #
 # **2.** At $a = 0$: $s'' = 0$ and $s''' = \frac14(1 - 3 + \frac32) = -\frac18$, so the weight is
 # $\frac34\cdot\frac1{64} \approx 0.0117 > 0$. Where $h = 0.8$: $s' = 0.16$, $s'' = -0.096$,
@@ -618,12 +616,11 @@ lesson.finish(f"Hessian closed form = explicit to {err_explicit:.0e}; estimate/t
 #   Invariance During Feature Extraction", ICML 2011: the contraction curve (its section 5), whose
 #   definition we follow.
 # - A. B. Owen, *Monte Carlo Theory, Methods and Examples* (2013), chapter 8: antithetic sampling
-# and
-#   control variates, used to measure the $\tau^2 K$ bias.
+#   and control variates, used to measure the $\tau^2 K$ bias.
 # - The exact term, its closed form and its gradient are derived on this page and checked against
-#   the explicit tensor and finite differences; the factor between the exact and the stochastic
-#   term ($\approx 1/\tau^2$) is derived in "The paper's estimate" and measured in "One $\gamma$,
-#   two strengths".
+#   the explicit tensor and finite differences; the factor between the exact and the stochastic term
+#   ($\approx 1/\tau^2$) is derived in "The paper's estimate" and measured in "One $\gamma$, two
+#   strengths".
 # - A penalty built from a frozen copy of $W$ (no $q$ path), the known-wrong gradient this page's
 #   check rejects, appears in public Keras code: `haoyuanchi/chalmers`,
 #   `code/python/autoencode/CAE_tool.py`, builds $W$ for the contractive term with

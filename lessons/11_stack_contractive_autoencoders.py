@@ -15,9 +15,9 @@
 # (Rifai, Dauphin, Vincent, Bengio and Muller, 2011) stacks contractive layers, as deep-learning
 # papers of that time stacked RBMs and denoising autoencoders: train one on the data, then a second
 # on the *codes* of the first, and so on. Each layer is trained greedily, alone, with its own
-# penalty. The paper's layers are CAE+H layers (lesson 10, the Hessian term included); here we
-# stack plain CAEs, the simplest case, and everything below holds for either. The result is a deep
-# encoder $x \mapsto h_1 \mapsto h_2 \mapsto \dots \mapsto h_L$.
+# penalty. The paper's layers are CAE+H layers (lesson 10, the Hessian term included); here we stack
+# plain CAEs, the simplest case, and everything below holds for either. The result is a deep encoder
+# $x \mapsto h_1 \mapsto h_2 \mapsto \dots \mapsto h_L$.
 #
 # Three questions follow. What is the Jacobian of the whole stack, and how do we check it? Does the
 # cheap closed form of lesson 04 still hold? And what does a stack of contractive layers contract,
@@ -121,10 +121,10 @@ assert err_library < 1e-12 and err_fd < 1e-8
 # ($M$ diagonal). In general the double sum costs $n_2 n_1^2$ multiply-adds per example ($M$ is
 # computed once per batch), against $n_2 n_1 n_0$ for building the product $J_2J_1$: cheaper by a
 # factor $n_0/n_1$ (64/48 here), but still quadratic in the width, with no $O(n_1)$ closed form. The
-# one thing that does hold is a bound: $\|AB\|_F \le \|A\|_F\|B\|_F$ (Cauchy-Schwarz on each
-# entry), so the product of the per-layer closed forms bounds the stack's norm from above. We
-# check all of it on the first two layers (the double sum against the product, the diagonal
-# formula, the bound), then make $W_1$'s rows orthonormal and watch $Q_{\text{diag}}$ become exact.
+# one thing that does hold is a bound: $\|AB\|_F \le \|A\|_F\|B\|_F$ (Cauchy-Schwarz on each entry),
+# so the product of the per-layer closed forms bounds the stack's norm from above. We check all of
+# it on the first two layers (the double sum against the product, the diagonal formula, the bound),
+# then make $W_1$'s rows orthonormal and watch $Q_{\text{diag}}$ become exact.
 
 # %%
 def two_layer_forms(W1, b1, W2, b2, X_in):
@@ -168,14 +168,14 @@ assert np.all(exact <= bound * (1 + 1e-12))
 # %% [markdown]
 # ## What the explicit product costs
 #
-# Encoding costs one product per layer, $B\,n_\ell\,n_{\ell-1}$ multiply-adds. The Jacobian
-# carries an $(n_{\ell-1}\times n_0)$ matrix per example through every layer,
-# $W_\ell J_{<\ell}$, so layer $\ell$ costs $B\,n_\ell\,n_{\ell-1}\,n_0$: $n_0$ times the
-# encoder's work, at every depth. With a constant width the ratio is $n_0$, and both grow linearly
-# with depth. We count the multiply-adds (computed) and time both on stacks of width 64 and depth
-# 1 to 6 (`timing.min_seconds`, the minimum over alternating blocks: on a shared machine the
-# quietest run is the most repeatable). If the measured ratio is far below 64, the products are
-# too small to keep the processor busy and fixed per-call costs dominate.
+# Encoding costs one product per layer, $B\,n_\ell\,n_{\ell-1}$ multiply-adds. The Jacobian carries
+# an $(n_{\ell-1}\times n_0)$ matrix per example through every layer, $W_\ell J_{<\ell}$, so layer
+# $\ell$ costs $B\,n_\ell\,n_{\ell-1}\,n_0$: $n_0$ times the encoder's work, at every depth. With a
+# constant width the ratio is $n_0$, and both grow linearly with depth. We count the multiply-adds
+# (computed) and time both on stacks of width 64 and depth 1 to 6 (`timing.min_seconds`, the minimum
+# over alternating blocks: on a shared machine the quietest run is the most repeatable). If the
+# measured ratio is far below 64, the products are too small to keep the processor busy and fixed
+# per-call costs dominate.
 
 # %%
 depths = [1, 2, 3, 4, 6]
@@ -219,19 +219,19 @@ cost_png = plot_cost(lesson.figure("cost.png"))
 # %% [markdown]
 # ## What the stack contracts
 #
-# Now the two trained stacks. For each depth $\ell$ we take the partial Jacobian
-# $J_\ell\cdots J_1$ (the map from pixels to $h_\ell$) on held-out digits: its Frobenius norm and
-# its singular values, averaged over digits. Two things make such numbers easy to misread.
+# Now the two trained stacks. For each depth $\ell$ we take the partial Jacobian $J_\ell\cdots J_1$
+# (the map from pixels to $h_\ell$) on held-out digits: its Frobenius norm and its singular values,
+# averaged over digits. Two things make such numbers easy to misread.
 #
-# First, the bound $\|AB\|_F \le \|A\|_F\|B\|_F$ does not by itself say that contraction
-# compounds with depth: it would only if every layer's own norm were below 1. So we also measure
-# each layer alone, $\|J_\ell\|_F$ and its spectral norm $\|J_\ell\|_2 = \sigma_1(J_\ell)$ (the
-# largest gain of any input direction). Second, our stack narrows (64, 48, 32, 16 units). A
-# Jacobian with fewer rows has fewer singular values, so its Frobenius norm can fall with depth
-# without any direction being contracted more. The controls: the spectral norm, which does not
-# count rows, and a pair of equal-width stacks (64, 64, 64, 64 units, trained the same way).
-# Finally we compare how fast the spectra fall: the ratio $\sum_i\sigma_i^2/\sigma_1^2$, an
-# "effective number of directions" the code still feels.
+# First, the bound $\|AB\|_F \le \|A\|_F\|B\|_F$ does not by itself say that contraction compounds
+# with depth: it would only if every layer's own norm were below 1. So we also measure each layer
+# alone, $\|J_\ell\|_F$ and its spectral norm $\|J_\ell\|_2 = \sigma_1(J_\ell)$ (the largest gain of
+# any input direction). Second, our stack narrows (64, 48, 32, 16 units). A Jacobian with fewer rows
+# has fewer singular values, so its Frobenius norm can fall with depth without any direction being
+# contracted more. The controls: the spectral norm, which does not count rows, and a pair of
+# equal-width stacks (64, 64, 64, 64 units, trained the same way). Finally we compare how fast the
+# spectra fall: the ratio $\sum_i\sigma_i^2/\sigma_1^2$, an "effective number of directions" the
+# code still feels.
 
 # %%
 def contraction_by_depth(stk, X_in):
@@ -301,17 +301,16 @@ print(f"CAE stack: the product of the layers' spectral norms is {layer_product:.
 
 # %% [markdown]
 # What the numbers show. Every layer of the CAE stack, alone, has a Frobenius norm and a spectral
-# norm above 1 (printed above): no layer contracts every direction, so the product bound cannot
-# make contraction compound. What falls with depth is the Frobenius norm of the partial Jacobian,
-# in the narrowing stacks and in the equal-width ones too (for the CAE about as steeply; for the AE
-# less), and the effective number of directions: the stack feels fewer directions the deeper we
-# look. Its largest gain, the spectral norm, falls much more slowly, stays near or above 1 at every
-# depth, and ends far below the
-# product of the layers' spectral norms, because the directions each layer amplifies most are not
-# the ones the layer below passes on. So "contraction" in a stack means *fewer sensitive
-# directions*, not a smaller gain in the most sensitive one. The CAE stacks have smaller norms than
-# the AE stacks of the same shape at every depth, and the AE stacks keep a spectral norm well above
-# 1.
+# norm above 1 (printed above): no layer contracts every direction, so the product bound cannot make
+# contraction compound. What falls with depth is the Frobenius norm of the partial Jacobian, in the
+# narrowing stacks and in the equal-width ones too (for the CAE about as steeply; for the AE less),
+# and the effective number of directions: the stack feels fewer directions the deeper we look. Its
+# largest gain, the spectral norm, falls much more slowly, stays near or above 1 at every depth, and
+# ends far below the product of the layers' spectral norms, because the directions each layer
+# amplifies most are not the ones the layer below passes on. So "contraction" in a stack means
+# *fewer sensitive directions*, not a smaller gain in the most sensitive one. The CAE stacks have
+# smaller norms than the AE stacks of the same shape at every depth, and the AE stacks keep a
+# spectral norm well above 1.
 
 
 # %%
@@ -373,14 +372,14 @@ lesson.finish(f"J_stack = finite differences of encode to {err_fd:.0e}; diagonal
 # %% [markdown]
 # ## Answers
 #
-# **1.** $\|J_{\text{stack}}\|_2 \le \prod_\ell \|J_\ell\|_2 \le \prod_\ell \frac14\|W_\ell\|_2$.
-# If every $\|W_\ell\|_2 < 4$ the product shrinks geometrically with depth (the familiar vanishing
+# **1.** $\|J_{\text{stack}}\|_2 \le \prod_\ell \|J_\ell\|_2 \le \prod_\ell \frac14\|W_\ell\|_2$. If
+# every $\|W_\ell\|_2 < 4$ the product shrinks geometrically with depth (the familiar vanishing
 # gradient, seen from the input side). Nothing forces that: training grows the weights, and here
 # every layer's measured $\|J_\ell\|_2$ is above 1, so every $\|W_\ell\|_2$ is above 4 (the last
 # cell prints $4\|J_\ell\|_2$, a lower bound). The stacks do not contract their most sensitive
-# direction: the CAE stack's spectral norm stays near or above 1 at every depth, the AE stack's
-# well above 1. What depth does reduce is the number of directions the code feels, and the CAE
-# keeps fewer of them.
+# direction: the CAE stack's spectral norm stays near or above 1 at every depth, the AE stack's well
+# above 1. What depth does reduce is the number of directions the code feels, and the CAE keeps
+# fewer of them.
 #
 # **2.** Layer 2 sees only directions of $h_1$-space. Its penalty cannot distinguish input
 # directions that layer 1 maps to the same code direction, and it is blind to how $J_1$ weights
@@ -405,7 +404,7 @@ lesson.finish(f"J_stack = finite differences of encode to {err_fd:.0e}; diagonal
 #   Networks", NIPS 2006: greedy layer-wise stacking of autoencoders.
 # - P. Vincent, H. Larochelle, I. Lajoie, Y. Bengio and P.-A. Manzagol, "Stacked Denoising
 #   Autoencoders", JMLR 11, 2010: the same stacking for denoising autoencoders.
-# - G. H. Golub and C. F. Van Loan, *Matrix Computations* (4th ed., 2013), sections 2.3 and 2.4:
-#   the Frobenius and spectral norms, their submultiplicativity, and the SVD.
+# - G. H. Golub and C. F. Van Loan, *Matrix Computations* (4th ed., 2013), sections 2.3 and 2.4: the
+#   Frobenius and spectral norms, their submultiplicativity, and the SVD.
 # - The stack's Jacobian, the cost count and the norms by depth are derived and measured on this
 #   page.

