@@ -79,6 +79,10 @@ fd /= np.linalg.norm(fd, axis=1, keepdims=True)
 err_tangent = float(np.max(np.abs(fd - T_test)))
 print(f"max |t - finite difference of x(theta)| = {err_tangent:.1e}")
 assert err_tangent < 1e-6
+xi1 = np.cos(0.3) * (np.arange(100) % 10 - 4.5) + np.sin(0.3) * (np.arange(100) // 10 - 4.5)
+xi2 = -np.sin(0.3) * (np.arange(100) % 10 - 4.5) + np.cos(0.3) * (np.arange(100) // 10 - 4.5)
+blob = np.exp(-(xi1 - 2.5) ** 2 / (2 * 2.0 ** 2) - xi2 ** 2 / (2 * (10 / 12) ** 2))
+assert np.allclose(blob, data.rotated_blob(np.array([0.3]))[0][0])   # mu, rho_1, rho_2 as stated
 
 # %% [markdown]
 # ## Three models, one budget

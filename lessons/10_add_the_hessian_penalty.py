@@ -67,7 +67,8 @@ xp, act = cae.xp, cs.get_activation("sigmoid")
 X = cae.asarray(Xte[:16])                                   # (16, 64): a batch of held-out digits
 W, b_h = cae.params["W"], cae.params["b_h"]
 print(f"trained a CAE (lam = {LAM}) and a CAE+H (lam = {LAM}, gamma = {GAMMA}, hessian='exact'), "
-      f"64 -> {n_hidden}, {epochs} epochs; backend {lesson.backend}")
+      f"64 -> {n_hidden}, {epochs} epochs on {len(Xtr)} digits; backend {lesson.backend}")
+assert 1200 < len(Xtr) < 1400                             # "about 1,300 digits" in the text below
 
 # %% [markdown]
 # ## One $\gamma$, two strengths
@@ -265,11 +266,12 @@ assert err_stoch < 1e-12 and max(err_grad_s, err_total) < 1e-7 < 1e-2 < err_redr
 
 # %% [markdown]
 # Now the limit. For each $\tau$ we average many copies (the bias), and at a small $\tau$ we repeat
-# the estimate with $C$ copies and measure its spread (the variance). A bias of $10^{-4}$ hides
-# under noise of $10^{-2}$, so to test Taylor's $\tau^2K$ we use two classic Monte Carlo tricks on
-# the same draws: antithetic pairs ($\epsilon$ and $-\epsilon$ cancel the odd $d^3$ term) and a
-# control variate, the linear twin $\sum_k (s'')^2 d_k^2 q_k$, whose mean is exactly
-# $\tau^2\mathcal H$. The prediction uses $s^{(4)}$, checked first.
+# the estimate with $C$ copies and measure its spread (the variance). At $\tau = 0.01$ Taylor's bias
+# $\tau^2 K/\mathcal H$ is far smaller than the spread of one estimate (both printed below, and the
+# comparison asserted), so to test Taylor's $\tau^2K$ we use two classic Monte Carlo tricks on the
+# same draws: antithetic pairs ($\epsilon$ and $-\epsilon$ cancel the odd $d^3$ term) and a control
+# variate, the linear twin $\sum_k (s'')^2 d_k^2 q_k$, whose mean is exactly $\tau^2\mathcal H$. The
+# prediction uses $s^{(4)}$, checked first.
 
 # %%
 s3 = lambda a: act.d3(a, act.f(a), act.d1(a, act.f(a)), s2(a))
@@ -315,6 +317,7 @@ print("  measured bias / Taylor's tau^2 K/H: "
       + ", ".join(f"tau = {t}: {v:.3f}" for t, v in taylor_ratio.items()))
 assert abs(bias[min(taus)] - 1.0) < 0.03 and abs(bias[max(taus)] - 1.0) > 0.1
 assert all(0.7 < v < 1.3 for v in taylor_ratio.values()) and -0.75 < slope < -0.25
+assert abs(0.01 ** 2 * K / H_exact) < spread[max(copies)]      # the bias hides under the spread
 print(f"K < 0 here: {K < 0}; the estimate at the largest tau is "
       f"{'below' if bias[max(taus)] < 1.0 else 'above'} tau^2 times the exact term")
 assert (K < 0) == (bias[max(taus)] < 1.0)
@@ -608,9 +611,9 @@ lesson.finish(f"Hessian closed form = explicit to {err_explicit:.0e}; estimate/t
 # **2.** At $a = 0$: $s'' = 0$ and $s''' = \frac14(1 - 3 + \frac32) = -\frac18$, so the weight is
 # $\frac34\cdot\frac1{64} \approx 0.0117 > 0$. Where $h = 0.8$: $s' = 0.16$, $s'' = -0.096$,
 # $s''' = 0.0064$, $s^{(4)} \approx 0.088$, so the weight is about $-0.0085$ (the lesson prints both
-# weights and asserts their signs). Units away from the middle make $K < 0$, and the estimate falls
-# *below* $\tau^2$ times the exact term, as measured here: a large move reaches where $s'$ is
-# flatter.
+# weights and asserts all of these numbers). Units away from the middle make $K < 0$, and the
+# estimate falls *below* $\tau^2$ times the exact term, as measured here: a large move reaches where
+# $s'$ is flatter.
 #
 # **3.** Because it needs no formula. For one layer the exact term is cheap, but for a deep encoder
 # (lesson 11) the Hessian is a product of many factors with no closed form, while
