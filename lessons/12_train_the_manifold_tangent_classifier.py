@@ -192,8 +192,8 @@ assert min(err_no_s2, err_no_wu) > 1e-2
 
 # %% [markdown]
 # Now do exercise 12: derive this backward yourself. `python -m lessons.exercises copy 12` copies
-# the template (it uses the same names G, T, Z, P);
-# `python -m lessons.exercises check 12 ex12_tangent_backward.py` grades it by finite differences.
+# the template; `python -m lessons.exercises check 12 ex12_tangent_backward.py` grades it by finite
+# differences.
 
 # %% [markdown]
 # ## Three classifiers on real digits
