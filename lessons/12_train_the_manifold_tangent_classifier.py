@@ -334,10 +334,10 @@ errors_png = plot_errors(lesson.figure("test_errors.png"))
 # The CAE's tangents at five test digits, `digit_tangents.png` (red positive, blue negative, one
 # symmetric colour scale per row). Like lesson 10's, they look like speckle: each $v_i$ is an input
 # direction the CAE's code feels strongly, and nothing makes it a smooth deformation such as a shift
-# or a thickening. They are an estimate of the tangent plane from one layer trained briefly on about
-# a thousand images, and this is what such an estimate looks like; the tangents pictured in the
-# paper, from a stack of CAE+H layers trained on MNIST, look like local deformations of the digit.
-# The printed line says how much of $\|v_1\|^2$ lies on the digit's own pixels ($x_j > 0.1$),
+# or a thickening. They are an estimate of the tangent plane from one layer trained briefly on a few
+# thousand images at most, and this is what such an estimate looks like; the tangents pictured in
+# the paper, from a stack of CAE+H layers trained on MNIST, look like local deformations of the
+# digit. The printed line says how much of $\|v_1\|^2$ lies on the digit's own pixels ($x_j > 0.1$),
 # against the share of those pixels, which is what a random direction would put there on average.
 
 # %%
