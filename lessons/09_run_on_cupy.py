@@ -225,8 +225,10 @@ assert all(len(ts) == len(sizes) for ts in rows.values())           # every conf
 # term), and the ratio of one backend to another depends on the size, so a single "speed-up" without
 # its size means little. The figure plots milliseconds per step and the achieved GFLOP/s against the
 # step's size. The time model predicts what to look for: on a GPU the GFLOP/s should climb by orders
-# of magnitude with size (launch-bound at first); on one CPU core they rise by a small factor only,
-# as the fixed costs of a call (Python, the element-wise passes) are spread over more arithmetic.
+# of magnitude with size (launch-bound at first); on one CPU core they change by a small factor
+# only: up, as the fixed costs of a call (Python, the element-wise passes) are spread over more
+# arithmetic, or down, when the larger arrays no longer fit in the caches or another process
+# shares the core. The line printed below says which way they went in this run.
 
 # %%
 def plot_step_times(path):
@@ -248,6 +250,9 @@ speedup = {k: rows["numpy float64"][largest] / ts[largest] for k, ts in rows.ite
 print(f"at {sizes[largest]} ({growth:.0f}x the arithmetic of the smallest size): time of numpy "
       f"float64 / time of ... " + ", ".join(f"{k} {v:.2f}x" for k, v in speedup.items()))
 times_png = plot_step_times(lesson.figure("step_times.png"))
+throughput_change = {k: (gflop[largest] / ts[largest]) / (gflop[0] / ts[0]) for k, ts in rows.items()}
+print("achieved GFLOP/s, largest size / smallest size: "
+      + ", ".join(f"{k} {v:.2f}x" for k, v in throughput_change.items()))
 
 # %% [markdown]
 # ## Questions
