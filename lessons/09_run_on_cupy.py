@@ -250,7 +250,8 @@ speedup = {k: rows["numpy float64"][largest] / ts[largest] for k, ts in rows.ite
 print(f"at {sizes[largest]} ({growth:.0f}x the arithmetic of the smallest size): time of numpy "
       f"float64 / time of ... " + ", ".join(f"{k} {v:.2f}x" for k, v in speedup.items()))
 times_png = plot_step_times(lesson.figure("step_times.png"))
-throughput_change = {k: (gflop[largest] / ts[largest]) / (gflop[0] / ts[0]) for k, ts in rows.items()}
+throughput_change = {k: (gflop[largest] / ts[largest]) / (gflop[0] / ts[0])
+                     for k, ts in rows.items()}
 print("achieved GFLOP/s, largest size / smallest size: "
       + ", ".join(f"{k} {v:.2f}x" for k, v in throughput_change.items()))
 
