@@ -115,9 +115,9 @@ assert rows[1][3] < rows[0][3]                                   # Rademacher: t
 #
 # One extra matrix product per layer (all $Bk$ directions in one product), never $J$. The backward of
 # $\hat P$ with $\partial \hat P / \partial t_L = \frac{2}{Bk} t_L$ runs the recursion in reverse. With
-# $g_l = W_l t_{l-1}$ and an upstream $\delta t_l = \partial L / \partial t_l$:
+# $\tilde t_l = W_l t_{l-1}$ (the direction before the slopes) and an upstream $\delta t_l = \partial L / \partial t_l$:
 #
-# $$\frac{\partial L}{\partial a_l} \mathrel{+}= s_l''(a_l) \odot \sum_i \delta t_{l,i} \odot g_{l,i}, \qquad
+# $$\frac{\partial L}{\partial a_l} \mathrel{+}= s_l''(a_l) \odot \sum_i \delta t_{l,i} \odot \tilde t_{l,i}, \qquad
 #   \frac{\partial L}{\partial W_l} \mathrel{+}= \sum_{n,i} (s_l'(a_l) \odot \delta t_l)\, t_{l-1}^\top, \qquad
 #   \delta t_{l-1} = W_l^\top (s_l'(a_l) \odot \delta t_l).$$
 #
@@ -204,7 +204,7 @@ assert abs(ratio_3 - 1) > 0.2
 # ## Train the whole encoder: joint against greedy
 #
 # The deep autoencoder is the stack unrolled: encoder layers $1..L$, then the tied decoders in
-# reverse, $r_{l-1} = g_l(W_l^\top r_l + b_{r,l})$ with $r_L = h_L$, so a greedily trained stack is its
+# reverse, $r_{l-1} = g(W_l^\top r_l + b_{r,l})$ (with layer $l$'s own decoder activation $g$) and $r_L = h_L$, so a greedily trained stack is its
 # starting point. `stack.fine_tune` trains every layer together on
 # $\frac1B\sum_n \ell(x_n, r_0(x_n)) + \lambda \hat P$ with one fresh Rademacher probe per example per
 # step. We fine-tune a copy of the greedy stack with the penalty and another without it (the same
@@ -294,8 +294,8 @@ lesson.finish(f"t_L = J u to {err_forward:.0e}; deep step vs finite differences 
 # %% [markdown]
 # ## Answers
 #
-# **1.** For a $1 \times n$ Jacobian $J = j^\top$, $\|Ju\|^2 = (j^\top u)^2 = \sum_{a,b} j_a j_b u_a u_b$, and
-# with signs $u_a^2 = 1$, so the estimate is $\|j\|^2 + \sum_{a \ne b} j_a j_b u_a u_b$: the cross terms
+# **1.** For a $1 \times n$ Jacobian $J = c^\top$, $\|Ju\|^2 = (c^\top u)^2 = \sum_{j,m} c_j c_m u_j u_m$, and
+# with signs $u_j^2 = 1$, so the estimate is $\|c\|^2 + \sum_{j \ne m} c_j c_m u_j u_m$: the cross terms
 # vanish on average, not draw by draw. Every draw is exact only when $J^\top J$ is diagonal (the
 # Rademacher variance $2(\|A\|_F^2 - \sum_j A_{jj}^2)$ is then 0), that is, when no two columns of $J$
 # overlap; for a $1 \times n$ Jacobian, when it has at most one nonzero entry.

@@ -70,7 +70,7 @@ print(f"data: {source}, {len(X_train)} training images of {n_v} pixels; a CAE (l
 # ## The step, derived
 #
 # The chain starts at a digit $x_0$ and repeats, with $h = s(Wx_t + b_h)$ and $J = J(x_t)$:
-# $$x_{t+1} = g\big(W_r(h + JJ^\top\epsilon) + b_r\big), \qquad
+# $$x_{t+1} = g(W_r(h + JJ^\top\epsilon) + b_r), \qquad
 #   \epsilon \sim \mathcal N(0, \tau^2 I_{n_h}).$$
 # The noise lives in the code, but it is shaped by $JJ^\top$. Read the product from the right:
 # $JJ^\top\epsilon = J\,(J^\top\epsilon)$ is the code's first-order response to the *input* move
