@@ -1,10 +1,10 @@
 """Tangent propagation (Simard et al. 1992) for a classifier with L hidden layers, by hand.
 
 The Manifold Tangent Classifier (Rifai et al., NIPS 2011) trains, for an
-example x with label y and tangents u_1..u_k (rows of U_b: (k, n_visible))::
+example x_n with label y_n and tangents u_n1..u_nk (rows of U[n]: (k, n_visible))::
 
     h_l = s(W_l h_{l-1} + b_l)  (h_0 = x),   o = V h_L + c        (logits, (n_classes,))
-    L = mean_b CE(softmax(o_b), y_b) + beta * mean_b sum_i ||(d o_b / d x) u_bi||^2
+    L = mean_n CE(softmax(o_n), y_n) + beta * mean_n sum_i ||(d o_n / d x) u_ni||^2
 
 and the directional derivative of the logits is carried beside the forward
 pass (``forward_mode``): t_0 = u, t_l = s'(a_l) * (W_l t_{l-1}), and
@@ -15,11 +15,11 @@ Names, batched (B examples, k tangents each)::
 
     T = T_L               (B, k, n_L)         the code's change along each tangent
     Z = T V^T             (B, k, n_classes)   the logits' change along each tangent
-    P = (1/B) sum_{b,i} ||Z_bi||^2            (the penalty without beta)
+    P = (1/B) sum_{n,i} ||Z_ni||^2            (the penalty without beta)
 
 Backward of the penalty, upstream dZ = 2 beta Z / B::
 
-    dV  += dZ^T T  (flattened over (b, i)),    dT = dZ V        (B, k, n_L)
+    dV  += dZ^T T  (flattened over (n, i)),    dT = dZ V        (B, k, n_L)
 
 then ``forward_mode.tangents_backward`` runs the recursion in reverse: for each
 layer the path through s'(a_l) (to s''(a_l), joining the encoder's dA_l as
