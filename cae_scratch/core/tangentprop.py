@@ -68,7 +68,7 @@ def tangent_logits_backward(dZ, V, T):
 
 
 def squared_norm_forward(Z):
-    """P = (1/B) sum_{b,i} ||Z_bi||^2 as a 0-d array: the penalty mean_b sum_i ||.||^2."""
+    """P = (1/B) sum_{n,i} ||Z_ni||^2 as a 0-d array: the penalty mean_n sum_i ||.||^2."""
     return namespace(Z).sum(Z * Z) / Z.shape[0]
 
 
