@@ -25,7 +25,7 @@ class ContractiveAutoencoder(Holder):
 
     Parameters: W (n_hidden, n_visible), b_h (n_hidden,), b_r (n_visible,),
     and W_r (n_visible, n_hidden) when ``tied=False``. Loss on a batch:
-    mean_b rec(x_b, r_b) + lam * mean_b ||J(x_b)||_F^2 [+ gamma * the Hessian term].
+    mean_n rec(x_n, r_n) + lam * mean_n ||J(x_n)||_F^2 [+ gamma * the Hessian term].
 
     Settings (``settings``: the fields of ``core.network.Spec``, checked by ``settings.checked``):
     activation="sigmoid" (sigmoid | tanh | softplus | relu | linear), decoder_activation="sigmoid"

@@ -15,7 +15,7 @@ def symmetric_limits(values):
     return {"vmin": -v, "vmax": v}
 
 
-def image_panel(fig, ax, panel, gray="gray", **colorbar):
+def image_panel(fig, ax, panel, gray="gray_r", **colorbar):
     """Draw one image panel on ``ax`` with its colour bar (``colorbar``: fig.colorbar's keywords); returns
     whether its axes are labelled (the caller hides them otherwise).
 
@@ -33,7 +33,7 @@ def image_panel(fig, ax, panel, gray="gray", **colorbar):
     return labelled
 
 
-def image_grid(ax, images, n_cols, title, cmap="gray", symmetric=False):
+def image_grid(ax, images, n_cols, title, cmap="gray_r", symmetric=False):
     """Draw rows of flat square images (N, side*side) as one tiled picture on ``ax``."""
     tile = tile_images(images, n_cols)
     ax.imshow(tile, cmap=cmap, **(symmetric_limits(tile) if symmetric else {}))
@@ -71,7 +71,7 @@ def plot_image_panels(panels, path, n_per_row=2, panel_size=(3.6, 3.4)):
     fig, axes = plt.subplots(n_rows, n_per_row, squeeze=False,
                              figsize=(panel_size[0] * n_per_row, panel_size[1] * n_rows))
     for ax, (title, (images, n_cols, symmetric)) in zip(axes.flat, panels.items()):
-        image_grid(ax, images, n_cols=n_cols, title=title, cmap="RdBu_r" if symmetric else "gray",
+        image_grid(ax, images, n_cols=n_cols, title=title, cmap="RdBu_r" if symmetric else "gray_r",
                    symmetric=symmetric)
         ax.title.set_fontsize(8)
     for ax in list(axes.flat)[len(panels):]:
@@ -158,7 +158,7 @@ def plot_image_stack(rows, path, n_cols, tile=0.42):
             limits = {"cmap": "RdBu_r", **symmetric_limits(tile_img)}
         else:
             in_unit = np.nanmin(tile_img) >= 0.0 and np.nanmax(tile_img) <= 1.0
-            limits = {"cmap": "gray", **({"vmin": 0.0, "vmax": 1.0} if in_unit else {})}
+            limits = {"cmap": "gray_r", **({"vmin": 0.0, "vmax": 1.0} if in_unit else {})}
         im = ax.imshow(tile_img, interpolation="nearest", aspect="auto", **limits)
         fig.colorbar(im, cax=cax)
         cax.tick_params(labelsize=7)

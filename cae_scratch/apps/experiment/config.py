@@ -18,8 +18,9 @@ class Config:
     """Architecture, budgets, seeds and the selection grids of one experiment.
 
     Autoencoders: ``epochs`` of Adam (``lr``, ``batch_size``). CAE+H: lam fixed at ``caeh_lam``,
-    the stochastic Hessian term with ``hessian_noise`` (sigma) and ``hessian_copies``, gamma from
-    ``grid["CAE+H"]``. Fine-tuning (the paper's protocol): ``ft_epochs`` of Adam (``ft_lr``,
+    the stochastic Hessian term with ``hessian_noise`` (tau) and ``hessian_copies``, gamma from
+    ``grid["CAE+H"]`` (that term estimates tau^2 times the exact one, so gamma_exact ~ tau^2 gamma_stochastic:
+    the grid's gamma = 1 under hessian="exact" would be 1/tau^2 = 100 times stronger at tau = 0.1). Fine-tuning (the paper's protocol): ``ft_epochs`` of Adam (``ft_lr``,
     ``ft_batch_size``) for every classifier; the MTC's k and beta from ``mtc_k`` x ``mtc_beta``.
     """
     n_hidden: int
