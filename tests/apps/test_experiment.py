@@ -275,3 +275,10 @@ def test_experiment_runs_on_the_off_host_device_its_help_offers(tmp_path, tiny):
     assert main(["experiment", "--quick", "--no-progress", "--backend", "array_api_strict:device1",
                  "--out", str(tmp_path)]) == 0
     assert json.loads((tmp_path / "results.json").read_text())["rows"]["CAE"]["jacobian_norm"] > 0
+
+
+def test_the_report_has_no_unformatted_field(tmp_path):
+    out = tmp_path / "exp"
+    assert main(["experiment", "--data", "digits", "--quick", "--no-progress", "--out", str(out)]) == 0
+    text = (out / "report.md").read_text()
+    assert "{" not in text and "}" not in text, [ln for ln in text.splitlines() if "{" in ln or "}" in ln]

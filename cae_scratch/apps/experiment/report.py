@@ -132,7 +132,8 @@ def budget_text(results):
             f"beta in {list(cfg.mtc_beta)}; the paper's MTC: a stack of two CAE+H layers, the selected CAE+H "
             "and a second layer with its settings trained greedily on its codes for the same epochs, tangents "
             "from the top layer's J_stack = J_2 J_1, both hidden layers and the softmax layer fine-tuned with "
-            "tangent propagation, and the same deep MLP without tangents as its control). Selection: on a held-out {results['n_validation']} of the "
+            "tangent propagation, and the same deep MLP without tangents as its control). Selection: on a "
+            f"held-out {results['n_validation']} of the "
             f"{results['n_train']} training rows, by each protocol's own validation error (tables at the end); "
             f"the {results['n_test']} test rows were used only for the numbers reported.")
 
