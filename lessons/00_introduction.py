@@ -212,8 +212,8 @@ assert abs(linear.contractive_penalty(linear.asarray(X)) - np.sum(W ** 2)) <= 1e
 # term vanishes only where $r(x) \approx x$, which is where a well-trained DAE's
 # reconstruction sits for small noise (Alain & Bengio, 2014; Vincent, 2011, relates the DAE
 # to score matching); elsewhere it is of the same order as the first, as the cell below
-# measures. Lesson 15 ("What the reconstruction
-# learns", coming) follows the residual $r(x) - x$ further.
+# measures. Lesson 15 ("What the reconstruction learns: the score") follows the residual
+# $r(x) - x$ further: for a DAE with small noise it estimates $\tau^2 \nabla \log p(x)$.
 #
 # The cell measures every term at one digit of our untrained model: $\|J_r\|_F^2$ and
 # $\operatorname{tr}\nabla^2 r_i$ by central differences, and the left side by Monte
