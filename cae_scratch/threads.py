@@ -53,7 +53,7 @@ def one_blas_thread():
 
 
 def set_blas_threads(n):
-    """Set the BLAS thread count for the rest of the process: n >= 1, or None to leave the BLAS default.
+    """Set the BLAS thread count for the rest of the process: n >= 1, or None to leave it as it is.
 
     Returns the count in force afterwards (None if threadpoolctl is missing).
     """

@@ -13,12 +13,17 @@ and its last code cell is::
 
 The same file then runs three ways, with the same options:
 
-- ``python lessons/NN_....py [--quick] [--backend NAME] [--seed N] [--out DIR]``: options from argv;
+- ``python lessons/NN_....py [--quick] [--backend NAME] [--seed N] [--threads N] [--out DIR]``: options
+  from argv;
 - cell by cell in Jupyter / VS Code, or executed by the book: options from the environment
-  (``CAE_LESSON_QUICK=1``, ``CAE_LESSON_BACKEND``, ``CAE_LESSON_SEED``, ``CAE_LESSON_OUT``), else defaults;
+  (``CAE_LESSON_QUICK=1``, ``CAE_LESSON_BACKEND``, ``CAE_LESSON_SEED``, ``CAE_LESSON_THREADS``,
+  ``CAE_LESSON_OUT``), else defaults;
 - ``python -m lessons``: the runner sets the environment and runs each file.
 
-Figures go to ``<out>/<lesson name>/`` (default ``runs/lessons/<lesson name>/``).
+Wherever it runs, ``start_lesson`` sets the host BLAS to ``LESSON_THREADS`` threads (unless told
+otherwise) and says so in one line. Figures go to ``<out>/<lesson name>/`` (default
+``runs/lessons/<lesson name>/``) as PNG files; in a Jupyter kernel each is also shown under the cell
+that drew it (``CAE_LESSON_INLINE=0`` turns that off: the runner and the book read the files).
 """
 from __future__ import annotations
 
@@ -38,8 +43,8 @@ from cae_scratch.threads import set_blas_threads
 DEFAULT_OUT = os.path.join("runs", "lessons")
 ENV = {"quick": "CAE_LESSON_QUICK", "backend": "CAE_LESSON_BACKEND", "seed": "CAE_LESSON_SEED",
        "out": "CAE_LESSON_OUT", "threads": "CAE_LESSON_THREADS", "inline": "CAE_LESSON_INLINE"}
-# The lessons' products are small (64 -> 100 units, batches of 64-256): one BLAS thread was the fastest
-# setting for every lesson, idle or with a core busy (tools/time_lessons.py measures it).
+# The lessons' products are small: a second BLAS thread gains them nothing measurable, and when another
+# process keeps a core busy every product waits on it (tools/time_lessons.py measures both ways).
 LESSON_THREADS = 1
 
 
@@ -61,7 +66,8 @@ def seed_type(text):
 
 
 def threads_type(text):
-    """--threads: a count >= 1, or "default" for the BLAS's own count (one per core)."""
+    """--threads: a count >= 1, or "default" (None) to leave the BLAS's own count (one per core unless
+    OPENBLAS_NUM_THREADS or the like says otherwise)."""
     if text == "default":
         return None
     if not (text.isascii() and text.isdigit()) or int(text) < 1:
@@ -89,7 +95,7 @@ def use_threads(n):
     now = set_blas_threads(n)
     if now is None:
         return "BLAS threads: unknown (pip install threadpoolctl to set and see them)"
-    why = "the lessons' setting" if n == LESSON_THREADS else ("as asked" if n else "the BLAS default")
+    why = "the lessons' setting" if n == LESSON_THREADS else ("as asked" if n else "left as the BLAS had it")
     return f"BLAS threads: {now} ({why}; --threads N or {ENV['threads']}=N to change)"
 
 

@@ -10,6 +10,9 @@ measurement, as on a machine doing something else; it is stopped at the end. Wit
 column is the lesson's time with its default settings (no --threads), one core busy, over its
 best one-thread time: the target is at most 1.2.
 
+``--cpu`` runs each lesson once with its default settings and reports its wall and CPU time: on
+one thread the CPU time estimates the idle wall time even on a loaded machine.
+
 ``--svd`` measures the case that motivates the policy in isolation: a batched SVD of 500 64x64
 float64 matrices on two BLAS threads and on one, idle and busy (fastest of 3).
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -52,10 +56,11 @@ def one_core_busy(busy):
         spinner.wait()
 
 
-def lesson_seconds(name, quick, threads, repeat):
+def lesson_seconds(name, quick, threads, repeat, cpu=None):
     """(the fastest of ``repeat`` runs of lessons/<name>.py in a fresh process, the data it said it used).
 
     threads None: no --threads (the lesson's default settings). The data is the lesson's "Data: ..." line.
+    ``cpu``: a list that gets the CPU seconds (user + system) of each run.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(CLEAN)}
     env.update(PYTHONPATH=ROOT, MPLBACKEND="Agg")
@@ -64,14 +69,38 @@ def lesson_seconds(name, quick, threads, repeat):
         with tempfile.TemporaryDirectory(prefix="time-lessons-") as out:
             args = [sys.executable, os.path.join(ROOT, "lessons", f"{name}.py"), "--out", out]
             args += (["--quick"] if quick else []) + (["--threads", threads] if threads else [])
-            start = time.perf_counter()
+            used, start = children_cpu(), time.perf_counter()
             done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
             seconds = time.perf_counter() - start
+            if cpu is not None:
+                cpu.append(children_cpu() - used)
         if done.returncode != 0:
             raise SystemExit(f"{name} failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
         best = min(best, seconds)
         data = next((ln[6:] for ln in done.stdout.splitlines() if ln.startswith("Data: ")), "")
     return best, data
+
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_table(lessons, modes):
+    """Each lesson once with its default settings: wall and CPU seconds. On one thread the CPU time is
+    close to what the wall time would be on an idle machine, whatever else runs now."""
+    lines = ["| lesson | run | wall (s) | CPU (s) |", "|---|---|---|---|"]
+    totals = {}
+    for quick in modes:
+        run = "quick" if quick else "full"
+        for _, name in lessons:
+            cpu = []
+            wall, data = lesson_seconds(name, quick, None, 1, cpu)
+            lines.append(f"| {name} | {run}{f' ({data})' if data else ''} | {wall:.1f} | {cpu[0]:.1f} |")
+            totals[run] = [a + b for a, b in zip(totals.get(run, [0.0, 0.0]), (wall, cpu[0]))]
+            print("  " + lines[-1], file=sys.stderr, flush=True)
+    lines += [f"| **all** | {run} | {w:.1f} | {c:.1f} |" for run, (w, c) in totals.items()]
+    return "\n".join(lines)
 
 
 def time_lessons(lessons, modes, repeat):
@@ -144,6 +173,8 @@ def main(argv=None):
     add_only_argument(parser, "time")
     parser.add_argument("--repeat", type=int, default=1, help="the fastest of R runs per cell (default 1)")
     parser.add_argument("--svd", action="store_true", help="only the batched-SVD measurement")
+    parser.add_argument("--cpu", action="store_true",
+                        help="each lesson once with its default settings, wall and CPU time (no busy core)")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -155,7 +186,10 @@ def main(argv=None):
     except ValueError as e:
         parser.error(str(e))
     print(f"{os.cpu_count()} CPUs; load average before: {os.getloadavg()[0]:.2f}", file=sys.stderr)
-    print(markdown(time_lessons(lessons, args.modes or [True], args.repeat)))
+    if args.cpu:
+        print(cpu_table(lessons, args.modes or [True]))
+    else:
+        print(markdown(time_lessons(lessons, args.modes or [True], args.repeat)))
     return 0
 
 
