@@ -12,6 +12,7 @@ import pytest
 import lessons.__main__ as runner
 from cae_scratch import threads
 from lessons._common import ENV, LESSON_THREADS, Lesson, _options_from_env
+from test_threads import two_threads  # noqa: F401  (the fixture: two BLAS threads, one put back after)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -66,15 +67,6 @@ def test_the_runner_says_the_thread_count_it_chose(tmp_path):
     assert done.stdout.splitlines()[0].startswith(f"BLAS threads: {LESSON_THREADS} (the lessons' setting")
     asked = run(["-m", "lessons", "--quick", "--quiet", "--only", "00", "--threads", "2", "--out", str(tmp_path)])
     assert asked.returncode == 0 and asked.stdout.splitlines()[0].startswith("BLAS threads: 2 (as asked")
-
-
-@pytest.fixture
-def two_threads():
-    threads.set_blas_threads(2)
-    if threads.blas_threads() != 2:
-        pytest.skip("this BLAS cannot be raised to two threads")
-    yield
-    threads.set_blas_threads(1)
 
 
 def test_a_lesson_sets_the_lessons_thread_count_and_default_leaves_it(two_threads, tmp_path):
