@@ -1,9 +1,13 @@
-"""Run every lesson in order: ``python -m lessons [--quick] [--backend numpy|cupy] [--out DIR] [--only NN ...]``.
+"""Run every lesson in order: ``python -m lessons [--quick] [--backend NAME] [--seed N] [--threads N]
+[--out DIR] [--only NN ...] [--quiet]``.
 
 Lessons are the files ``lessons/NN_*.py``, found on disk, run in number
-order. Each prints its story, then the runner prints one line: the lesson,
-its time, its headline number and where its figures went; at the end a
-summary and the total time. The exit status is non-zero if any lesson failed.
+order. The runner first says how many BLAS threads it set; each lesson prints
+its story, then the runner prints one line: the lesson, its time, the data it
+said it used, its headline number and where its figures went; at the end a
+summary and the total time. A mistake in the options exits with status 2 and
+one line before any lesson runs; otherwise the exit status is non-zero if any
+lesson failed.
 """
 from __future__ import annotations
 
@@ -107,6 +111,10 @@ def main(argv=None):
     if problem:
         print(f"{parser.prog}: {problem}", file=sys.stderr)
         return 2
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as e:
+        parser.error(f"--out {args.out!r} cannot be a folder of figures ({e.strerror}); pass another --out DIR")
 
     print(use_threads(args.threads), flush=True)
     start, lines, failed = time.perf_counter(), [], []

@@ -38,6 +38,13 @@ def test_the_runner_refuses_a_mistake_with_one_line_before_any_lesson(args, tmp_
     assert done.stdout == "" and not list(tmp_path.iterdir()), "nothing ran, nothing was written"
 
 
+def test_the_runner_refuses_an_out_that_cannot_be_a_folder(tmp_path):
+    (tmp_path / "file").write_text("")
+    done = run(["-m", "lessons", "--quick", "--out", str(tmp_path / "file" / "figures")])
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "--out" in done.stderr and "Traceback" not in done.stderr and done.stdout == ""
+
+
 @pytest.mark.parametrize("args", [["--seed", "-1"], ["--backend", "array_api_strict:nodevice"], ["--threads", "0"]],
                          ids=" ".join)
 def test_one_lesson_refuses_a_mistake_with_one_line(args, tmp_path):
