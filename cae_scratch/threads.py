@@ -2,10 +2,10 @@
 
 OpenBLAS starts one thread per core and splits every product it thinks is large
 enough. When another process keeps a core busy, the thread that lands on the
-busy core is descheduled and every split product waits for it: a batched SVD of
-500 64x64 matrices, thousands of small LAPACK calls, ran 10-60x slower on two
-threads than on one on a 2-core machine (tools/time_lessons.py --svd measures
-it). Hence the policy:
+busy core is descheduled and every split product waits for it: on a 2-core
+machine with one core busy, a batched SVD of 500 64x64 matrices (thousands of
+small LAPACK calls) ran tens of times slower on two threads than on one
+(tools/time_lessons.py --svd measures it). Hence the policy:
 
 - ``one_blas_thread()``: a context manager around batched small linear algebra
   (the SVDs of ``analysis``); inside it the BLAS runs on one thread, after it the
