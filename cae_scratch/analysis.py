@@ -30,8 +30,9 @@ Memory stays bounded: inputs are processed in row chunks of at most
 ``max_bytes`` (B x n_hidden x n_visible tensors only through
 ``core.penalty.jacobian_chunks``, a third of ``max_bytes`` each when an SVD's
 U and V^T sit beside them). SVDs use ``xp.linalg.svd`` / ``svdvals`` (the
-array API's linalg extension); a namespace without them falls back to
-NumPy on a host copy of each chunk.
+array API's linalg extension; without them, NumPy on a host copy of each
+chunk), with the host BLAS on one thread: a stack of small SVDs gains
+nothing from a second thread and waits on it when a core is busy.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ import math
 import numpy as np
 
 from . import backend, validation as check
+from .threads import one_blas_thread
 from .core.activations import Activation, get_activation
 from .core.layers import encoder_forward
 from .core.penalty import DEFAULT_MAX_BYTES, jacobian_chunks, row_norms_sq
@@ -154,12 +156,17 @@ def contraction_curve(W, b_h, X, activation="sigmoid", radii=(0.01, 0.1, 1.0), n
 
 
 def _svd(xp, J, compute_uv):
-    """Batched SVD of J: (chunk, m, n) via the linalg extension, or NumPy on the host as a fallback."""
+    """Batched SVD of J: (chunk, m, n) via the linalg extension, or NumPy on the host as a fallback.
+
+    A stack of small SVDs: the host BLAS runs on one thread meanwhile (``threads.one_blas_thread``).
+    """
     linalg = getattr(xp, "linalg", None)
     name = "svd" if compute_uv else "svdvals"
     if linalg is not None and hasattr(linalg, name):
-        return linalg.svd(J, full_matrices=False) if compute_uv else linalg.svdvals(J)
-    host = np.linalg.svd(backend.to_numpy(J), full_matrices=False, compute_uv=compute_uv)
+        with one_blas_thread():
+            return linalg.svd(J, full_matrices=False) if compute_uv else linalg.svdvals(J)
+    with one_blas_thread():
+        host = np.linalg.svd(backend.to_numpy(J), full_matrices=False, compute_uv=compute_uv)
     move = lambda a: backend.asarray(a, xp, J.dtype, backend.device_of(J))
     return tuple(move(a) for a in host) if compute_uv else move(host)
 

@@ -13,33 +13,90 @@ and its last code cell is::
 
 The same file then runs three ways, with the same options:
 
-- ``python lessons/NN_....py [--quick] [--backend NAME] [--seed N] [--out DIR]``: options from argv;
+- ``python lessons/NN_....py [--quick] [--backend NAME] [--seed N] [--threads N] [--out DIR]``: options
+  from argv;
 - cell by cell in Jupyter / VS Code, or executed by the book: options from the environment
-  (``CAE_LESSON_QUICK=1``, ``CAE_LESSON_BACKEND``, ``CAE_LESSON_SEED``, ``CAE_LESSON_OUT``), else defaults;
+  (``CAE_LESSON_QUICK=1``, ``CAE_LESSON_BACKEND``, ``CAE_LESSON_SEED``, ``CAE_LESSON_THREADS``,
+  ``CAE_LESSON_OUT``), else defaults;
 - ``python -m lessons``: the runner sets the environment and runs each file.
 
-Figures go to ``<out>/<lesson name>/`` (default ``runs/lessons/<lesson name>/``).
+Wherever it runs, ``start_lesson`` sets the host BLAS to ``LESSON_THREADS`` threads (unless told
+otherwise) and says so in one line. Figures go to ``<out>/<lesson name>/`` (default
+``runs/lessons/<lesson name>/``) as PNG files; in a Jupyter kernel each is also shown under the cell
+that drew it (``CAE_LESSON_INLINE=0`` turns that off: the runner and the book read the files).
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import warnings
 from dataclasses import dataclass, field
 
-from cae_scratch.model import model_kwargs
+with warnings.catch_warnings():
+    # cae_scratch.train imports tqdm.auto, which in a Jupyter kernel without ipywidgets warns (TqdmWarning,
+    # "IProgress not found") and falls back to text bars: noise in a lesson's first cell, nothing to act on.
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    from cae_scratch.model import model_kwargs
+from cae_scratch.threads import set_blas_threads
 
 DEFAULT_OUT = os.path.join("runs", "lessons")
 ENV = {"quick": "CAE_LESSON_QUICK", "backend": "CAE_LESSON_BACKEND", "seed": "CAE_LESSON_SEED",
-       "out": "CAE_LESSON_OUT"}
+       "out": "CAE_LESSON_OUT", "threads": "CAE_LESSON_THREADS", "inline": "CAE_LESSON_INLINE"}
+# The lessons' products are small: a second BLAS thread gains them nothing measurable, and when another
+# process keeps a core busy every product waits on it (tools/time_lessons.py measures both ways).
+LESSON_THREADS = 1
+
+
+class LessonParser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line on stderr and exit status 2 (no usage block)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message} (--help lists the options)\n")
+
+
+RULES = {"seed": "a whole number >= 0, such as 0 or 42", "threads": "a whole number >= 1, or 'default'"}
+
+
+def seed_type(text):
+    """--seed: an integer >= 0 (it feeds numpy.random.SeedSequence)."""
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not {RULES['seed']}")
+    return int(text)
+
+
+def threads_type(text):
+    """--threads: a count >= 1, or "default" (None) to leave the BLAS's own count (one per core unless
+    OPENBLAS_NUM_THREADS or the like says otherwise)."""
+    if text == "default":
+        return None
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {RULES['threads']}")
+    return int(text)
 
 
 def add_common_arguments(parser, quick_help):
-    """--quick, --backend and --seed, shared by one lesson's command line and the runner's."""
+    """--quick, --backend and --seed, shared by one lesson's command line, the runner's and the book's."""
     parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--backend", default="numpy",
                         help="numpy | cupy | array_api_strict | array_api_strict:device1 (default numpy)")
-    parser.add_argument("--seed", type=int, default=0, help="the seed of every model and split (default 0)")
+    parser.add_argument("--seed", type=seed_type, default=0, help="the seed of every model and split (default 0)")
+
+
+def add_threads_argument(parser):
+    """--threads N|default: the host BLAS's thread count while lessons run."""
+    parser.add_argument("--threads", type=threads_type, default=LESSON_THREADS, metavar="N",
+                        help=f"BLAS threads (default {LESSON_THREADS}: the fastest for the lessons' small "
+                             "products; 'default' leaves the BLAS's own, one per core)")
+
+
+def use_threads(n):
+    """Set the BLAS thread count for the lessons (n >= 1, None: the BLAS default); returns the line that says so."""
+    now = set_blas_threads(n)
+    if now is None:
+        return "BLAS threads: unknown (pip install threadpoolctl to set and see them)"
+    why = "the lessons' setting" if n == LESSON_THREADS else ("as asked" if n else "left as the BLAS had it")
+    return f"BLAS threads: {now} ({why}; --threads N or {ENV['threads']}=N to change)"
 
 
 @dataclass
@@ -54,6 +111,8 @@ class Lesson:
     figures: list = field(default_factory=list)
     headline: str = ""
     result: dict = field(default_factory=dict)
+    data: str = ""
+    shown: dict = field(default_factory=dict, repr=False)     # figure path -> the file's stamp last shown
 
     def model_kwargs(self):
         """backend= (and device=) keywords for ContractiveAutoencoder on this lesson's backend."""
@@ -63,7 +122,13 @@ class Lesson:
         """The path of a figure in this lesson's folder; remembered for the closing line."""
         path = os.path.join(self.out, filename)
         self.figures.append(path)
+        self.shown[path] = _stamp(path)          # a file left by an earlier run is not this run's figure
         return path
+
+    def use_data(self, description):
+        """Say which data set this run uses (printed now; the runner repeats it on the lesson's line)."""
+        self.data = description
+        print(f"Data: {description}", flush=True)
 
     def finish(self, headline, result=None):
         """Record and print the lesson's one-line headline and where its figures went.
@@ -78,22 +143,27 @@ class Lesson:
 
 
 def _options_from_argv(name):
-    parser = argparse.ArgumentParser(prog=f"python lessons/{name}.py", description=f"Lesson {name}.")
-    add_common_arguments(parser, "smaller sizes: seconds instead of minutes")
+    parser = LessonParser(prog=f"python lessons/{name}.py", description=f"Lesson {name}.")
+    add_common_arguments(parser, "smaller sizes: 1.5-5 s instead of 2-12 s (lesson 12 on mnist-5k: minutes)")
+    add_threads_argument(parser)
     parser.add_argument("--out", default=None, help=f"folder for the figures (default {DEFAULT_OUT}/{name})")
     args = parser.parse_args(sys.argv[1:])
-    return {"quick": args.quick, "backend": args.backend, "seed": args.seed, "out": args.out}
+    return {"quick": args.quick, "backend": args.backend, "seed": args.seed, "out": args.out,
+            "threads": args.threads}
 
 
 def _options_from_env():
     env = os.environ
-    seed = env.get(ENV["seed"]) or "0"
-    if not seed.lstrip("-").isdigit():
-        _user_error(f"{ENV['seed']}={seed!r} is not an integer; set it to a seed such as 0, or unset it.")
+    values = {}
+    for key, parse, default in (("seed", seed_type, "0"), ("threads", threads_type, str(LESSON_THREADS))):
+        text = env.get(ENV[key]) or default
+        try:
+            values[key] = parse(text)
+        except argparse.ArgumentTypeError:
+            _user_error(f"{ENV[key]}={text!r} is not {RULES[key]}; set it so, or unset it.")
     return {"quick": env.get(ENV["quick"], "") not in ("", "0"),
             "backend": env.get(ENV["backend"]) or "numpy",
-            "seed": int(seed),
-            "out": env.get(ENV["out"]) or None}
+            "out": env.get(ENV["out"]) or None, **values}
 
 
 def _user_error(message):
@@ -107,13 +177,12 @@ def backend_problem(backend):
     if backend == "cupy":
         from cae_scratch import cupy_usable
         if not cupy_usable():
-            return ("--backend cupy needs CuPy and an NVIDIA GPU, and cupy_usable() is False here; install\n"
+            return ("--backend cupy needs CuPy and an NVIDIA GPU, and cupy_usable() is False here; install "
                     "cupy-cuda12x (or cupy-cuda13x) on a GPU machine, or run the lessons on numpy.")
         return None
     try:
-        model_kwargs(backend)
         from cae_scratch.backend import get_namespace
-        get_namespace(backend.split(":")[0])
+        get_namespace(model_kwargs(backend)["backend"])     # "array_api_strict:typo" is refused here
     except (ValueError, TypeError, ImportError) as e:
         return f"--backend {backend!r}: {e}"
     return None
@@ -139,10 +208,55 @@ def start_lesson(name, title, learn=(), need=""):
     except OSError as e:
         _user_error(f"cannot create the figure folder {out!r} ({e.strerror}); pass another --out DIR.")
     lesson = Lesson(name, title, opts["quick"], opts["backend"], opts["seed"], out)
+    threads_line = use_threads(opts["threads"])
+    if os.environ.get(ENV["inline"], "1") != "0":
+        show_figures_inline(lesson)
     print(f"{'=' * 72}\n{title}\n{'=' * 72}")
     if learn:
         print("You will learn:\n" + "\n".join(f"  - {item}" for item in learn))
     if need:
         print(f"You need: {need}")
-    print(f"Options: backend={lesson.backend}, quick={lesson.quick}, seed={lesson.seed}; figures go to {out}/\n")
+    print(f"Options: backend={lesson.backend}, quick={lesson.quick}, seed={lesson.seed}; figures go to {out}/")
+    print(threads_line + "\n")
     return lesson
+
+
+def _stamp(path):
+    """(size, mtime) of a file, None if there is none: what tells a new figure from an old one."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
+
+
+_shown_by = None                  # the post_run_cell callback of the last start_lesson in this kernel
+
+
+def show_figures_inline(lesson, shell=None):
+    """In a Jupyter kernel (Jupyter, VS Code), show under each cell the figures it wrote to ``lesson.figures``.
+
+    Lessons save figures as PNG files (the runner and the book read the files); a notebook shows
+    them only if someone displays them: after each cell, every figure file that appeared or changed
+    is displayed. Nothing happens outside a kernel. Calling it again (the first cell re-run) replaces
+    the earlier callback, so a figure is not shown twice.
+    """
+    global _shown_by
+    if shell is None:
+        ipython = sys.modules.get("IPython")
+        shell = ipython.get_ipython() if ipython is not None else None
+        if shell is None or getattr(shell, "kernel", None) is None:       # a script, or a terminal IPython
+            return
+    from IPython.display import Image, display
+
+    def show_new_figures(result=None):
+        for path in dict.fromkeys(lesson.figures):
+            stamp = _stamp(path)
+            if stamp is not None and lesson.shown.get(path) != stamp:
+                lesson.shown[path] = stamp
+                display(Image(filename=path))
+
+    if _shown_by is not None and _shown_by in shell.events.callbacks["post_run_cell"]:
+        shell.events.unregister("post_run_cell", _shown_by)
+    shell.events.register("post_run_cell", show_new_figures)
+    _shown_by = show_new_figures

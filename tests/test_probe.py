@@ -92,7 +92,7 @@ def test_bad_inputs_say_what_to_do():
 
 def probe_objective(clf, X, y, l2):
     """(objective, gradient) of the probe's problem at its own parameters, recomputed from the definition."""
-    Xs = (X - clf.mean) / clf.scale
+    Xs = clf.standardise(X)
     loss, g = probe.probe_loss_and_grads(clf.params, Xs, np.eye(clf.n_classes)[y], l2)
     return float(loss), g
 
@@ -110,7 +110,7 @@ def test_the_probe_converges_to_the_minimum_a_reference_solver_finds(digits):
 
 def check_against_reference(optimize, X, y, l2):
     clf = probe.train_probe(X, y, l2=l2, gtol=1e-7)
-    Xs, Y, n = (X - clf.mean) / clf.scale, np.eye(10)[y], X.shape[1]
+    Xs, Y, n = clf.standardise(X), np.eye(10)[y], X.shape[1]
 
     def f(theta):
         loss, g = probe.probe_loss_and_grads({"V": theta[:10 * n].reshape(10, n), "c": theta[10 * n:]}, Xs, Y, l2)
@@ -130,14 +130,91 @@ def test_lbfgs_finds_the_closed_form_minimum_of_a_quadratic():
     gen = np.random.default_rng(0)
     M = gen.standard_normal((8, 8))
     A, b = M @ M.T + 0.1 * np.eye(8), gen.standard_normal(8)            # f = x.A.x / 2 - b.x, minimum A^-1 b
-    result = lbfgs.minimize(lambda x: (0.5 * x @ A @ x - b @ x, A @ x - b), np.zeros(8), gtol=1e-8)
-    assert result.converged and result.grad_max <= 1e-8
+    calls = []
+    result = lbfgs.minimize(lambda x: calls.append(1) or (0.5 * x @ A @ x - b @ x, A @ x - b), np.zeros(8), gtol=1e-8)
+    assert result.converged and result.grad_max <= 1e-8 and result.stop == "max |grad| <= gtol"
+    assert result.n_evals == len(calls) >= result.n_iter
     np.testing.assert_allclose(result.x, np.linalg.solve(A, b), rtol=1e-8)
     capped = lbfgs.minimize(lambda x: (0.5 * x @ A @ x - b @ x, A @ x - b), np.zeros(8), gtol=1e-10, max_iter=2)
-    assert not capped.converged and capped.n_iter == 2
+    assert not capped.converged and capped.n_iter == 2 and capped.stop == "max_iter reached"
 
 
 def test_unknown_solver_is_refused():
     X, y = np.random.default_rng(0).random((6, 3)), np.array([0, 1, 2, 0, 1, 2])
     with pytest.raises(ValueError, match="solver"):
         probe.train_probe(X, y, solver="newton")
+
+
+@pytest.fixture(scope="module")
+def digit_splits():
+    from cae_scratch import data
+    return data.load_digits(test_fraction=0.25, seed=0)        # 64 pixels, some of them 0 in every image
+
+
+def test_the_probe_is_scale_invariant(digit_splits):
+    """Features times 1e-6, 1, 1e6 or 1e160 read the same: same test error, converged each time (the old
+    standardisation by sqrt(var + 1e-6) gave 91 % error at 1e-6 and overflowed at 1e160)."""
+    Xtr, ytr, Xte, yte = digit_splits
+    errors = set()
+    for c in (1e-6, 1.0, 1e6, 1e160):
+        clf = probe.train_probe(c * Xtr, ytr, l2=1e-2)
+        assert clf.converged and clf.stop == "max |grad| <= gtol", (c, clf.report())
+        errors.add(clf.error(c * Xte, yte))
+    assert len(errors) == 1 and errors.pop() < 0.08
+
+
+def test_standardisation_gives_mean_0_variance_1_and_reads_constant_columns_as_0():
+    gen = np.random.default_rng(3)
+    X = gen.standard_normal((50, 4)) * [1e-7, 1.0, 3e5, 1.0] + [0.0, 5.0, -2.0, 0.0]
+    X[:, 3] = 3.7                                                             # a constant column
+    mean, inv_scale = probe.standardisation(X)
+    Z = (X - mean) * inv_scale
+    np.testing.assert_allclose(Z[:, :3], (X[:, :3] - X[:, :3].mean(0)) / X[:, :3].std(0), rtol=1e-12)
+    assert inv_scale[3] == 0.0 and np.all(Z[:, 3] == 0.0)
+    huge = probe.standardisation(1e160 * X)
+    np.testing.assert_allclose((1e160 * X - huge[0]) * huge[1], Z, rtol=1e-12, atol=1e-12)
+
+
+def test_a_column_constant_in_training_does_not_move_a_prediction():
+    gen = np.random.default_rng(4)
+    X, y = gen.standard_normal((60, 3)), gen.integers(0, 3, 60)
+    X[:, 2] = 0.0
+    clf = probe.train_probe(X, y, l2=1e-2)
+    moved = X.copy()
+    moved[:, 2] = gen.standard_normal(60) * 1e6
+    np.testing.assert_array_equal(clf.predict(moved), clf.predict(X))
+
+
+def test_error_takes_lists_and_refuses_what_is_not_numbers(digit_splits):
+    Xtr, ytr, Xte, yte = digit_splits
+    clf = probe.train_probe(Xtr, ytr, l2=1e-2)
+    assert clf.error(Xte.tolist(), yte.tolist()) == clf.error(Xte, yte)
+    with pytest.raises(TypeError, match="real numbers"):
+        clf.error([["a"] * 64], [0])
+
+
+def test_warm_starts_down_the_l2_grid_find_the_same_minima_in_fewer_evaluations(digit_splits):
+    """Counted, not timed: the path solves each l2 from the last solution; each probe is the one a cold
+    start finds (a strongly convex problem has one minimum)."""
+    Xtr, ytr, _, _ = digit_splits
+    l2s = (1e-3, 1e-2, 1e-1)
+    path = probe.train_probes(Xtr, ytr, l2s, gtol=1e-7)
+    assert list(path) == list(l2s)
+    cold = {l2: probe.train_probe(Xtr, ytr, l2=l2, gtol=1e-7) for l2 in l2s}
+    for l2 in l2s:
+        assert path[l2].converged and cold[l2].converged
+        np.testing.assert_allclose(path[l2].params["V"], cold[l2].params["V"], atol=1e-4)
+    assert sum(p.n_evals for p in path.values()) < sum(p.n_evals for p in cold.values())
+
+
+def test_the_probe_reports_how_it_was_solved(digit_splits):
+    Xtr, ytr, _, _ = digit_splits
+    clf = probe.train_probe(Xtr.astype(np.float32), ytr, l2=1e-2)
+    assert clf.dtype == "float64" and backend.dtype_name(clf.params["V"]) == "float64"
+    assert clf.report().startswith("L-BFGS in float64: max |grad| <= gtol after") and clf.gtol == 1e-5
+    capped = probe.train_probe(Xtr, ytr, l2=1e-2, max_iter=3)
+    assert not capped.converged and capped.stop == "max_iter reached" and capped.n_iter == 3
+    single = probe.train_probe(Xtr, ytr, l2=1e-2, dtype="float32", max_iter=5)
+    assert single.dtype == "float32" and backend.dtype_name(single.params["V"]) == "float32"
+    with pytest.raises(ValueError, match="dtype"):
+        probe.train_probe(Xtr, ytr, dtype="float16")
