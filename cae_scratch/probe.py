@@ -6,9 +6,9 @@ pixels are the baseline). For features X: (B, n_features), labels y and
 one-hot targets Y: (B, n_classes)::
 
     Z = X V^T + c                  V: (n_classes, n_features)   c: (n_classes,)
-    P = softmax(Z)                 computed as exp(log_softmax(Z)), log-sum-exp stable
-    L = mean_b -log P[b, y_b] + (l2 / 2) ||V||_F^2
-    dL/dZ = (P - Y) / B        dV = dZ^T X + l2 V        dc = sum_b dZ
+    P = softmax(Z)                 the core's cross-entropy pair (``losses``), log-sum-exp stable
+    L = mean_n -log P[n, y_n] + (l2 / 2) ||V||_F^2
+    dL/dZ = (P - Y) / B        dV = dZ^T X + l2 V        dc = sum_n dZ
 
 The problem is convex, so zero initialisation is fine. Features are
 standardised with the training set's mean and standard deviation, computed
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import backend, lbfgs, validation as check
-from .core.losses import log_softmax
+from .core.losses import cross_entropy_backward, cross_entropy_forward
 from .optim import make_optimizer
 from .threads import one_blas_thread
 
@@ -43,31 +43,13 @@ SOLVERS = ("lbfgs", "adam")
 
 
 def probe_loss_and_grads(params, X, Y, l2=0.0):
-    """(L as a 0-d array, {"V": dV, "c": dc}) for params {"V", "c"}, X: (B, n_features), Y one-hot."""
+    """(L as a 0-d array, {"V": dV, "c": dc}) for params {"V", "c"}, X: (B, n_features), Y one-hot: the core's
+    cross-entropy pair on the logits X V^T + c, plus (l2 / 2) ||V||_F^2."""
     xp = backend.namespace(X, params["V"])
     V = params["V"]
-    logP = log_softmax(X @ V.T + params["c"])
-    B = X.shape[0]
-    loss = -xp.sum(Y * logP) / B + (0.5 * l2) * xp.sum(V * V)
-    dZ = (xp.exp(logP) - Y) / B
-    return loss, {"V": dZ.T @ X + l2 * V, "c": xp.sum(dZ, axis=0)}
-
-
-def one_hot(y, n_classes, xp, dtype, device=None):
-    """Y: (B, n_classes) with Y[b, y_b] = 1, built on the host from integer labels."""
-    return backend.asarray(np.eye(n_classes)[np.asarray(y)], xp, dtype, device)
-
-
-def _labels(y, n_rows, n_classes=None):
-    """Host int labels 0..n_classes-1 for n_rows examples (ValueError saying what is wrong)."""
-    y = np.asarray(backend.to_numpy(y) if backend.is_array(y) else y)          # an array of any backend, or a list
-    if y.ndim != 1 or len(y) != n_rows:
-        raise ValueError(f"y must be 1-D with one label per row of X ({n_rows}), got shape {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer) or (len(y) and y.min() < 0):
-        raise ValueError("y must hold integer class labels 0, 1, ..., n_classes - 1")
-    if n_classes is not None and len(y) and y.max() >= n_classes:
-        raise ValueError(f"label {int(y.max())} is out of range for n_classes={n_classes}")
-    return y.astype(np.int64)
+    ce, cache = cross_entropy_forward(X @ V.T + params["c"], Y)
+    dZ = cross_entropy_backward(cache)
+    return ce + (0.5 * l2) * xp.sum(V * V), {"V": dZ.T @ X + l2 * V, "c": xp.sum(dZ, axis=0)}
 
 
 def standardisation(X):
@@ -125,7 +107,7 @@ class LinearProbe:
     def error(self, X, y):
         """Fraction of rows of X whose predicted class differs from y."""
         predicted = self.predict(X)
-        return float(np.mean(predicted != _labels(y, len(predicted), self.n_classes)))
+        return float(np.mean(predicted != check.labels(y, len(predicted), self.n_classes)))
 
     def report(self):
         """One line: how the probe was solved and whether it met its stopping rule."""
@@ -143,9 +125,9 @@ def _prepare(X, y, n_classes, dtype):
     own = X.dtype if xp.isdtype(X.dtype, "real floating") else xp.float64
     X = check.batch(X, xp, own if dtype is None else getattr(xp, dtype), backend.device_of(X),
                     X.shape[1] if X.ndim == 2 else -1, "X", width_name="n_features")
-    y = _labels(y, X.shape[0])
+    y = check.labels(y, X.shape[0])
     n_classes = int(y.max()) + 1 if n_classes is None else check.positive_int("n_classes", n_classes)
-    _labels(y, X.shape[0], n_classes)
+    check.labels(y, X.shape[0], n_classes)
     mean, inv_scale = standardisation(X)
     return (X - mean) * inv_scale, y, n_classes, mean, inv_scale
 
@@ -166,7 +148,7 @@ def train_probes(X, y, l2s, *, n_classes=None, gtol=1e-5, max_iter=2000, dtype="
     gtol, max_iter = check.positive_float("gtol", gtol), check.positive_int("max_iter", max_iter)
     Z, y, n_classes, mean, inv_scale = _prepare(X, y, n_classes, dtype)
     xp, device, n_features = backend.namespace(Z), backend.device_of(Z), Z.shape[1]
-    Y = one_hot(y, n_classes, xp, Z.dtype, device)
+    Y = check.one_hot(y, len(y), n_classes, xp, Z.dtype, device)
     theta = xp.zeros((n_classes * (n_features + 1),), dtype=Z.dtype, device=device)
     n_V, probes, pairs, last_l2 = n_classes * n_features, {}, [], None
 
@@ -202,7 +184,7 @@ def train_probe(X, y, *, n_classes=None, l2=1e-4, solver="lbfgs", gtol=1e-5, max
     l2 = check.non_negative_float("l2", l2)
     Z, y, n_classes, mean, inv_scale = _prepare(X, y, n_classes, None)
     xp, device = backend.namespace(Z), backend.device_of(Z)
-    Y = one_hot(y, n_classes, xp, Z.dtype, device)
+    Y = check.one_hot(y, len(y), n_classes, xp, Z.dtype, device)
     params = {"V": xp.zeros((n_classes, Z.shape[1]), dtype=Z.dtype, device=device),
               "c": xp.zeros((n_classes,), dtype=Z.dtype, device=device)}
     epochs, batch_size = check.positive_int("epochs", epochs), check.positive_int("batch_size", batch_size)

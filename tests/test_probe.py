@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 import cae_scratch as cs
-from cae_scratch import backend, probe
+from cae_scratch import backend, probe, validation
+from cae_scratch.core import losses
 from _helpers import assert_close, model_kwargs
 
 
@@ -11,7 +12,7 @@ def problem(B=7, n_features=5, n_classes=3, seed=0):
     gen = np.random.default_rng(seed)
     X, y = gen.standard_normal((B, n_features)), gen.integers(0, n_classes, B)
     params = {"V": gen.standard_normal((n_classes, n_features)), "c": gen.standard_normal(n_classes)}
-    return params, X, probe.one_hot(y, n_classes, backend.get_namespace("numpy"), np.float64)
+    return params, X, validation.one_hot(y, len(y), n_classes, backend.get_namespace("numpy"), np.float64)
 
 
 @pytest.mark.parametrize("l2", [0.0, 0.3])
@@ -28,7 +29,7 @@ def test_the_checker_rejects_a_wrong_probe_gradient(bug):
     l2 = 0.3
     _, grads = probe.probe_loss_and_grads(params, X, Y, l2)
     B = X.shape[0]
-    P = np.exp(probe.log_softmax(X @ params["V"].T + params["c"]))
+    P = np.exp(losses.log_softmax(X @ params["V"].T + params["c"]))
     rec_V = grads["V"] - l2 * params["V"]                         # the cross-entropy part of dV
     wrong = {"no 1/B": {"V": B * rec_V + l2 * params["V"], "c": B * grads["c"]},
              "no l2 term": {"V": grads["V"] - l2 * params["V"], "c": grads["c"]},
@@ -40,7 +41,7 @@ def test_the_checker_rejects_a_wrong_probe_gradient(bug):
 
 def test_log_softmax_is_stable_and_exact():
     Z = np.array([[1e4, 0.0, -1e4], [0.1, 0.2, 0.3]])
-    out = probe.log_softmax(Z)
+    out = losses.log_softmax(Z)
     assert np.all(np.isfinite(out))
     np.testing.assert_allclose(out[0], [0.0, -1e4, -2e4])
     np.testing.assert_allclose(out[1], np.log(np.exp(Z[1]) / np.exp(Z[1]).sum()), rtol=1e-14)

@@ -12,10 +12,11 @@ def rows(X, index):
 
 
 def probe_errors(H, y, fit, val, l2s, seed=0):
-    """{l2: validation error} of converged linear probes trained on H[fit] and scored on H[val]
-    (``seed``: the probe's, for a solver that draws anything)."""
+    """{l2: validation error} of converged linear probes trained on H[fit] and scored on H[val], the l2 grid
+    solved from the largest l2 down with warm starts (``probe.train_probes``; L-BFGS draws nothing, so
+    ``seed`` is unused)."""
     H_fit, H_val = rows(H, fit), rows(H, val)
-    return {l2: probe.train_probe(H_fit, y[fit], l2=l2, seed=seed).error(H_val, y[val]) for l2 in l2s}
+    return {l2: p.error(H_val, y[val]) for l2, p in probe.train_probes(H_fit, y[fit], l2s).items()}
 
 
 def measure(model, Xtr, ytr, Xte, yte, l2, seed=0):
