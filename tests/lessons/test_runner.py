@@ -52,7 +52,10 @@ def test_lesson_is_literate(name):
     assert any("start_lesson(" in c for c in code) and "lesson.finish(" in code[-1]
     assert "$$" in "".join(markdown), "a derivation in display math"
     if name != "00_introduction":                               # questions, answered at the end
-        assert "".join(markdown).count("**Question") >= 2 and "Answers" in markdown[-1]
+        asked = max(i for i, m in enumerate(markdown) if "**Question" in m)
+        answered = [i for i, m in enumerate(markdown) if "## Answers" in m]
+        assert "".join(markdown).count("**Question") >= 2 and answered and answered[-1] > asked
+        assert all("## Sources" not in m or i >= answered[-1] for i, m in enumerate(markdown)), "sources last"
     for text in code:                                           # cells run one by one: nothing hides in main()
         assert "def main(" not in text and "sys.path" not in text and "if __name__" not in text
 
