@@ -1,13 +1,18 @@
-"""Fixtures only (helpers live in ``_helpers.py``): the backend matrix, hypothesis profiles.
+"""Fixtures only (helpers live in ``_helpers.py``): the backend matrix, hypothesis profiles, the book.
 
 Backends: numpy, array_api_strict on its CPU device, array_api_strict on
 Device("device1") (refuses implicit conversion to NumPy exactly like a GPU
 array), and cupy when usable (marked ``gpu``). ``CAE_BACKENDS=numpy,cupy``
 narrows the list; naming cupy there where CuPy is not usable is an error (a
 classroom that forgot to install CuPy must see red, not a green run of skips).
+
+The book (``book``) is built once per session, quick, running every lesson cell by cell in a kernel;
+that run is each lesson's numpy/quick run: ``lesson_run`` hands its record to the lessons' numeric
+checks, so no lesson runs twice in one mode. Other backends run in this process.
 """
 from __future__ import annotations
 
+import json
 import os
 
 # One BLAS thread for the tests (and the lessons and notebooks they start): a second OpenBLAS thread on a
@@ -84,3 +89,48 @@ def make_model(backend_name):
 def digits():
     from cae_scratch import data
     return data.load_digits()
+
+
+@pytest.fixture(scope="session")
+def book(tmp_path_factory):
+    """(folder, build's report) of the quick book of every lesson on disk, and its PDF where Chromium is."""
+    from _chromium import find_chromium
+    from lessons.book import build
+    out = tmp_path_factory.mktemp("book")
+    report = build(str(out), quick=True, log=lambda *a, **k: None, pdf=find_chromium() is not None)
+    return out, report
+
+
+@pytest.fixture
+def lesson_run(request, tmp_path):
+    """lesson_run(name, backend="numpy") -> the record (``lessons.book.execute.lesson_record``, decoded) of
+    the lesson's quick run with seed 0: on numpy the book build's run, elsewhere a run in this process.
+
+    Checks what every run shows: the options asked for, a headline, every announced figure a drawn PNG in
+    the lesson's folder and no other PNG there. Fails loudly when the book recorded no run of ``name``.
+    """
+    def run(name, backend="numpy"):
+        from lessons.book.execute import lesson_record
+        if backend == "numpy":
+            folder, report = request.getfixturevalue("book")
+            record = report.get("records", {}).get(name)
+            if record is None:
+                pytest.fail(f"the book build recorded no run of {name}: its numbers are unchecked")
+            if "error" in record:
+                pytest.fail(f"the book's run of {name} left no record: {record['error']}")
+            out = str(folder / "figures" / name)
+        else:
+            from lessons.__main__ import run_lesson
+            lesson = run_lesson(name, backend=backend, quick=True, seed=0, out_dir=str(tmp_path), quiet=True)
+            record, out = json.loads(lesson_record(lesson)), str(tmp_path)
+        assert (record["quick"], record["backend"], record["seed"]) == (True, backend, 0) and record["headline"]
+        assert record["out"] == out, "the figures went to the folder the run was given"
+        for path in record["figures"]:
+            assert os.path.dirname(path) == out
+            with open(path, "rb") as f:
+                assert f.read(8) == b"\x89PNG\r\n\x1a\n", path
+            assert os.path.getsize(path) > 10_000, path          # a drawn figure, not an empty canvas
+        drawn = {f for f in os.listdir(out) if f.endswith(".png")} if os.path.isdir(out) else set()
+        assert drawn == {os.path.basename(p) for p in record["figures"]}, "every PNG written was announced"
+        return record
+    return run

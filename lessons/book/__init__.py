@@ -81,8 +81,9 @@ def exercise_lessons(exercises):
 def build(out, quick=False, backend="numpy", seed=0, only=None, log=print, pdf=False):
     """Execute the lessons (all, or the numbers in ``only``) and write the book into ``out``.
 
-    Returns {"pages": [file names], "seconds": build time, "lessons": {name: seconds}} and, with
-    ``pdf``, "pdf": (path, pages). Raises BookLocked if another build holds ``out``.
+    Returns {"pages": [file names], "seconds": build time, "lessons": {name: seconds},
+    "records": {name: the lesson's record (execute.lesson_record: result, figures, options)}} and,
+    with ``pdf``, "pdf": (path, pages). Raises BookLocked if another build holds ``out``.
     """
     os.makedirs(out, exist_ok=True)
     with book_lock(out):
@@ -143,7 +144,8 @@ def _build(out, quick, backend, seed, only, log, pdf):
                 f"{len(done)} lessons executed in {seconds:.0f} s")
     atomic.write_text(os.path.join(out, "index.html"), index_page(entries, settings, has_notation))
     report = {"pages": ["index.html"] + pages + extra, "seconds": seconds,
-              "lessons": {name: ex.seconds for _, name, ex in done}}
+              "lessons": {name: ex.seconds for _, name, ex in done},
+              "records": {name: ex.record for _, name, ex in done}}
     if pdf:
         from lessons.book.pdf import write_pdf
         body_of = {p: _main_of(os.path.join(out, p)) for p in ["index.html", *extra]}

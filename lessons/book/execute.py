@@ -5,7 +5,9 @@ its code cells one at a time in a fresh ``python3`` kernel (ipykernel), exactly 
 student would in Jupyter. Lessons save their figures as PNG files (matplotlib's Agg
 backend, through ``cae_scratch.plots``), so after each cell the lesson's figure folder
 is compared with its state before the cell: files that appeared or changed belong to
-that cell and are shown right under it in the book.
+that cell and are shown right under it in the book. After the last cell the lesson's record
+(``lesson_record``: its ``result`` numbers, the figures it announced, its options) is read back
+as JSON, so the tests check every lesson's numbers on the book's run instead of running it again.
 """
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ _mfig.Figure.savefig = _book_noting_savefig
 PROBE = ("import json as _json\n"
          "print(_json.dumps({'title': lesson.title, 'headline': lesson.headline, 'titles': _book_titles,\n"
          "                   'captions': dict(getattr(lesson, 'captions', None) or {})}))")
+RECORD_PROBE = "from lessons.book.execute import lesson_record as _book_record\nprint(_book_record(lesson))"
 
 
 class LessonCellError(RuntimeError):
@@ -57,6 +60,26 @@ class ExecutedLesson:
     seconds: float = 0.0
     titles: dict = field(default_factory=dict)        # figure file name -> {"suptitle", "titles"} drawn
     captions: dict = field(default_factory=dict)      # figure file name -> the caption the lesson gave
+    record: dict = field(default_factory=dict)        # lesson_record's fields, or {"error": why there is none}
+
+
+def _plain(value):
+    """json.dumps' fallback: NumPy (or CuPy) scalars and arrays as Python numbers and lists."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"a lesson's result holds a {type(value).__name__!r}, which JSON cannot hold: record numbers, "
+                    "strings, lists or dicts")
+
+
+def lesson_record(lesson):
+    """One JSON line: the lesson's ``result``, the figures it announced (paths), title, headline, options.
+
+    Run in the lesson's kernel after its last cell; the tests read the same record from an in-process
+    run (``json.loads``), so a check sees the same types (lists, string keys) on either run.
+    """
+    return json.dumps({"result": lesson.result, "figures": list(lesson.figures), "title": lesson.title,
+                       "headline": lesson.headline, "quick": lesson.quick, "backend": lesson.backend,
+                       "seed": lesson.seed, "out": lesson.out}, default=_plain)
 
 
 def read_lesson(name):
@@ -163,6 +186,10 @@ def execute_lesson(name, figure_dir, quick=True, backend="numpy", seed=0, timeou
                     result.titles, result.captions = info["titles"], info["captions"]
                 except (CellExecutionError, ValueError, IndexError, KeyError):
                     pass                                   # no `lesson` object: the page still builds
+                try:                                       # the numbers the tests check; the page needs none
+                    result.record = json.loads(_run_hidden(client, nb, RECORD_PROBE).strip().splitlines()[-1])
+                except (CellExecutionError, ValueError, IndexError) as e:
+                    result.record = {"error": f"{type(e).__name__}: {ANSI.sub('', str(e)).strip()[-2000:]}"}
         finally:
             if km.has_kernel:                                  # we own the kernel manager: stop its kernel
                 km.shutdown_kernel(now=True)

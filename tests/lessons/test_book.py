@@ -1,4 +1,5 @@
-"""The book: built once (quick, with its PDF) per session, then every page opened in headless Chromium.
+"""The book: built once (quick, with its PDF) per session (the ``book`` fixture, tests/conftest.py, whose run of
+each lesson is also the one the lessons' numeric tests check), then every page opened in headless Chromium.
 
 Each page must render (a body of real height, a screenshot that is not blank), have its
 math typeset (MathML laid out as math, no raw ``$$`` or ``\\(`` left in the text) and drawn as
@@ -97,15 +98,6 @@ def math_problems(seen):
         if inked < 0.8 * band.width:
             problems.append(f"under-brace narrower than its base: {inked} of {band.width} px")
     return problems
-
-
-@pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    """The quick book of every lesson on disk (and its PDF where Chromium is), built once for this module."""
-    from lessons.book import build
-    out = tmp_path_factory.mktemp("book")
-    report = build(str(out), quick=True, log=lambda *a, **k: None, pdf=find_chromium() is not None)
-    return out, report
 
 
 @pytest.fixture(scope="module")

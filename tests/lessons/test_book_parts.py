@@ -1,5 +1,6 @@
 """The book's parts, each without building the book: outputs, answers, titles, notebooks, the PDF's
-page count, the folder lock, and a build with a gap in the lesson numbers (kernels replaced by a fake)."""
+page count, the folder lock, a lesson's record, and a build with a gap in the lesson numbers (kernels
+replaced by a fake)."""
 import os
 import subprocess
 import sys
@@ -216,3 +217,30 @@ def test_a_caption_typesets_its_math_and_never_shows_raw_dollars():
     assert "<math" in caption_html(r"error of $\|J\|_F$ vs lam") and "$" not in caption_html(r"$x$")
     assert caption_html(r"broken $\frac{$ x") == r"broken \frac{ x"
     assert caption_html("a < b") == "a &lt; b"
+
+
+def test_a_lessons_record_is_plain_json_and_refuses_what_json_cannot_hold():
+    import json
+    from types import SimpleNamespace
+
+    import numpy as np
+    from lessons.book.execute import lesson_record
+    lesson = SimpleNamespace(result={"error": np.float32(0.25), "n": np.int64(3), "curve": np.arange(3.0),
+                                     "pair": (1, 2), "table": {"CAE": {"rec": 1.5}}},
+                             figures=["/f/a.png"], title="T", headline="h", quick=True, backend="numpy", seed=0,
+                             out="/f")
+    record = json.loads(lesson_record(lesson))
+    assert record["result"] == {"error": 0.25, "n": 3, "curve": [0.0, 1.0, 2.0], "pair": [1, 2],
+                                "table": {"CAE": {"rec": 1.5}}}
+    assert type(record["result"]["n"]) is int and record["figures"] == ["/f/a.png"] and record["title"] == "T"
+    lesson.result["model"] = object()
+    with pytest.raises(TypeError, match="holds a .object., which JSON cannot"):
+        lesson_record(lesson)
+
+
+def test_a_lesson_without_a_lesson_object_builds_its_page_and_records_why_it_has_no_record(tmp_path, monkeypatch):
+    import lessons.book.execute as execute
+    (tmp_path / "50_plain.py").write_text("# %% [markdown]\n# # Plain\n\n# %%\nx = 1\n")
+    monkeypatch.setattr(execute, "LESSON_DIR", str(tmp_path))
+    executed = execute.execute_lesson("50_plain", str(tmp_path / "figures"))
+    assert executed.headline == "" and "NameError" in executed.record["error"] and "lesson" in executed.record["error"]

@@ -1,22 +1,22 @@
-"""Lessons 01-04: each runs (quick) once in process through ``run_lesson``, its numbers are sane and its
-figures are PNGs. (The literate shape of every lesson and its run as a script are ``test_runner.py``'s;
-its run as a notebook, cell by cell, is the book build's, ``test_book.py``.)
+"""Lessons 01-04: the numbers each records in ``lesson.result`` are sane, and its figures are PNGs.
+
+The numpy/quick run is the book build's (``lesson_run``, tests/conftest.py: every lesson runs once per
+mode); lessons 01, 03 and 04 also run in this process on array_api_strict's Device("device1"), which
+refuses implicit NumPy conversion as a GPU array does. (The literate shape of every lesson and its run
+as a script are ``test_runner.py``'s; the pages of the book, ``test_book.py``'s.)
 
 The numbers are checked against bounds that follow from the math each lesson
 derives (a gradient check passes below 1e-7, a forgotten 1/B gives exactly
 (B-1)/(B+1), sum of sigma_i^2 = ||J||_F^2, the explicit Jacobian needs n_visible
 times the memory of the closed form, ...), never against hard-coded answers, and
-never against timings. Lessons 01, 03 and 04 also run on array_api_strict's
-Device("device1"), which refuses implicit NumPy conversion as a GPU array does.
+never against timings.
 """
+import copy
 import math
 import os
 
 import pytest
 
-from lessons.__main__ import run_lesson
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FIGURES = {
     "01_run_the_forward_pass": {"before_training.png", "filters.png"},
     "02_backprop_the_reconstruction": {"reconstruction_error.png", "dL_dz.png",
@@ -75,24 +75,43 @@ CHECKS = {"01_run_the_forward_pass": check_01, "02_backprop_the_reconstruction":
 OFF_HOST = ["01_run_the_forward_pass", "03_build_the_jacobian", "04_compute_the_penalty"]
 
 
-def run_and_check(name, tmp_path, backend):
-    lesson = run_lesson(name, backend=backend, quick=True, seed=0, out_dir=str(tmp_path), quiet=True)
-    assert lesson.quick and lesson.backend == backend and lesson.headline
-    CHECKS[name](lesson.result)
-    assert {os.path.basename(f) for f in lesson.figures} == FIGURES[name]
-    for path in lesson.figures:
-        assert os.path.dirname(path) == str(tmp_path)
-        with open(path, "rb") as f:
-            assert f.read(8) == PNG_MAGIC, path
-        assert os.path.getsize(path) > 10_000, path          # a drawn figure, not an empty canvas
+def run_and_check(lesson_run, name, backend):
+    record = lesson_run(name, backend)
+    CHECKS[name](record["result"])
+    assert {os.path.basename(f) for f in record["figures"]} == FIGURES[name]
 
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
-def test_lesson_runs_and_its_numbers_are_sane(name, tmp_path):
-    run_and_check(name, tmp_path, "numpy")
+def test_lesson_runs_and_its_numbers_are_sane(name, lesson_run):
+    run_and_check(lesson_run, name, "numpy")
 
 
 @pytest.mark.parametrize("name", OFF_HOST)
-def test_lesson_runs_off_host(name, tmp_path):
-    run_and_check(name, tmp_path, "array_api_strict:device1")
+def test_lesson_runs_off_host(name, lesson_run):
+    run_and_check(lesson_run, name, "array_api_strict:device1")
 
+
+def test_the_checks_read_the_books_run_and_fail_on_a_wrong_number_or_a_missing_record(lesson_run, book,
+                                                                                      monkeypatch):
+    """A negative control: one number of the book's record nudged off its derived value fails the check;
+    a PNG the lesson wrote without announcing it fails; a lesson the book did not record fails loudly
+    instead of passing unchecked."""
+    name, records = "02_backprop_the_reconstruction", book[1]["records"]
+    stray = book[0] / "figures" / name / "stray.png"
+    stray.write_bytes(b"\x89PNG\r\n\x1a\n")
+    try:
+        with pytest.raises(AssertionError, match="every PNG written was announced"):
+            lesson_run(name)
+    finally:
+        stray.unlink()
+    wrong = copy.deepcopy(records[name])
+    wrong["result"]["bug_errors"]["1/B forgotten"] += 1e-3
+    monkeypatch.setitem(records, name, wrong)
+    with pytest.raises(AssertionError):
+        run_and_check(lesson_run, name, "numpy")
+    monkeypatch.setitem(records, name, {"error": "NameError: name 'lesson' is not defined"})
+    with pytest.raises(pytest.fail.Exception, match="left no record: NameError"):
+        lesson_run(name)
+    monkeypatch.delitem(records, name)
+    with pytest.raises(pytest.fail.Exception, match="recorded no run of 02_"):
+        lesson_run(name)

@@ -1,35 +1,28 @@
-"""Lessons 05-09 run in quick mode through the runner, assert their claims, and write their figures.
+"""Lessons 05-09 assert their claims in quick mode and write their figures.
 
 Each check bounds the numbers a lesson reports in ``lesson.result`` (sanity bounds and the
 values a derivation predicts, not hard-coded measurements); each would fail on a real bug:
 a gradient path dropped, a checker that accepts a known-wrong gradient, an error model that
 misplaces the best step, a penalty that does not contract, a backend that disagrees with NumPy.
-Lessons 05 and 08 also run on array_api_strict's Device("device1"), which refuses implicit
-conversion to NumPy the way a GPU array does.
+The numpy run is the book build's (``lesson_run``, tests/conftest.py, which also checks every
+figure is a drawn PNG); lessons 05 and 08 also run in this process on array_api_strict's
+Device("device1"), which refuses implicit conversion to NumPy the way a GPU array does.
 """
 import math
 
 import pytest
 
-from lessons.__main__ import run_lesson
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def run(name, tmp_path, backend="numpy"):
-    """Run one lesson quick, check every figure it announced is a PNG; returns the Lesson."""
-    lesson = run_lesson(name, backend=backend, quick=True, seed=0, out_dir=str(tmp_path), quiet=True)
-    assert lesson.figures, f"{name} saved no figure"
-    for path in lesson.figures:
-        with open(path, "rb") as fh:
-            assert fh.read(8) == PNG_MAGIC, path
-    assert lesson.headline
-    return lesson
+def run(lesson_run, name, backend="numpy"):
+    """The record of one quick run of a lesson that saves figures (see ``lesson_run``)."""
+    record = lesson_run(name, backend)
+    assert record["figures"], f"{name} saved no figure"
+    return record
 
 
 @pytest.mark.parametrize("backend", ["numpy", "array_api_strict:device1"])
-def test_05_both_paths_pass_and_every_bug_fails_with_its_predicted_error(tmp_path, backend):
-    r = run("05_backprop_the_penalty", tmp_path, backend).result
+def test_05_both_paths_pass_and_every_bug_fails_with_its_predicted_error(lesson_run, backend):
+    r = run(lesson_run, "05_backprop_the_penalty", backend)["result"]
     assert max(r["path_a_error"], r["path_q_error"], r["errors"]["hand-derived (both paths)"]) < 1e-7
     assert r["library_error"] < 1e-12 and r["pieces_error"] < 1e-12 and r["fused_error"] < 1e-10
     bugs = {k: v for k, v in r["errors"].items() if k != "hand-derived (both paths)"}
@@ -40,8 +33,8 @@ def test_05_both_paths_pass_and_every_bug_fails_with_its_predicted_error(tmp_pat
     assert abs(r["jT1_value"] - r["penalty_value"]) > 1e-3 * r["penalty_value"]
 
 
-def test_06_error_model_predicts_the_best_step(tmp_path):
-    r = run("06_check_gradients_as_a_method", tmp_path).result
+def test_06_error_model_predicts_the_best_step(lesson_run):
+    r = run(lesson_run, "06_check_gradients_as_a_method")["result"]
     best, pred = r["best"], r["predicted_h"]
     assert best["central, float64"][0] < 1e-9 < best["forward, float64"][0]
     assert best["central, float32"][0] > 100 * best["central, float64"][0]
@@ -55,8 +48,8 @@ def test_06_error_model_predicts_the_best_step(tmp_path):
     assert max(r["directional_correct"]) < 1e-7 < 1e-4 < min(r["directional_bug"])
 
 
-def test_07_training_and_the_lam_trade_off(tmp_path):
-    r = run("07_train_a_cae_on_digits", tmp_path).result
+def test_07_training_and_the_lam_trade_off(lesson_run):
+    r = run(lesson_run, "07_train_a_cae_on_digits")["result"]
     assert r["adam_error"] < 1e-12
     assert r["after"]["reconstruction"] < 0.5 * r["before"]["reconstruction"]
     history = r["history"]
@@ -70,8 +63,8 @@ def test_07_training_and_the_lam_trade_off(tmp_path):
 
 
 @pytest.mark.parametrize("backend", ["numpy", "array_api_strict:device1"])
-def test_08_contraction_aligns_the_code_with_the_manifold(tmp_path, backend):
-    r = run("08_measure_what_contraction_buys", tmp_path, backend).result
+def test_08_contraction_aligns_the_code_with_the_manifold(lesson_run, backend):
+    r = run(lesson_run, "08_measure_what_contraction_buys", backend)["result"]
     assert r["tangent_error"] < 1e-6 and r["svd_error"] < 1e-8
     angles, chance = r["angles"], r["chance_angle"]
     assert 80 < chance < 90                               # a random direction in R^100
@@ -86,9 +79,9 @@ def test_08_contraction_aligns_the_code_with_the_manifold(tmp_path, backend):
     assert min(ratios["CAE"]) > 1.2 and all(c > 1.2 * a for c, a in zip(ratios["CAE"], ratios["AE"]))
 
 
-def test_09_other_backend_matches_numpy_and_says_when_cupy_is_missing(tmp_path):
-    lesson = run("09_run_on_cupy", tmp_path)
-    r = lesson.result
+def test_09_other_backend_matches_numpy_and_says_when_cupy_is_missing(lesson_run):
+    record = run(lesson_run, "09_run_on_cupy")
+    r = record["result"]
     parity = r["parity"]
     assert parity["initial W"] == 0.0 and max(parity["loss"], parity["gradients"]) < 1e-10
     assert parity["W after 2 epochs"] < 1e-8
@@ -100,5 +93,5 @@ def test_09_other_backend_matches_numpy_and_says_when_cupy_is_missing(tmp_path):
     if r["cupy_usable"]:
         assert r["other_backend"] == "cupy" and r["refused"] is not None
     else:
-        assert "CuPy is not usable" in lesson.headline and r["other_backend"] == "array_api_strict:device1"
+        assert "CuPy is not usable" in record["headline"] and r["other_backend"] == "array_api_strict:device1"
         assert r["refused"] is not None                   # the stand-in refused np.asarray like a GPU array

@@ -1,6 +1,7 @@
-"""Lessons 10-12 (CAE+H, stacked CAEs, the Manifold Tangent Classifier) run quick once in process through
-the runner, assert their claims and write their figures. (Their literate shape, their runs as scripts and
-as notebooks: ``test_runner.py`` and the book build.)
+"""Lessons 10-12 (CAE+H, stacked CAEs, the Manifold Tangent Classifier) assert their claims in quick mode
+and write their figures. The numpy runs of 10 and 11 are the book build's (``lesson_run``, tests/conftest.py,
+which also checks every figure is a drawn PNG); lesson 12's runs in this process. (Their literate shape and
+the script mode: ``test_runner.py``; their pages: ``test_book.py``.)
 
 The bounds follow from the math each lesson derives (closed form = explicit tensor, gradient checks
 below 1e-7 and known-wrong gradients above 1e-2, a Monte Carlo estimate whose bias matches Taylor's
@@ -35,8 +36,10 @@ def run(name, tmp_path, backend="numpy"):
 
 
 @pytest.mark.parametrize("backend", ["numpy", "array_api_strict:device1"])
-def test_10_hessian_closed_form_limit_and_effect(tmp_path, backend):
-    r = run("10_add_the_hessian_penalty", tmp_path, backend)
+def test_10_hessian_closed_form_limit_and_effect(lesson_run, backend):
+    record = lesson_run("10_add_the_hessian_penalty", backend)
+    assert {os.path.basename(f) for f in record["figures"]} == FIGURES["10_add_the_hessian_penalty"]
+    r = record["result"]
     assert r["explicit_error"] < 1e-12 and r["model_error"] < 1e-12 and r["slice_error"] < 1e-8
     assert max(r["s3_error"], r["s4_error"]) < 1e-8 and r["backward_error"] < 1e-12
     assert max(r["grad_error"], r["stochastic_grad_error"], r["total_error"]) < 1e-7
@@ -60,8 +63,10 @@ def test_10_hessian_closed_form_limit_and_effect(tmp_path, backend):
     assert r["gram_error"] < 1e-10
 
 
-def test_11_stack_jacobian_no_closed_form_and_contraction(tmp_path):
-    r = run("11_stack_contractive_autoencoders", tmp_path)
+def test_11_stack_jacobian_no_closed_form_and_contraction(lesson_run):
+    record = lesson_run("11_stack_contractive_autoencoders")
+    assert {os.path.basename(f) for f in record["figures"]} == FIGURES["11_stack_contractive_autoencoders"]
+    r = record["result"]
     assert r["library_error"] < 1e-12 and r["fd_error"] < 1e-8 and r["penalty_error"] < 1e-10
     assert r["diagonal_gap"] > 0.05 and r["orthogonal_gap"] < 1e-12    # cross terms matter, vanish if G = I
     assert r["exact_mean"] <= r["bound_mean"]

@@ -1,9 +1,12 @@
-"""Every lesson on disk runs three ways (DESIGN section 7), and reads as a literate lesson.
+"""Every lesson on disk runs three ways, each once per mode, and reads as a literate lesson.
 
 Parametrised over ``discover()``: a new lesson is tested as soon as it exists.
-- as a script: ``python lessons/NN_x.py --quick --out DIR`` exits 0, prints its title,
-  what you will learn and where its figures went, and the figures it names exist as PNG;
-- as a notebook, cell by cell (jupytext + nbclient, as in Jupyter), with no arguments;
+- as a notebook, cell by cell (jupytext + nbclient, as in Jupyter), with no arguments: the book build
+  (the ``book`` fixture, tests/conftest.py) runs every lesson so; here each lesson's run there printed
+  its title banner, what you will learn, where its figures go and its closing line, ran every code cell
+  and wrote the figures it names as PNG. The lessons' numeric tests read the same run's record.
+- as a script: ``python lessons/NN_x.py --quick --out DIR`` parses its options from argv, on one lesson
+  (``SCRIPT_LESSON``: the options code is shared, ``lessons/_common.py``, so one lesson proves the path);
 - from the runner: ``python -m lessons --quick --only 00``.
 Bad options exit 2 with a message and no traceback.
 """
@@ -20,6 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 LESSONS = [name for _, name in discover()]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MIN_WORDS = {"00_introduction": 600}
+SCRIPT_LESSON = "01_run_the_forward_pass"      # a cheap lesson that draws figures
 
 
 def run(args, **kwargs):
@@ -60,37 +64,45 @@ def test_lesson_is_literate(name):
         assert "def main(" not in text and "sys.path" not in text and "if __name__" not in text
 
 
-@pytest.mark.parametrize("name", LESSONS)
-def test_lesson_runs_as_a_script(name, tmp_path):
-    out = tmp_path / "figures"
-    done = run([f"lessons/{name}.py", "--quick", "--out", str(out)])
-    assert done.returncode == 0, done.stderr[-3000:]
-    lines = done.stdout.splitlines()
+def printed_figures(printed, out):
+    """Check what a lesson prints in any mode (a title banner first, what you will learn, where its figures
+    go); returns the figure files its closing line names (none if it names none)."""
+    lines = printed.splitlines()
     assert lines[0] == "=" * 72 and lines[1].strip() and lines[2] == "=" * 72, "a title banner first"
-    assert f"figures go to {out}/" in done.stdout
-    assert "You will learn:" in done.stdout
-    named = re.search(r"Figures \((\d+)\) are in (.*)/: (.*)", done.stdout)
-    if named:                                          # every figure it names was written, as a PNG
-        assert named.group(2) == str(out)
-        files = named.group(3).split(", ")
-        assert len(files) == int(named.group(1))
-        for f in files:
-            assert (out / f).read_bytes()[:8] == PNG_MAGIC, f
+    assert "You will learn:" in printed and f"figures go to {out}/" in printed
+    named = re.search(r"Figures \((\d+)\) are in (.*)/: (.*)", printed)
+    if named is None:
+        return []
+    files = named.group(3).split(", ")
+    assert named.group(2) == str(out) and len(files) == int(named.group(1))
+    return files
 
 
-@pytest.mark.slow          # the default suite runs every lesson cell by cell too: the book build (test_book.py)
 @pytest.mark.parametrize("name", LESSONS)
-def test_lesson_runs_as_a_notebook_cell_by_cell(name, tmp_path):
-    from lessons.book.execute import execute_lesson
-    executed = execute_lesson(name, str(tmp_path / name), quick=True)
-    code = [c for c in executed.notebook.cells if c.cell_type == "code"]
+def test_lesson_runs_as_a_notebook_cell_by_cell(name, book, lesson_run):
+    """The book's run of the lesson (in a kernel, one cell at a time, options from the environment), read back
+    from the notebook it saved; ``lesson_run`` checks each figure it announced is a drawn PNG, and no other."""
+    import nbformat
+    record = lesson_run(name)
+    notebook = nbformat.read(str(book[0] / "download" / f"{name}.ipynb"), as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(c.execution_count for c in code), "every code cell ran"
     printed = "".join(o.get("text", "") for c in code for o in c.outputs if o.get("name") == "stdout")
-    assert executed.title and executed.title in printed and executed.headline
+    assert printed_figures(printed, record["out"]) == [os.path.basename(f) for f in record["figures"]]
+    assert printed.splitlines()[1] == record["title"] and f"{record['title']}: {record['headline']}" in printed
     assert not [o for o in code[-1].outputs if o.get("output_type") == "execute_result"], "finish() shows no repr"
-    for cell_figures in executed.figures.values():
-        for f in cell_figures:
-            assert (tmp_path / name / f).read_bytes()[:8] == PNG_MAGIC
+
+
+def test_a_lesson_runs_as_a_script(tmp_path):
+    """Options from argv (``--quick``, ``--out``), on ``SCRIPT_LESSON``; every figure it names is a PNG."""
+    out = tmp_path / "figures"
+    done = run([f"lessons/{SCRIPT_LESSON}.py", "--quick", "--out", str(out)])
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"Options: backend=numpy, quick=True, seed=0; figures go to {out}/" in done.stdout
+    files = printed_figures(done.stdout, out)
+    assert files, f"{SCRIPT_LESSON} names its figures"
+    for f in files:
+        assert (out / f).read_bytes()[:8] == PNG_MAGIC, f
 
 
 def test_the_runner_runs_one_lesson(tmp_path):
