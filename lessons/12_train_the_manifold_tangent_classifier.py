@@ -93,7 +93,7 @@ print(f"data: {source}, because {why}; {len(Xfit)} training, {len(Xval)} validat
 # exact one, so the same strength under `hessian="exact"` is
 # $\gamma_{\text{exact}} \approx \tau^2\gamma = 0.01$. The second layer trains on the first
 # layer's codes (lesson 11). The sizes are the first difference from the paper, which trains
-# wider layers on MNIST for far longer: ours are printed below, and the stack trains for a few
+# far wider layers on MNIST for far longer: ours are printed below, and the stack trains for a few
 # seconds on the training images only (no labels; the validation and test images are never seen).
 
 # %%
@@ -106,22 +106,21 @@ stack = cs.StackedCAE(sizes, lam=0.1, hessian="stochastic", gamma=1.0, hessian_n
                       hessian_copies=2, seed=lesson.seed, **lesson.model_kwargs())
 stack.fit(stack.asarray(Xfit), epochs=cae_epochs, batch_size=64, lr=1e-2, seed=lesson.seed,
           progress=False)
-xp = stack.xp
 print(f"a stack of CAE+H layers {' -> '.join(map(str, sizes))}, {cae_epochs} epochs a layer, "
       f"backend {lesson.backend}")
 
 # %% [markdown]
 # ## Step 2: tangents from the top layer's Jacobian
 #
-# Write $J_{\text{stack}}(x) = \sum_i \sigma_i\, w_i v_i^\top$, its singular value decomposition
-# (left singular vectors $w_i$). Lesson 08 showed $\|J u\|^2 = \sum_i \sigma_i^2 c_i^2$ for a unit
-# $u = \sum_i c_i v_i$: the right singular vectors $v_1, v_2, \dots$ are the input directions that
-# move the top code most, in order, and the span of $v_1..v_k$ is the $k$-dimensional subspace the
-# code feels most. The MTC takes it as its estimate of the tangent plane at $x$: `stack.tangents(X,
-# k)` builds $J_{\text{stack}}$ by lesson 11's product and returns $v_1..v_k$ as rows, shape
-# $(B, k, n_v)$; below they are the tangents $u_{n1}, \dots, u_{nk}$ of example $n$. Two checks: the
-# rows are orthonormal, and each is an eigenvector of $J_{\text{stack}}^\top J_{\text{stack}}$ with
-# eigenvalue $\sigma_i^2$.
+# Let $\sigma_1 \ge \sigma_2 \ge \dots$ be the singular values of $J_{\text{stack}}(x)$ and
+# $v_1, v_2, \dots$ its right singular vectors. Lesson 08 showed
+# $\|J u\|^2 = \sum_i \sigma_i^2 c_i^2$ for a unit $u = \sum_i c_i v_i$: the right singular vectors
+# $v_1, v_2, \dots$ are the input directions that move the top code most, in order, and the span of
+# $v_1..v_k$ is the $k$-dimensional subspace the code feels most. The MTC takes it as its estimate
+# of the tangent plane at $x$: `stack.tangents(X, k)` builds $J_{\text{stack}}$ by lesson 11's
+# product and returns $v_1..v_k$ as rows, shape $(B, k, n_v)$; below they are the tangents
+# $u_{n1}, \dots, u_{nk}$ of example $n$. Two checks: the rows are orthonormal, and each is an
+# eigenvector of $J_{\text{stack}}^\top J_{\text{stack}}$ with eigenvalue $\sigma_i^2$.
 #
 # How many tangents? Lesson 08 measured, on a curve whose true tangent is known, that a one-layer
 # CAE's $v_1$ is far closer to it than a random direction but still tens of degrees away, so no
@@ -160,7 +159,8 @@ def plot_spectrum(path):
     i = np.arange(1, len(share) + 1)
     return plots.plot_panel_grid(
         [{"series": {"mean sigma_i": (i, np.mean(S_fit, axis=0))}, "yscale": "log",
-          "xlabel": "i", "ylabel": "mean sigma_i", "title": "singular values of J_stack (300 images)"},
+          "xlabel": "i", "ylabel": "mean sigma_i",
+          "title": "singular values of J_stack (300 images)"},
          {"series": {"share": (i, share)}, "xlabel": "k",
           "ylabel": "(sigma_1^2 + ... + sigma_k^2) / ||J||_F^2",
           "hlines": {"1/2": 0.5, "80 %": 0.8}, "title": f"candidates k in {k_grid}"}],
@@ -168,6 +168,8 @@ def plot_spectrum(path):
 
 
 spectrum_png = plot_spectrum(lesson.figure("spectrum.png"))
+lesson.captions = {"spectrum.png": "Left: the mean singular values of J_stack over 300 training "
+                   "images. Right: the share of ||J_stack||_F^2 in the top k, and the candidates."}
 
 # %% [markdown]
 # The spectrum (`spectrum.png`) falls smoothly, with no gap that would mark a dimension: the
@@ -177,8 +179,9 @@ spectrum_png = plot_spectrum(lesson.figure("spectrum.png"))
 #
 # A tangent is a direction in pixel space, and its picture alone (red and blue speckle) says little.
 # What it *does* is clearer: `tangent_moves.png` shows $x + t\,u_i$ for $t = -2, -1, 0, 1, 2$ (each
-# $u_i$ has unit length; pixels leave $[0, 1]$ and the grey scale clips them), for the three leading
-# tangents of three test digits, each labelled with its $\sigma_i$.
+# $u_i$ has unit length; pixels leave $[0, 1]$ and the grey scale clips them), one row per leading
+# tangent $u_1, u_2, u_3$, five tiles per test digit; the middle tile of each five is the digit
+# itself, titled with that tangent's $\sigma_i$ there.
 
 # %%
 moves = [-2.0, -1.0, 0.0, 1.0, 2.0]
@@ -189,19 +192,23 @@ U_test_np, S_test = backend.to_numpy(U_test), np.linalg.svd(
 
 
 def plot_tangent_moves(path):
-    """Rows: (digit, tangent u_i); columns: x + t u_i for each t in ``moves``; gray_r on [0, 1]."""
-    tiles, titles, labels = [], [], []
-    for row, n in enumerate(picks):
-        for i in range(n_show):
+    """Row i: tangent u_i; for each digit, x + t u_i for each t in ``moves`` (the middle tile,
+    t = 0, is the digit, titled with sigma_i there); gray_r on [0, 1]."""
+    tiles, titles = [], []
+    for i in range(n_show):
+        for row, n in enumerate(picks):
             tiles += [Xte[n] + t * U_test_np[n, i] for t in moves]
-            titles += [f"t = {t:g}" if row + i == 0 else "" for t in moves]
-            labels.append(f"u_{i + 1}, sigma = {S_test[row, i]:.2f}")
-    return plots.plot_tiles(np.array(tiles), path, titles=titles, n_cols=len(moves), vmin=0.0,
-                            vmax=1.0, cmap="gray_r", row_labels=labels, cbar_label="pixel",
-                            suptitle="x + t u_i: leading tangents of J_stack at three test digits")
+            titles += [f"sigma_{i + 1} = {S_test[row, i]:.2f}" if t == 0 else "" for t in moves]
+    return plots.plot_tiles(np.array(tiles), path, titles=titles, n_cols=len(moves) * len(picks),
+                            vmin=0.0, vmax=1.0, cmap="gray_r", tile_size=0.8,
+                            row_labels=[f"u_{i + 1}" for i in range(n_show)], cbar_label="pixel",
+                            suptitle=f"x + t u_i for t = {', '.join(f'{t:g}' for t in moves)} "
+                                     "(left to right) at three test digits; u_i from J_stack")
 
 
 moves_png = plot_tangent_moves(lesson.figure("tangent_moves.png"))
+lesson.captions["tangent_moves.png"] = ("Rows: the leading tangents u_1, u_2, u_3 of J_stack; "
+                                         "five tiles per digit: x + t u_i, t = -2 ... 2.")
 
 # %% [markdown]
 # Do the tangents act on the digit or anywhere? A direction that moves the stroke (thickens, shifts,
@@ -249,7 +256,9 @@ assert on_region["stroke"] > pixel_share["stroke"] and on_region["rest"] < pixel
 # The classifier is the stack with a softmax layer on top: $h_0 = x$, $a_l = W_l h_{l-1} + b_{h,l}$,
 # $h_l = s(a_l)$ for $l = 1..L$, logits $o = V h_L + c$. The change of the logits along a tangent
 # $u$ is the directional derivative $\frac{\partial o}{\partial x}u$. Differentiate every layer
-# along $u$: write $t_l = \frac{d}{dt}h_l(x + t u)$ at $t = 0$. Then $t_0 = u$ and by the chain rule
+# along $u$: write $t_l$ for the derivative of $h_l(x + t\,u)$ with respect to the scalar step $t$
+# at $t = 0$ (the subscript tells the vector $t_l$ from the step). Then $t_0 = u$ and by the chain
+# rule
 # $$t_l = s'(a_l) \odot (W_l\, t_{l-1}),\qquad \frac{\partial o}{\partial x}\,u = V t_L
 # = V J_{\text{stack}}\, u,$$
 # one extra matrix product per layer carried beside the forward pass (*forward mode*), never the
@@ -419,8 +428,7 @@ assert min(controls.values()) > 1e-2
 # $\beta$ and $k$ are chosen on validation: every $\beta \in \{0.01, 0.1\}$ with every candidate
 # $k$ is trained on the training images and scored on the held-out fifth; the lowest validation
 # error wins (ties: the first in the grid, smaller $\beta$, then smaller $k$), and only then do we
-# look at the test set. The paper tuned its hyper-parameters on a validation set too, over far
-# larger grids; ours is small to keep the lesson fast.
+# look at the test set. The grid is small to keep the lesson fast.
 
 # %%
 def train_clf(make, beta, U):
@@ -514,6 +522,7 @@ def plot_errors(path):
 
 
 errors_png = plot_errors(lesson.figure("test_errors.png"))
+lesson.captions["test_errors.png"] = "Test error of the three classifiers (one seed)."
 
 # %% [markdown]
 # What the runs show. The MTC shrinks its tangent penalty on the test images, by the factor printed
