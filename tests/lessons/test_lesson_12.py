@@ -17,7 +17,9 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 NAME = "12_train_the_manifold_tangent_classifier"
 
 
-@pytest.mark.parametrize("backend", ["numpy", "array_api_strict:device1"])
+# array_api_strict (a device that refuses implicit NumPy conversion, as a GPU array does) takes about
+# three times numpy's run here, so it runs with -m slow
+@pytest.mark.parametrize("backend", ["numpy", pytest.param("array_api_strict:device1", marks=pytest.mark.slow)])
 def test_12_the_papers_mtc(tmp_path, monkeypatch, backend):
     monkeypatch.delenv("CAE_LESSON_DATA", raising=False)
     lesson = run_lesson(NAME, backend=backend, quick=True, seed=0, out_dir=str(tmp_path), quiet=True)
