@@ -11,6 +11,9 @@
 # %% [markdown]
 # # Lesson 16 - A convolutional CAE
 #
+# <!-- summary: A convolution is a matrix, so the CAE's penalty has a closed form that is itself a
+# convolution: its two gradient paths, four public mistakes, and a convolutional CAE on digits. -->
+#
 # Every CAE so far had a dense encoder, $a = W x + b_h$: each hidden unit looks at every pixel
 # through its own row of $W$. A convolutional encoder slides a few small kernels over the image
 # instead, so a unit sees a patch and all units of a channel share one kernel. That looks like a
@@ -19,7 +22,8 @@
 # $W = M(K)$. Everything we derived carries over, and the closed form of the penalty turns out to
 # be a convolution itself:
 #
-# $$\|J(x)\|_F^2 = \sum_{c,p} s'(a_{c,p})^2\, q_{c,p}, \qquad q = \operatorname{conv}(\mathbf 1_x,\; K \odot K).$$
+# $$\|J(x)\|_F^2 = \sum_{c,p} s'(a_{c,p})^2\, q_{c,p}, \qquad
+#   q = \operatorname{conv}(\mathbf 1_x,\; K \odot K).$$
 #
 # We build $M(K)$ for a tiny image and check the convolution against it; derive $q$ and see what
 # the image's borders do to it; derive both paths of the gradient and check them by finite
@@ -99,8 +103,8 @@ assert err_matrix < 1e-13 and err_im2col < 1e-13
 # %% [markdown]
 # The decoder must map codes back to images, and the tied decoder of lesson 01 used $W^\top$. Here
 # that is $M(K)^\top$, the convolution's exact *adjoint* (also called the transposed convolution):
-# it is defined by $\langle M x, h\rangle = \langle x, M^\top h\rangle$ for every $x$ and $h$, and it
-# gives the reconstruction $x$'s shape for any stride and padding. The library computes it with a
+# it is defined by $\langle M x, h\rangle = \langle x, M^\top h\rangle$ for every $x$ and $h$, and
+# it gives the reconstruction $x$'s shape for any stride and padding. The library computes it with a
 # second gather (each pixel collects, for each tap, the code position whose patch put that tap on
 # it) and one product; we hold it to $h^\top M$.
 
@@ -112,7 +116,8 @@ assert err_adjoint < 1e-13
 plots.plot_panel_grid(
     [{"image": M, "title": f"M(K): {M.shape[0]} rows (2 channels x 25 positions) x 25 pixels",
       "symmetric": True, "xlabel": "pixel j", "ylabel": "code unit (c, p)"},
-     {"image": M[6].reshape(5, 5), "title": "row (c=0, p=(1, 1)): K_0 placed at p", "symmetric": True},
+     {"image": M[6].reshape(5, 5), "title": "row (c=0, p=(1, 1)): K_0 placed at p",
+      "symmetric": True},
      {"image": M[0].reshape(5, 5), "title": "row (c=0, p=(0, 0)): K_0 cut by the border",
       "symmetric": True}],
     lesson.figure("conv_matrix.png"), n_cols=3, panel_size=(4.6, 4.0))
@@ -140,8 +145,10 @@ interior = q.reshape(2, 5, 5)[:, 1:4, 1:4]
 K_sq = np.sum(K_tiny ** 2, axis=(1, 2, 3))
 corner = q.reshape(2, 5, 5)[0, 0, 0]
 corner_taps = float(np.sum(K_tiny[0, 0, 1:, 1:] ** 2))           # the 4 taps a corner keeps
-print(f"max |q - row norms of M| = {err_q:.1e}; interior q = ||K_c||^2: {np.allclose(interior[0], K_sq[0])}")
-print(f"channel 0: ||K_0||^2 = {K_sq[0]:.3f}, corner q = {corner:.3f} (the 4 inside taps: {corner_taps:.3f})")
+print(f"max |q - row norms of M| = {err_q:.1e}; "
+      f"interior q = ||K_c||^2: {np.allclose(interior[0], K_sq[0])}")
+print(f"channel 0: ||K_0||^2 = {K_sq[0]:.3f}, corner q = {corner:.3f} "
+      f"(the 4 inside taps: {corner_taps:.3f})")
 assert err_q < 1e-13 and np.allclose(interior, K_sq[:, None, None], rtol=1e-13)
 assert abs(corner - corner_taps) < 1e-13
 
@@ -169,19 +176,23 @@ assert err_P < 1e-12
 # $K$ enters the penalty $P = \frac1B \sum_n \sum_{c,p} s'(a_{n,c,p})^2 q_{c,p}$ twice, exactly as
 # $W$ did in lesson 05: inside every $a$, and inside $q$.
 #
-# *Through $a$.* $\partial P / \partial a_{n,c,p} = \frac 2B\, s'(a_{n,c,p})\, s''(a_{n,c,p})\, q_{c,p}$,
-# which joins the reconstruction's $\partial L / \partial a$ before the convolution's weight gradient,
-# $\partial L/\partial K_{c,i,j} = \sum_{n,p} (\partial L / \partial a_{n,c,p})\; x_{n,\,\text{tap } (i,j) \text{ at } p}$:
+# *Through $a$.*
+# $\partial P / \partial a_{n,c,p} = \frac 2B\, s'(a_{n,c,p})\, s''(a_{n,c,p})\, q_{c,p}$, which
+# joins the reconstruction's $\partial L / \partial a$ before the convolution's weight gradient,
+# $\partial L/\partial K_{c,i,j}
+# = \sum_{n,p} (\partial L / \partial a_{n,c,p})\; x_{n,\,\text{tap } (i,j) \text{ at } p}$:
 # no extra product, as in the dense case.
 #
 # *Through $q$.* With $\bar d_{c,p} = \frac 1B \sum_n s'(a_{n,c,p})^2$,
 #
-# $$\frac{\partial P}{\partial K_{c,i,j}} \Big|_{q} = \sum_p \bar d_{c,p}\, \frac{\partial q_{c,p}}{\partial K_{c,i,j}}
-#   = 2 K_{c,i,j} \sum_p \bar d_{c,p}\, \mathbf 1[\text{tap } (i,j) \text{ at } p \text{ is inside}],$$
+# $$\frac{\partial P}{\partial K_{c,i,j}} \Big|_{q}
+#   = \sum_p \bar d_{c,p}\, \frac{\partial q_{c,p}}{\partial K_{c,i,j}}
+#   = 2 K_{c,i,j} \sum_p \bar d_{c,p}\,
+#   \mathbf 1[\text{tap } (i,j) \text{ at } p \text{ is inside}],$$
 #
 # and the sum over $p$ is the weight gradient of a convolution whose input is the all-ones image and
-# whose output gradient is $\bar d$: $2 K \odot \operatorname{corr}(\mathbf 1_x, \bar d)$. We check the
-# $q$ path alone against finite differences of $P$ with $s'(a)$ held fixed, then the whole step.
+# whose output gradient is $\bar d$: $2 K \odot \operatorname{corr}(\mathbf 1_x, \bar d)$. We check
+# the $q$ path alone against finite differences of $P$ with $s'(a)$ held fixed, then the whole step.
 
 # %%
 act = get_activation("sigmoid")
@@ -219,11 +230,12 @@ assert err_q_path < 1e-7 and err_step < 1e-7
 # versions and measure each against the closed form (the first two were read in public code):
 #
 # 1. **A penalty on the decoder's output.** `ContractiveCAE` in accel-brain-code
-#    (`Accel-Brain-Base/accelbrainbase/observabledata/_torch/convolutionalneuralnetworks/convolutionalautoencoder/contractive_cae.py`)
-#    returns $r + \lambda\, \text{decoder}(h \odot (1 - h))$: it adds a decoded image of the sigmoid's
-#    slopes to the reconstruction. No Jacobian norm appears, and what the shifted output adds to the
-#    loss depends on the *target* image, which $\|J(x)\|_F^2$ never sees: we give the same codes
-#    inverted targets $1 - x$ and watch the "penalty" change while $J$ stays the same.
+#    (`Accel-Brain-Base/accelbrainbase/observabledata/_torch/convolutionalneuralnetworks/`
+#    `convolutionalautoencoder/contractive_cae.py`)
+#    returns $r + \lambda\, \text{decoder}(h \odot (1 - h))$: it adds a decoded image of the
+#    sigmoid's slopes to the reconstruction. No Jacobian norm appears, and what the shifted output
+#    adds to the loss depends on the *target* image, which $\|J(x)\|_F^2$ never sees: we give the
+#    same codes inverted targets $1 - x$ and watch the "penalty" change while $J$ stays the same.
 # 2. **Weights through a ReLU, the sigmoid's derivative, no input.** `contractive_loss` in
 #    Khdave02/Autoencoders (`contractiveAE/CAE.py`) computes, per conv layer, $\sum (\phi \odot (1 -
 #    \phi))^2 \odot \sum_{c_{in}} K^2$ with $\phi = \operatorname{relu}(K)$: the input never enters,
@@ -252,8 +264,9 @@ def squared_error(R_, X_):
     return float(np.mean(np.sum((R_ - X_) ** 2, axis=1)))
 
 
-added_1 = squared_error(R_accel, Xh) - squared_error(R, Xh)     # what the shifted output adds to the loss
-added_1_inverted = squared_error(R_accel, 1 - Xh) - squared_error(R, 1 - Xh)   # the same codes, other targets
+added_1 = squared_error(R_accel, Xh) - squared_error(R, Xh)     # what the shifted output adds
+# the same codes, other targets:
+added_1_inverted = squared_error(R_accel, 1 - Xh) - squared_error(R, 1 - Xh)
 
 
 def khdave_penalty(K):                                            # mistake 2, as written there
@@ -267,15 +280,17 @@ D1n = act.d1(*(lambda A_: (A_, act.f(A_)))(backend.to_numpy(conv.add_channel_bia
     conv.conv_forward(geo, model.params["K"], Xn)[0], model.params["b_h"], geo.n_positions))))
 q_no_border = np.repeat(np.sum(p["K"] ** 2, axis=(1, 2, 3)), geo.n_positions)   # mistake 3
 P3 = float(np.mean((D1n * D1n) @ q_no_border))
-print(f"the true penalty: lam ||J||^2 = {lam * P_true:.4f} on one batch, {lam * P_true_other:.4f} on another")
-print(f"1. decoder-output 'penalty' adds {added_1:+.4f} to the squared error; with the images inverted as "
-      f"targets (same encoder, same J) it adds {added_1_inverted:+.4f}")
+print(f"the true penalty: lam ||J||^2 = {lam * P_true:.4f} on one batch, "
+      f"{lam * P_true_other:.4f} on another")
+print(f"1. decoder-output 'penalty' adds {added_1:+.4f} to the squared error; with the images "
+      f"inverted as targets (same encoder, same J) it adds {added_1_inverted:+.4f}")
 print(f"2. relu(K) * sigmoid slope: {lam * P2:.4f} on every batch (no x in it) and no gradient "
       f"(detached): off by {abs(lam * P2 - lam * P_true) / (lam * P_true):.0%}")
 print(f"3. q without borders: {lam * P3:.4f}, {P3 / P_true - 1:+.1%} against the true value")
-assert abs(added_1 - added_1_inverted) > 0.5 * max(abs(added_1), abs(added_1_inverted))   # J: unchanged
+# J is unchanged, the 'penalty' is not:
+assert abs(added_1 - added_1_inverted) > 0.5 * max(abs(added_1), abs(added_1_inverted))
 assert abs(P2 - P_true) > 0.5 * P_true and abs(P_true - P_true_other) > 1e-3 * P_true
-assert P3 > 1.05 * P_true                       # a border position keeps fewer taps: q is overstated
+assert P3 > 1.05 * P_true       # a border position keeps fewer taps: q is overstated
 
 # %% [markdown]
 # Mistake 4 is caught by the gradient check itself: we swap the decoder for the flipped-kernel
@@ -289,7 +304,8 @@ try:
     err_flipped = cs.gradcheck.max_error(model.check_gradients(Xq[:8, :]))
 finally:
     conv.conv_transpose = real_transpose
-print(f"4. flipped-kernel decoder: gradient check error {err_flipped:.1e} (the adjoint's: {err_step:.1e})")
+print(f"4. flipped-kernel decoder: gradient check error {err_flipped:.1e} "
+      f"(the adjoint's: {err_step:.1e})")
 assert err_flipped > 1e-3
 
 # %% [markdown]
@@ -312,19 +328,22 @@ for name, lam_ in (("conv AE (lam = 0)", 0.0), ("conv CAE (lam = 0.1)", 0.1)):
     m = cs.ConvCAE((1, 8, 8), channels=8, kernel=3, padding=1, lam=lam_, seed=lesson.seed,
                    **lesson.model_kwargs())
     start = time.perf_counter()
-    histories[name] = m.fit(m.asarray(X_train), epochs=epochs, batch_size=32, lr=1e-2, seed=lesson.seed,
-                            progress=False)
+    histories[name] = m.fit(m.asarray(X_train), epochs=epochs, batch_size=32, lr=1e-2,
+                            seed=lesson.seed, progress=False)
     seconds[name] = time.perf_counter() - start
     models[name] = m
 dense = cs.ContractiveAutoencoder(64, 512, lam=0.1, seed=lesson.seed, **lesson.model_kwargs())
 start = time.perf_counter()
-dense.fit(dense.asarray(X_train), epochs=epochs, batch_size=32, lr=1e-2, seed=lesson.seed, progress=False)
+dense.fit(dense.asarray(X_train), epochs=epochs, batch_size=32, lr=1e-2, seed=lesson.seed,
+          progress=False)
 seconds["dense CAE 64 -> 512"] = time.perf_counter() - start
-n_params = {"conv (8 kernels 3x3)": sum(int(np.prod(v.shape)) for v in models["conv CAE (lam = 0.1)"].params.values()),
+n_params = {"conv (8 kernels 3x3)": sum(int(np.prod(v.shape))
+                                        for v in models["conv CAE (lam = 0.1)"].params.values()),
             "dense 64 -> 512": sum(int(np.prod(v.shape)) for v in dense.params.values())}
 for name, t in seconds.items():
     print(f"{name:>22}: {epochs} epochs in {t:.1f} s")
-print(f"parameters: conv {n_params['conv (8 kernels 3x3)']:,}, dense {n_params['dense 64 -> 512']:,}")
+print(f"parameters: conv {n_params['conv (8 kernels 3x3)']:,}, "
+      f"dense {n_params['dense 64 -> 512']:,}")
 assert all(h["total"][-1] < h["total"][0] for h in histories.values())
 
 # %%
@@ -339,8 +358,10 @@ for name, m in models.items():
         "curve": analysis.contraction_curve(dp["W"], dp["b_h"], Xt, radii=np.logspace(-2, 1, 7),
                                             seed=lesson.seed),
         "reconstruction": m.loss_terms(Xt)["reconstruction"]}
-    print(f"{name:>22}: ||J||_F = {measures[name]['norm J']:.3f}, saturated {measures[name]['saturated']:.0%}, "
-          f"sigma_1 = {measures[name]['spectrum'][0]:.3f}, test bce {measures[name]['reconstruction']:.2f}")
+    print(f"{name:>22}: ||J||_F = {measures[name]['norm J']:.3f}, "
+          f"saturated {measures[name]['saturated']:.0%}, "
+          f"sigma_1 = {measures[name]['spectrum'][0]:.3f}, "
+          f"test bce {measures[name]['reconstruction']:.2f}")
 ae, cae = measures["conv AE (lam = 0)"], measures["conv CAE (lam = 0.1)"]
 assert cae["norm J"] < ae["norm J"] and cae["spectrum"][0] < ae["spectrum"][0]
 assert np.all(cae["curve"][:3] < ae["curve"][:3])
@@ -387,7 +408,8 @@ plots.plot_panel_grid(
 # kernel per channel. Can it make one position's unit saturate without the others?
 
 # %%
-lesson.finish(f"closed form = explicit ||J||^2 to {err_P:.0e}; q path vs finite differences {err_q_path:.0e}; "
+lesson.finish(f"closed form = explicit ||J||^2 to {err_P:.0e}; "
+              f"q path vs finite differences {err_q_path:.0e}; "
               f"||J||_F {ae['norm J']:.2f} -> {cae['norm J']:.2f} with lam = 0.1",
               {"err_matrix": err_matrix, "err_adjoint": err_adjoint, "err_q": err_q, "err_P": err_P,
                "err_q_path": err_q_path, "err_step": err_step, "err_flipped": err_flipped,
@@ -402,13 +424,13 @@ lesson.finish(f"closed form = explicit ||J||^2 to {err_P:.0e}; q path vs finite 
 # up to four patches, others by one or two, so $M^\top$ (and the reconstruction it makes) weights
 # pixels unequally: the checkerboard pattern of transposed convolutions.
 #
-# **2.** For a ReLU, $s'' = 0$ away from the kink, so the path through $a$ is zero, and the penalty is
-# $\sum_{c,p} \mathbf 1[a_{c,p} > 0]\, q_{c,p}$: weight decay on each kernel, counted once per active
-# position. Only the $q$ path is left.
+# **2.** For a ReLU, $s'' = 0$ away from the kink, so the path through $a$ is zero, and the penalty
+# is $\sum_{c,p} \mathbf 1[a_{c,p} > 0]\, q_{c,p}$: weight decay on each kernel, counted once per
+# active position. Only the $q$ path is left.
 #
-# **3.** Yes. The kernel is shared, but the slope $s'(a_{c,p})$ is not: $a_{c,p}$ depends on the patch
-# at $p$ and on the shared bias, so one position can sit in the flat part of the sigmoid while another
-# sits in the middle. The penalty rewards saturation wherever the data put each position.
+# **3.** Yes. The kernel is shared, but the slope $s'(a_{c,p})$ is not: $a_{c,p}$ depends on the
+# patch at $p$ and on the shared bias, so one position can sit in the flat part of the sigmoid while
+# another sits in the middle. The penalty rewards saturation wherever the data put each position.
 
 # %% [markdown]
 # ## Sources
@@ -421,5 +443,6 @@ lesson.finish(f"closed form = explicit ||J||^2 to {err_P:.0e}; q path vs finite 
 #   2016 (output sizes, the transposed convolution as the adjoint).
 # - CS231n, *Convolutional neural networks* notes (im2col: a convolution as one matrix product).
 # - Public code read for the mistakes: accel-brain/accel-brain-code,
-#   `Accel-Brain-Base/accelbrainbase/observabledata/_torch/convolutionalneuralnetworks/convolutionalautoencoder/contractive_cae.py`
+#   `Accel-Brain-Base/accelbrainbase/observabledata/_torch/convolutionalneuralnetworks/`
+#   `convolutionalautoencoder/contractive_cae.py`
 #   (mistake 1); Khdave02/Autoencoders, `contractiveAE/CAE.py` (mistake 2).
