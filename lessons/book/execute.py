@@ -31,9 +31,13 @@ import os as _os
 import matplotlib.figure as _mfig
 _book_titles, _book_savefig = {}, _mfig.Figure.savefig
 def _book_noting_savefig(fig, fname, *args, **kwargs):
-    if isinstance(fname, (str, _os.PathLike)):
+    # a path names the figure; a file object (the atomic writer's temporary) is the lesson's latest figure
+    _lesson = globals().get('lesson')
+    key = (_os.path.basename(_os.fspath(fname)) if isinstance(fname, (str, _os.PathLike)) else
+           _os.path.basename(_lesson.figures[-1]) if getattr(_lesson, 'figures', None) else None)
+    if key:
         sup = getattr(fig, '_suptitle', None)
-        _book_titles[_os.path.basename(_os.fspath(fname))] = {
+        _book_titles[key] = {
             'suptitle': sup.get_text() if sup is not None else '',
             'titles': [t for ax in fig.axes for loc in ('left', 'center', 'right') if (t := ax.get_title(loc))]}
     return _book_savefig(fig, fname, *args, **kwargs)

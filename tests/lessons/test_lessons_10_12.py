@@ -1,7 +1,7 @@
-"""Lessons 10-12 (CAE+H, stacked CAEs, the Manifold Tangent Classifier) assert their claims in quick mode
-and write their figures. The numpy runs of 10 and 11 are the book build's (``lesson_run``, tests/conftest.py,
-which also checks every figure is a drawn PNG); lesson 12's runs in this process. (Their literate shape and
-the script mode: ``test_runner.py``; their pages: ``test_book.py``.)
+"""Lessons 10 and 11 (CAE+H, stacked CAEs) assert their claims in quick mode and write their figures. Their
+numpy runs are the book build's (``lesson_run``, tests/conftest.py, which also checks every figure is a drawn
+PNG); lesson 12 has its own file (test_lesson_12.py). (Their literate shape and the script mode:
+``test_runner.py``; their pages: ``test_book.py``.)
 
 The bounds follow from the math each lesson derives (closed form = explicit tensor, gradient checks
 below 1e-7 and known-wrong gradients above 1e-2, a Monte Carlo estimate whose bias matches Taylor's
@@ -13,26 +13,10 @@ import os
 
 import pytest
 
-from lessons.__main__ import run_lesson
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FIGURES = {
     "10_add_the_hessian_penalty": {"stochastic_limit.png", "curve.png", "contraction.png", "tangents.png"},
     "11_stack_contractive_autoencoders": {"cost.png", "spectrum.png"},
-    "12_train_the_manifold_tangent_classifier": {"test_errors.png", "digit_tangents.png"},
 }
-
-
-def run(name, tmp_path, backend="numpy"):
-    """Run one lesson quick; check it announced exactly its figures, each a drawn PNG; returns its result."""
-    lesson = run_lesson(name, backend=backend, quick=True, seed=0, out_dir=str(tmp_path), quiet=True)
-    assert lesson.quick and lesson.backend == backend and lesson.headline
-    assert {os.path.basename(f) for f in lesson.figures} == FIGURES[name]
-    for path in lesson.figures:
-        with open(path, "rb") as fh:
-            assert fh.read(8) == PNG_MAGIC, path
-        assert os.path.getsize(path) > 10_000, path              # a drawn figure, not an empty canvas
-    return lesson.result
 
 
 @pytest.mark.parametrize("backend", ["numpy", "array_api_strict:device1"])
@@ -83,20 +67,3 @@ def test_11_stack_jacobian_no_closed_form_and_contraction(lesson_run):
     assert all(c < a for c, a in zip(norms["CAE stack"], norms["AE stack"]))
     eff = r["effective_directions"]
     assert 1.0 <= eff["CAE stack"] < eff["AE stack"] <= r["sizes"][-1]
-
-
-def test_12_tangents_tangent_propagation_and_the_table(tmp_path):
-    r = run("12_train_the_manifold_tangent_classifier", tmp_path)
-    assert r["gram_error"] < 1e-10 and r["eig_error"] < 1e-10
-    angles = [r["angles"][k] for k in sorted(r["angles"])]
-    assert all(b <= a + 1e-9 for a, b in zip(angles, angles[1:]))    # nested spans
-    assert 80 < r["chance_angle"] < 90 and angles[0] < r["chance_angle"] - 15
-    assert r["forward_error"] < 1e-8 and r["library_error"] < 1e-12
-    assert max(r["fd_error"], r["total_error"]) < 1e-7
-    assert min(r["no_s2_error"], r["no_wu_error"]) > 1e-2
-    best, val = r["best"], r["validation"]
-    assert val[f"beta={best[0]}, k={best[1]}"] == min(val.values())  # chosen on validation, not on test
-    table = r["table"]
-    assert len(table) == 3 and all(0 <= v["test_error"] < 0.25 for v in table.values())
-    names = list(table)
-    assert names[2].startswith("MTC") and table[names[2]]["tangent_penalty"] < table[names[1]]["tangent_penalty"]
