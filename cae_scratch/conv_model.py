@@ -57,13 +57,7 @@ class ConvCAE(Holder):
     n_visible = property(lambda self: self.geo.n_visible)
     n_hidden = property(lambda self: self.geo.n_hidden)
 
-    @property
-    def lam(self):
-        return self.spec.lam
-
-    @lam.setter
-    def lam(self, value):
-        self.spec = dataclasses.replace(self.spec, lam=check.non_negative_float("lam", value))
+    lam = settings.lam_property()
 
     def param_shapes(self):
         """K (channels, C_in, k, k), b_h (channels,), b_r (C_in,)."""

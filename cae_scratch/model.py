@@ -53,13 +53,7 @@ class ContractiveAutoencoder(Holder):
         self._step_lock = threading.Lock()      # ... so two threads must not use them at once
 
     # ---- settings -----------------------------------------------------------------------
-    @property
-    def lam(self):
-        return self.spec.lam
-
-    @lam.setter
-    def lam(self, value):
-        self.spec = dataclasses.replace(self.spec, lam=check.non_negative_float("lam", value))
+    lam = settings.lam_property()
 
     def param_shapes(self):
         """W, b_h, b_r (+ W_r when untied)."""

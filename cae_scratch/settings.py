@@ -55,3 +55,15 @@ def param_shapes_in(header):
     return network.param_shapes(serialize.header_field(header, "n_visible", "size"),
                                 serialize.header_field(header, "n_hidden", "size"),
                                 serialize.header_field(header, "tied", "flag"))
+
+
+def lam_property():
+    """The ``lam`` property of a holder whose settings are a ``Spec`` (``spec``): read from it; assigning
+    checks the value and replaces the spec."""
+    def get(self):
+        return self.spec.lam
+
+    def put(self, value):
+        self.spec = dataclasses.replace(self.spec, lam=check.non_negative_float("lam", value))
+    return property(get, put, doc="the contractive penalty's weight, spec.lam (assignable, checked)")
+
