@@ -164,7 +164,9 @@ def command(child_argv, submission, inside_name):
     size = (lambda n: ["--size", str(n)]) if "--size" in has else (lambda n: [])
     argv = [program, "--unshare-all", "--unshare-user", "--uid", NOBODY, "--gid", NOBODY,
             *(["--disable-userns"] if "--disable-userns" in has else []),
-            "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "grader"]
+            "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "grader",
+            # the private /tmp first: a venv or numpy under the host's /tmp is bound on top of it, not hidden
+            "--perms", "1777", *size(16 * 2**20), "--tmpfs", "/tmp"]
     for b in binds:
         argv += ["--ro-bind", b, b]
     argv += _root_links()
@@ -177,8 +179,7 @@ def command(child_argv, submission, inside_name):
     for f in CHILD_FILES:
         argv += ["--ro-bind", os.path.join(HERE, f), f"{GRADER_DIR}/{f}"]
     argv += ["--ro-bind", submission, f"{SUBMISSION_DIR}/{inside_name}",
-             "--proc", "/proc", "--dev", "/dev", "--perms", "1777", *size(16 * 2**20), "--tmpfs", "/tmp",
-             "--remount-ro", "/", "--chdir", "/tmp", "--", interpreter(), "-I", "-B", f"{GRADER_DIR}/sandbox.py"]
+             "--proc", "/proc", "--dev", "/dev", "--remount-ro", "/", "--chdir", "/tmp", "--", interpreter(), "-I", "-B", f"{GRADER_DIR}/sandbox.py"]
     return argv + list(child_argv)
 
 

@@ -347,3 +347,13 @@ def test_a_taylor_jet_finite_difference_passes_exercise_4_as_instructors_md_says
     naive = TAYLOR_JET_4.replace("H0 + D1 * d + D2 * d * d / 2, D1 + D2 * d",
                                  "activation.f(A), activation.d1(A, activation.f(A))")
     assert not grade(tmp_path, 4, naive, sandboxed=None).passed     # calling the helper per step is refused
+
+
+def test_a_python_under_the_hosts_tmp_still_reaches_numpy_in_the_sandbox(monkeypatch):
+    """The sandbox's private /tmp is mounted before the runtime's binds: a venv (or numpy) living under the
+    host's /tmp -- as a CI clone may -- is bound on top of it, not hidden under it."""
+    from lessons.exercises import jail
+    argv = jail.command([], jail.os.path.join(jail.HERE, "sandbox.py"), "probe.py")
+    tmp_at = max(i for i, a in enumerate(argv) if a == "/tmp" and argv[i - 1] == "--tmpfs")
+    first_bind = argv.index("--ro-bind")
+    assert tmp_at < first_bind, "the private /tmp must come before every bind"
