@@ -117,15 +117,16 @@ def train_families(cfg, Xtr_d, ytr, fit, val, where, dtype, progress, log):
     return models, probe_val, ft_val, times
 
 
-def run_mtc(cfg, caes, Xtr_d, ytr, Xte_d, yte, fit, val):
-    """The MTC from each seed's CAE: (k, beta) chosen on the validation rows, then refit and tested."""
+def run_mtc(cfg, encoders, Xtr_d, ytr, Xte_d, yte, fit, val, error=finetune.mtc_error):
+    """An MTC from each seed's encoder (a CAE, or a stack with ``error=finetune.deep_mtc_error``): (k, beta)
+    chosen on the validation rows, then refit and tested."""
     Xfit, Xval = rows(Xtr_d, fit), rows(Xtr_d, val)
-    U = {seed: cae.tangents(Xtr_d, max(cfg.mtc_k)) for seed, cae in caes.items()}   # no labels: all train rows
-    validation = {(k, beta): [finetune.mtc_error(caes[s], rows(U[s], fit), Xfit, ytr[fit], Xval, ytr[val], k, beta,
-                                                 cfg, s) for s in cfg.seeds]
+    U = {s: enc.tangents(Xtr_d, max(cfg.mtc_k)) for s, enc in encoders.items()}   # no labels: all train rows
+    validation = {(k, beta): [error(encoders[s], rows(U[s], fit), Xfit, ytr[fit], Xval, ytr[val], k, beta, cfg, s)
+                              for s in cfg.seeds]
                   for k in cfg.mtc_k for beta in cfg.mtc_beta}
     k, beta = finetune.select_setting(validation)
-    tests = [finetune.mtc_error(caes[s], U[s], Xtr_d, ytr, Xte_d, yte, k, beta, cfg, s) for s in cfg.seeds]
+    tests = [error(encoders[s], U[s], Xtr_d, ytr, Xte_d, yte, k, beta, cfg, s) for s in cfg.seeds]
     return {"k": k, "beta": beta, **finetune.summary(tests),
             "validation": [{"k": kk, "beta": bb, "errors": errs} for (kk, bb), errs in validation.items()]}
 
@@ -147,19 +148,12 @@ def build_stacks(cfg, first_layers, Xtr_d, progress):
 
 
 def run_deep_mtc(cfg, stacks, Xtr_d, ytr, Xte_d, yte, fit, val):
-    """The paper's MTC from each seed's stack, (k, beta) chosen on the validation rows, then refit and tested;
-    and the same deep MLP fine-tuned from the stack without tangents (beta = 0), its control."""
-    Xfit, Xval = rows(Xtr_d, fit), rows(Xtr_d, val)
-    U = {s: stack.tangents(Xtr_d, max(cfg.mtc_k)) for s, stack in stacks.items()}
-    validation = {(k, beta): [finetune.deep_mtc_error(stacks[s], rows(U[s], fit), Xfit, ytr[fit], Xval, ytr[val],
-                                                      k, beta, cfg, s) for s in cfg.seeds]
-                  for k in cfg.mtc_k for beta in cfg.mtc_beta}
-    k, beta = finetune.select_setting(validation)
-    tests = [finetune.deep_mtc_error(stacks[s], U[s], Xtr_d, ytr, Xte_d, yte, k, beta, cfg, s) for s in cfg.seeds]
-    plain = [finetune.deep_mtc_error(stacks[s], None, Xtr_d, ytr, Xte_d, yte, k, 0.0, cfg, s) for s in cfg.seeds]
-    return ({"k": k, "beta": beta, "gamma": stacks[cfg.seeds[0]].layers[0].spec.gamma, **finetune.summary(tests),
-             "validation": [{"k": kk, "beta": bb, "errors": errs} for (kk, bb), errs in validation.items()]},
-            finetune.summary(plain))
+    """The paper's MTC from each seed's stack (``run_mtc``), and the same deep MLP fine-tuned from the stack
+    without tangents (beta = 0), its control."""
+    mtc = run_mtc(cfg, stacks, Xtr_d, ytr, Xte_d, yte, fit, val, error=finetune.deep_mtc_error)
+    plain = [finetune.deep_mtc_error(stacks[s], None, Xtr_d, ytr, Xte_d, yte, mtc["k"], 0.0, cfg, s)
+             for s in cfg.seeds]
+    return {**mtc, "gamma": stacks[cfg.seeds[0]].layers[0].spec.gamma}, finetune.summary(plain)
 
 
 def run_experiment(dataset="digits", out="runs/experiment", *, data_dir=None, quick=False, download=False,
