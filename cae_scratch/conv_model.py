@@ -15,7 +15,6 @@ import dataclasses
 
 from . import gradcheck, serialize, settings, train, validation as check
 from .core import conv, conv_network, layers
-from .core.activations import get_activation
 from .holder import Holder
 from .optim import OPTIMIZERS
 
@@ -102,12 +101,8 @@ class ConvCAE(Holder):
 
     def jacobian(self, X):
         """The explicit Jacobian dH/dX: (B, n_hidden, n_visible) = diag(s'(a)) M(K), M built from basis images."""
-        X = self._check_X(X)
         xp = self.xp
-        act = get_activation(self.spec.activation)
-        A = conv.add_channel_bias(conv.conv_forward(self.geo, self._params["K"], X)[0], self._params["b_h"],
-                                  self.geo.n_positions)
-        D1 = act.d1(A, act.f(A))
+        _, (_, _, D1) = conv_network.encode_cache(self._params, self._check_X(X), self.geo, self.spec)
         return xp.expand_dims(D1, axis=2) * xp.expand_dims(self.conv_matrix(), axis=0)
 
     def conv_matrix(self):

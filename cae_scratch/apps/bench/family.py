@@ -54,15 +54,7 @@ def deep_products(xp, gen, dtype, device, B, sizes):
 def measure_deep(xp, device, dtype, B, sizes, repeats, seed=0):
     """{"deep_step", "deep_plain", "deep_floor", ratios, "products"} for one stack size."""
     gen = backend.rng(seed)
-    specs = [network.Spec()] * (len(sizes) - 1)
-    params = {}
-    for l, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
-        c = 4.0 * math.sqrt(6.0 / (n_in + n_out))
-        params[f"layer{l}_W"] = backend.asarray(gen.uniform(-c, c, (n_out, n_in)), xp, dtype, device)
-        params[f"layer{l}_b_h"] = backend.asarray(np.zeros(n_out), xp, dtype, device)
-        params[f"layer{l}_b_r"] = backend.asarray(np.zeros(n_in), xp, dtype, device)
-    X = backend.asarray(gen.random((B, sizes[0])), xp, dtype, device)
-    U = backend.asarray(gen.choice([-1.0, 1.0], size=(B, 1, sizes[0])), xp, dtype, device)
+    params, X, specs, U, _ = deep_inputs(xp, dtype, device, gen, B, sizes)
     floor, n_products = deep_products(xp, gen, dtype, device, B, sizes)
     t = median_seconds({"deep_step": lambda: deep.autoencoder_loss_and_grads(params, X, specs, U, LAM),
                         "deep_plain": lambda: deep.autoencoder_loss_and_grads(params, X, specs),
@@ -93,13 +85,8 @@ def conv_products(xp, gen, dtype, device, B, geo):
 def measure_conv(xp, device, dtype, B, in_shape, channels, kernel, repeats, seed=0):
     """{"conv_step", "conv_plain", "conv_floor", ratios} for one conv CAE."""
     gen = backend.rng(seed)
-    geo = conv.ConvGeometry(in_shape, channels, kernel, 1, 0)
-    c = 4.0 * math.sqrt(6.0 / ((in_shape[0] + channels) * kernel * kernel))
-    params = {"K": backend.asarray(gen.uniform(-c, c, (channels, in_shape[0], kernel, kernel)), xp, dtype, device),
-              "b_h": backend.asarray(np.zeros(channels), xp, dtype, device),
-              "b_r": backend.asarray(np.zeros(in_shape[0]), xp, dtype, device)}
-    X = backend.asarray(gen.random((B, geo.n_visible)), xp, dtype, device)
-    spec, plain = network.Spec(lam=LAM), network.Spec(lam=0.0)
+    params, X, geo, spec = conv_inputs(xp, dtype, device, gen, B, in_shape, channels, kernel)
+    plain = network.Spec(lam=0.0)
     t = median_seconds({"conv_step": lambda: conv_network.loss_and_grads(params, X, geo, spec),
                         "conv_plain": lambda: conv_network.loss_and_grads(params, X, geo, plain),
                         "conv_floor": conv_products(xp, gen, dtype, device, B, geo)},
@@ -178,16 +165,16 @@ def family(dtypes=("float32", "float64"), repeats=20, torch=False, progress=prin
             row = {"dtype": dtype, "B": B, "sizes": sizes,
                    **measure_deep(xp, device, getattr(xp, dtype), B, sizes, repeats)}
             peer = torch_deep_step(B, sizes, dtype) if torch else None
-            if peer is not None:
-                row.update(_beside(peer, lambda: deep.autoencoder_loss_and_grads(*_deep_args(xp, dtype, B, sizes)),
-                                   "deep", repeats))
+            if peer is not None:                 # the inputs are made once, outside the timed call
+                args = deep_inputs(xp, getattr(xp, dtype), device, backend.rng(0), B, sizes)
+                row.update(_beside(peer, lambda: deep.autoencoder_loss_and_grads(*args), "deep", repeats))
             out["deep"].append(row)
         for B, in_shape, channels, kernel in CONV_CASES:
             row = {"dtype": dtype, "B": B, "in_shape": list(in_shape), "channels": channels, "kernel": kernel,
                    **measure_conv(xp, device, getattr(xp, dtype), B, in_shape, channels, kernel, repeats)}
             peer = torch_conv_step(B, in_shape, channels, kernel, dtype) if torch else None
             if peer is not None:
-                args = _conv_args(xp, dtype, B, in_shape, channels, kernel)
+                args = conv_inputs(xp, getattr(xp, dtype), device, backend.rng(0), B, in_shape, channels, kernel)
                 row.update(_beside(peer, lambda: conv_network.loss_and_grads(*args), "conv", repeats))
             out["conv"].append(row)
     progress(family_tables(out))
@@ -199,25 +186,29 @@ def _beside(peer, ours, name, repeats):
     return {f"{name}_torch": t["torch"], f"{name}_step_beside_torch": t["ours"], f"{name}_step/torch": t["ours"] / t["torch"]}
 
 
-def _deep_args(xp, dtype, B, sizes, seed=0):
-    gen = backend.rng(seed)
-    params, d = {}, getattr(xp, dtype)
+def deep_inputs(xp, dtype, device, gen, B, sizes):
+    """(params, X, specs, U, lam) of the deep penalty step: Glorot weights (x4, sigmoid) drawn from ``gen``,
+    zero biases, X in [0, 1], one Rademacher probe per row."""
+    params = {}
     for l, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
         c = 4.0 * math.sqrt(6.0 / (n_in + n_out))
-        params.update({f"layer{l}_W": xp.asarray(gen.uniform(-c, c, (n_out, n_in)), dtype=d),
-                       f"layer{l}_b_h": xp.zeros(n_out, dtype=d), f"layer{l}_b_r": xp.zeros(n_in, dtype=d)})
-    X = xp.asarray(gen.random((B, sizes[0])), dtype=d)
-    U = xp.asarray(gen.choice([-1.0, 1.0], size=(B, 1, sizes[0])), dtype=d)
+        params[f"layer{l}_W"] = backend.asarray(gen.uniform(-c, c, (n_out, n_in)), xp, dtype, device)
+        params[f"layer{l}_b_h"] = backend.asarray(np.zeros(n_out), xp, dtype, device)
+        params[f"layer{l}_b_r"] = backend.asarray(np.zeros(n_in), xp, dtype, device)
+    X = backend.asarray(gen.random((B, sizes[0])), xp, dtype, device)
+    U = backend.asarray(gen.choice([-1.0, 1.0], size=(B, 1, sizes[0])), xp, dtype, device)
     return params, X, [network.Spec()] * (len(sizes) - 1), U, LAM
 
 
-def _conv_args(xp, dtype, B, in_shape, channels, kernel, seed=0):
-    gen, d = backend.rng(seed), getattr(xp, dtype)
+def conv_inputs(xp, dtype, device, gen, B, in_shape, channels, kernel):
+    """(params, X, geometry, spec) of the conv CAE step: Glorot K (x4, sigmoid) from ``gen``, zero biases."""
     geo = conv.ConvGeometry(in_shape, channels, kernel, 1, 0)
     c = 4.0 * math.sqrt(6.0 / ((in_shape[0] + channels) * kernel * kernel))
-    params = {"K": xp.asarray(gen.uniform(-c, c, (channels, in_shape[0], kernel, kernel)), dtype=d),
-              "b_h": xp.zeros(channels, dtype=d), "b_r": xp.zeros(in_shape[0], dtype=d)}
-    return params, xp.asarray(gen.random((B, geo.n_visible)), dtype=d), geo, network.Spec(lam=LAM)
+    params = {"K": backend.asarray(gen.uniform(-c, c, (channels, in_shape[0], kernel, kernel)), xp, dtype, device),
+              "b_h": backend.asarray(np.zeros(channels), xp, dtype, device),
+              "b_r": backend.asarray(np.zeros(in_shape[0]), xp, dtype, device)}
+    X = backend.asarray(gen.random((B, geo.n_visible)), xp, dtype, device)
+    return params, X, geo, network.Spec(lam=LAM)
 
 
 def family_tables(out):
