@@ -26,7 +26,7 @@ from __future__ import annotations
 from ..backend import namespace
 
 
-def _times_weight_t(T, W):
+def times_weight_t(T, W):
     """T W^T for a batch of directions: (B, k, n_in) -> (B, k, n_out), one (B*k, n_in) product."""
     xp = namespace(T, W)
     B, k, n_in = T.shape
@@ -39,7 +39,7 @@ def tangents_forward(Ws, encoder_caches, U):
     xp = namespace(U)
     T, cache = U, []
     for W, (_, _, _, D1) in zip(Ws, encoder_caches):
-        G = _times_weight_t(T, W)
+        G = times_weight_t(T, W)
         cache.append((T, G))
         T = xp.expand_dims(D1, axis=1) * G
     return T, cache
