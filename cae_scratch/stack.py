@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 
 from . import analysis, backend as backends, holder, noise, serialize, train, validation as check
-from .core import deep
+from .core import fused_deep
 from .optim import OPTIMIZERS
 from .core.activations import get_activation
 from .core.penalty import DEFAULT_MAX_BYTES
@@ -134,7 +134,8 @@ class StackedCAE:
 
     def loss_and_grads(self, X, U=None, lam=0.1):
         """(loss: float, grads) of the unrolled deep autoencoder plus lam times the probe estimate P_hat of
-        mean_n ||J_stack(x_n)||_F^2 (``core.deep``); grads keyed "layer{l}_W", "layer{l}_b_h", "layer{l}_b_r".
+        mean_n ||J_stack(x_n)||_F^2 (``core.deep``, run by its fast twin ``core.fused_deep``); grads keyed
+        "layer{l}_W", "layer{l}_b_h", "layer{l}_b_r", in fresh arrays (the caller's).
 
         U: (B, k, sizes[0]) probes; None draws one Rademacher probe per example from the probe stream.
         """
@@ -142,8 +143,8 @@ class StackedCAE:
         lam = check.non_negative_float("lam", lam)
         U = self.probes(X.shape[0]) if U is None else self._check_U(U, X.shape[0])
         self._check_deep()
-        terms, grads = deep.autoencoder_loss_and_grads(self._flat_params(), X, [l.spec for l in self.layers],
-                                                        U, lam)
+        terms, grads = fused_deep.autoencoder_loss_and_grads(self._flat_params(), X,
+                                                              [l.spec for l in self.layers], U, lam)
         return float(terms["total"]), grads
 
     def _check_U(self, U, n_rows):
@@ -167,11 +168,11 @@ class StackedCAE:
         self._check_deep()
         specs = [layer.spec for layer in self.layers]
         gen = backends.stream(check.seed(seed), "probes")
-        n0 = self.sizes[0]
+        n0, fused_step = self.sizes[0], fused_deep.FusedDeepStep()     # its buffers live for this call
 
         def step(params, Xb, spec, target=None):
             U = self.asarray(noise.draw_probes(gen, (Xb.shape[0], k, n0), probe))
-            return deep.autoencoder_loss_and_grads(params, Xb, specs, U, lam)
+            return fused_step(params, Xb, specs, U, lam)
 
         flat = self._flat_params()
         spec = dataclasses.replace(specs[0], lam=lam, hessian="none")

@@ -151,10 +151,31 @@ def test_bench_family_tables_are_its_json_and_its_floor_runs_the_products_it_nam
     text = capsys.readouterr().out
     results = json.loads(out.read_text())
     deep, conv = results["deep"][0], results["conv"][0]
-    assert deep["deep_products"] == 9 * 2 - 2                       # 9L - 2 for L = 2
+    assert deep["deep_products"] == 5 * 2 - 1                       # 5L - 1 stacked products for L = 2
     assert f"| {deep['deep_step/plain']:.2f} |" in text and f"| {conv['conv_step/floor']:.2f} |" in text
     assert deep["deep_step/plain"] == deep["deep_step"] / deep["deep_plain"]
     assert conv["conv_step/floor"] == conv["conv_step"] / conv["conv_floor"]
+
+
+def test_the_deep_floor_runs_the_products_of_the_fused_step(monkeypatch):
+    """The floor's products are the fused step's, shape for shape (so step/floor measures everything else)."""
+    from cae_scratch import backend
+    from cae_scratch.apps.bench import family
+    from cae_scratch.core import fused_deep
+    seen, real = [], backend.matmul_into
+
+    def recording(out, a, b):
+        seen.append((tuple(a.shape), tuple(b.shape)))
+        return real(out, a, b)
+    xp, sizes = backend.get_namespace("numpy"), [10, 6, 5, 4]
+    params, X, specs, U, lam = family.deep_inputs(xp, xp.float64, None, backend.rng(0), 3, sizes)
+    monkeypatch.setattr(fused_deep, "matmul_into", recording)
+    fused_deep.autoencoder_loss_and_grads(params, X, specs, U, lam)
+    step_products, seen[:] = sorted(seen), []
+    monkeypatch.setattr(backend, "matmul_into", recording)
+    run, n = family.deep_products(xp, backend.rng(1), xp.float64, None, 3, sizes)
+    run()
+    assert n == 5 * 3 - 1 and sorted(seen) == step_products
 
 
 def test_bench_family_refuses_what_it_would_ignore(capsys):

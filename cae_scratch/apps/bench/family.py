@@ -1,12 +1,13 @@
 """``bench --family``: the deep encoder's penalty step and the convolutional CAE's step, each against its
 own matrix-product floor, the step without its penalty, and PyTorch autograd when it is installed.
 
-Deep (``core.deep``, tied, L layers, one Rademacher probe per example): the unrolled autoencoder's
-step runs 6L - 1 products (L forward, L decoder, 2L decoder backward, 2L - 1 encoder backward); the
-probe estimate adds 3L - 1 (L for W_l t_{l-1}, 2L - 1 for its backward), so the penalty's floor is
-9L - 2 products, run into preallocated outputs. PyTorch's peer is the Jacobian-regularisation recipe
-(Hoffman et al. 2019): J^T v by a vector-Jacobian product with ``create_graph=True``, ||J^T v||^2
-as the estimate, then a double backward.
+Deep (``core.fused_deep``, the twin of ``core.deep`` that ``StackedCAE`` runs; tied, L layers, one
+Rademacher probe per example): the reference's 9L - 2 products (6L - 1 for the unrolled autoencoder, 3L - 1
+for the probe estimate) run as 5L - 1 stacked ones of the same arithmetic: per layer [H; T] W^T, the
+decoder's R W and dZ W^T, dW = [R; dA; dG]^T [dZ; H; T], and [dA; dG] W (l > 0). The floor is those
+products into preallocated outputs; the reference step is timed beside them. PyTorch's peer is the
+Jacobian-regularisation recipe (Hoffman et al. 2019): J^T v by a vector-Jacobian product with
+``create_graph=True``, ||J^T v||^2 as the estimate, then a double backward.
 
 Conv (``core.conv_network``): five products on im2col patches (the encoder, the adjoint's K^T H, the
 decoder's dH = K dZ, and the two weight gradients), run on prepared patches; the step adds the
@@ -20,7 +21,7 @@ import math
 import numpy as np
 
 from ... import backend
-from ...core import conv, conv_network, deep, network
+from ...core import conv, conv_network, deep, fused_deep, network
 from ...timing import median_seconds
 
 DEEP_SIZES = ((256, 784, 500, 500), (256, 784, 1000, 1000))
@@ -32,17 +33,17 @@ def _arr(xp, gen, dtype, device, *shape):
     return backend.asarray(gen.random(shape) * 0.01, xp, dtype, device)
 
 
-def deep_products(xp, gen, dtype, device, B, sizes):
-    """A callable running the deep penalty step's 9L - 2 products into preallocated outputs."""
+def deep_products(xp, gen, dtype, device, B, sizes, k=1):
+    """A callable running the fused deep penalty step's 5L - 1 stacked products into preallocated outputs."""
     calls = []
     for l, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
         W = _arr(xp, gen, dtype, device, n_out, n_in)
-        H, T, R = (_arr(xp, gen, dtype, device, B, n) for n in (n_in, n_in, n_out))
-        dA, dG, dZ = _arr(xp, gen, dtype, device, B, n_out), _arr(xp, gen, dtype, device, B, n_out), \
-            _arr(xp, gen, dtype, device, B, n_in)
-        pairs = [(H, W.T), (T, W.T), (R, W), (dZ.T, R), (dZ, W.T), (dG.T, T), (dA.T, H)]
+        HT, dZ = _arr(xp, gen, dtype, device, (1 + k) * B, n_in), _arr(xp, gen, dtype, device, B, n_in)
+        R, OUT = _arr(xp, gen, dtype, device, B, n_out), _arr(xp, gen, dtype, device, (2 + k) * B, n_out)
+        IN = _arr(xp, gen, dtype, device, (2 + k) * B, n_in)
+        pairs = [(HT, W.T), (R, W), (dZ, W.T), (OUT.T, IN)]
         if l > 0:
-            pairs += [(dG, W), (dA, W)]
+            pairs.append((OUT[B:, :], W))
         calls += [(xp.empty((a.shape[0], b.shape[1]), dtype=dtype, device=device), a, b) for a, b in pairs]
 
     def run():
@@ -52,12 +53,15 @@ def deep_products(xp, gen, dtype, device, B, sizes):
 
 
 def measure_deep(xp, device, dtype, B, sizes, repeats, seed=0):
-    """{"deep_step", "deep_plain", "deep_floor", ratios, "products"} for one stack size."""
+    """{"deep_step", "deep_plain", "deep_reference", "deep_floor", ratios, "products"} for one stack size:
+    the fused step with and without the probe penalty, the reference step with it, the products alone."""
     gen = backend.rng(seed)
     params, X, specs, U, _ = deep_inputs(xp, dtype, device, gen, B, sizes)
     floor, n_products = deep_products(xp, gen, dtype, device, B, sizes)
-    t = median_seconds({"deep_step": lambda: deep.autoencoder_loss_and_grads(params, X, specs, U, LAM),
-                        "deep_plain": lambda: deep.autoencoder_loss_and_grads(params, X, specs),
+    step = fused_deep.FusedDeepStep()
+    t = median_seconds({"deep_step": lambda: step(params, X, specs, U, LAM),
+                        "deep_plain": lambda: step(params, X, specs),
+                        "deep_reference": lambda: deep.autoencoder_loss_and_grads(params, X, specs, U, LAM),
                         "deep_floor": floor}, repeats, lambda: backend.synchronize(xp))
     return {**t, "deep_step/plain": t["deep_step"] / t["deep_plain"],
             "deep_step/floor": t["deep_step"] / t["deep_floor"], "deep_products": n_products}
@@ -166,8 +170,9 @@ def family(dtypes=("float32", "float64"), repeats=20, torch=False, progress=prin
                    **measure_deep(xp, device, getattr(xp, dtype), B, sizes, repeats)}
             peer = torch_deep_step(B, sizes, dtype) if torch else None
             if peer is not None:                 # the inputs are made once, outside the timed call
-                args = deep_inputs(xp, getattr(xp, dtype), device, backend.rng(0), B, sizes)
-                row.update(_beside(peer, lambda: deep.autoencoder_loss_and_grads(*args), "deep", repeats))
+                args, step = deep_inputs(xp, getattr(xp, dtype), device, backend.rng(0), B, sizes), \
+                    fused_deep.FusedDeepStep()
+                row.update(_beside(peer, lambda: step(*args), "deep", repeats))
             out["deep"].append(row)
         for B, in_shape, channels, kernel in CONV_CASES:
             row = {"dtype": dtype, "B": B, "in_shape": list(in_shape), "channels": channels, "kernel": kernel,
@@ -215,11 +220,12 @@ def family_tables(out):
     """The two Markdown tables of ``bench --family``."""
     def cell(row, key):
         return f"{row[key]:.2f}" if key in row else "-"
-    lines = ["| dtype | B x sizes | step ms | plain ms | floor ms | step/plain | step/floor | products | ours/PyTorch |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| dtype | B x sizes | step ms | plain ms | reference ms | floor ms | step/plain | step/floor | products "
+             "| ours/PyTorch |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in out["deep"]:
         lines.append(f"| {r['dtype']} | {r['B']}x{'-'.join(map(str, r['sizes']))} | {r['deep_step'] * 1e3:.2f} | "
-                     f"{r['deep_plain'] * 1e3:.2f} | {r['deep_floor'] * 1e3:.2f} | {r['deep_step/plain']:.2f} | "
+                     f"{r['deep_plain'] * 1e3:.2f} | {r['deep_reference'] * 1e3:.2f} | {r['deep_floor'] * 1e3:.2f} | "
+                     f"{r['deep_step/plain']:.2f} | "
                      f"{r['deep_step/floor']:.2f} | {r['deep_products']} | {cell(r, 'deep_step/torch')} |")
     lines += ["", "| dtype | B x image, channels x kernel | step ms | plain ms | floor ms | step/plain | step/floor | "
               "ours/PyTorch |", "|---|---|---|---|---|---|---|---|"]
