@@ -88,3 +88,17 @@ def test_bad_input_is_named():
         s.loss_and_grads(X(), lam=-1)
     with pytest.raises(ValueError, match="untied"):
         cs.StackedCAE([8, 6, 4], tied=False, loss="mse", decoder_activation="linear").loss_and_grads(X())
+
+
+def test_loss_and_grads_runs_the_fused_twin_and_its_grads_stay_the_callers():
+    from cae_scratch.core import deep
+    s, Xs = stack(), X()
+    U = s.probes(6, 2)
+    loss, grads = s.loss_and_grads(Xs, U=U, lam=0.4)
+    kept = {k: np.copy(v) for k, v in grads.items()}
+    s.loss_and_grads(X(seed=1), U=U, lam=0.4)                     # a second call must not write into the first's
+    terms, ref = deep.autoencoder_loss_and_grads(s._flat_params(), Xs, [layer.spec for layer in s.layers], U, 0.4)
+    assert loss == pytest.approx(float(terms["total"]), rel=1e-12)
+    for k in ref:
+        np.testing.assert_array_equal(grads[k], kept[k])
+        assert_close(grads[k], ref[k], rtol=1e-10, atol=1e-14)
