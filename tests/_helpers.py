@@ -65,3 +65,15 @@ def fake_split(directory, split, n=6, gz=True, seed=0):
     idx.write_idx(os.path.join(directory, img_stem + suffix), images)
     idx.write_idx(os.path.join(directory, lab_stem + suffix), labels)
     return images, labels
+
+
+def exercises_main(capsys, *args):
+    """(exit status, stdout, stderr) of ``python -m lessons.exercises ARGS`` run by its main() in this process
+    (the tests run the real entry point once each; its refusals are checked here, without a new interpreter)."""
+    from lessons.exercises.__main__ import main
+    try:
+        code = main(list(args))
+    except SystemExit as e:                          # argparse's own refusals
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -6,9 +6,10 @@ array), and cupy when usable (marked ``gpu``). ``CAE_BACKENDS=numpy,cupy``
 narrows the list; naming cupy there where CuPy is not usable is an error (a
 classroom that forgot to install CuPy must see red, not a green run of skips).
 
-The book (``book``) is built once per session, quick, running every lesson cell by cell in a kernel;
-that run is each lesson's numpy/quick run: ``lesson_run`` hands its record to the lessons' numeric
-checks, so no lesson runs twice in one mode. Other backends run in this process.
+The book (``book``) is built once per run, quick, running every lesson cell by cell in a kernel, in a
+background process while the other tests run (``_book_build``); that run is each lesson's numpy/quick
+run: ``lesson_run`` hands its record to the lessons' numeric checks, so no lesson runs twice in one mode.
+Other backends run in this process.
 """
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ except ImportError:
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+import _book_build
 
 import cae_scratch as cs
 from cae_scratch import backend
@@ -63,6 +66,35 @@ def backend_params():
     return out
 
 
+def reads_the_book(item):
+    """Whether a test reads the book build (the ``book`` fixture, or ``lesson_run`` on numpy)."""
+    params = getattr(item, "callspec", None)
+    backend_param = params.params.get("backend", "numpy") if params else "numpy"
+    return "book" in item.fixturenames or ("lesson_run" in item.fixturenames and backend_param == "numpy")
+
+
+def runs_a_lesson_elsewhere(item):
+    """A lesson run in the test's own process on another backend (array_api_strict's per-operation overhead
+    makes these the longest single tests)."""
+    params = getattr(item, "callspec", None)
+    return "lesson_run" in item.fixturenames and params is not None and params.params.get("backend", "numpy") != "numpy"
+
+
+def pytest_collection_modifyitems(config, items):
+    """The longest single tests first and the book's readers last: under pytest-xdist the workers end
+    together, and the book's background build (``_book_build``) overlaps everything else."""
+    def rank(item):
+        return 2 if reads_the_book(item) else 0 if runs_a_lesson_elsewhere(item) else 1
+    items.sort(key=rank)                                 # stable: the collection order within each rank
+
+
+_INTERRUPTED = []
+
+
+def pytest_keyboard_interrupt(excinfo):
+    _INTERRUPTED.append(True)
+
+
 @pytest.fixture(params=backend_params())
 def backend_name(request):
     """One entry of the backend matrix (a name usable with ``model_kwargs``)."""
@@ -91,14 +123,26 @@ def digits():
     return data.load_digits()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _book_in_the_background(request, tmp_path_factory):
+    """Start the quick book's build at the run's first test when any selected test reads it
+    (``_book_build``: one build per run, shared by pytest-xdist's workers, with the PDF where Chromium is)."""
+    proc = None
+    if any(reads_the_book(item) for item in request.session.items):
+        from _chromium import find_chromium
+        proc = _book_build.start(tmp_path_factory, pdf=find_chromium() is not None)
+    yield
+    if proc is not None and proc.poll() is None:
+        if _INTERRUPTED or not os.environ.get("PYTEST_XDIST_WORKER"):
+            proc.kill()                                # nobody is left to read it
+        proc.wait()                                    # another worker may still be reading it
+
+
 @pytest.fixture(scope="session")
 def book(tmp_path_factory):
-    """(folder, build's report) of the quick book of every lesson on disk, and its PDF where Chromium is."""
-    from _chromium import find_chromium
-    from lessons.book import build
-    out = tmp_path_factory.mktemp("book")
-    report = build(str(out), quick=True, log=lambda *a, **k: None, pdf=find_chromium() is not None)
-    return out, report
+    """(folder, build's report) of the quick book of every lesson, and its PDF where Chromium is: the
+    background build's, waited for."""
+    return _book_build.wait(tmp_path_factory)
 
 
 @pytest.fixture

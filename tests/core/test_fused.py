@@ -276,3 +276,12 @@ def test_log_sum_of_products_equals_the_sum_of_logs(dtype, rtol, shape):
     assert got.dtype == dtype and np.isclose(float(got), want, rtol=rtol, atol=0)
     twos = np.full((256, 784), 2.0, dtype=dtype)                # 64 factors of 2 per entry: 2^64 < float32's max
     assert np.isclose(float(inplace.log_sum_into(np, twos, np.empty_like(twos))), 256 * 784 * np.log(2.0), rtol=rtol)
+
+
+def test_log_sum_elsewhere_is_one_log_with_the_same_sum():
+    """Off NumPy (here array_api_strict) the halvings are skipped: one log of U, the same sum to rounding."""
+    import array_api_strict as xs
+    U = 1.0 + np.random.default_rng(0).random((7, 33))
+    got = inplace.log_sum_into(xs, xs.asarray(U), xs.empty((7, 33), dtype=xs.float64))
+    assert np.isclose(float(got), np.sum(np.log(U)), rtol=1e-13, atol=0)
+    assert np.isclose(float(got), float(inplace.log_sum_into(np, U.copy(), np.empty_like(U))), rtol=1e-13, atol=0)

@@ -1,5 +1,6 @@
-"""The book: built once (quick, with its PDF) per session (the ``book`` fixture, tests/conftest.py, whose run of
-each lesson is also the one the lessons' numeric tests check), then every page opened in headless Chromium.
+"""The book: built once (quick, with its PDF) per run in the background (the ``book`` fixture, tests/conftest.py,
+and tests/_book_build.py; its run of each lesson is also the one the lessons' numeric tests check), then every
+page opened in headless Chromium, one test per page.
 
 Each page must render (a body of real height, a screenshot that is not blank), have its
 math typeset (MathML laid out as math, no raw ``$$`` or ``\\(`` left in the text) and drawn as
@@ -112,11 +113,8 @@ def browser(tmp_path_factory):
 
 
 def test_the_book_has_an_index_a_page_per_lesson_and_the_exercises(book):
-    from lessons.__main__ import discover
-    from lessons.book import NOTATION
     out, report = book
-    expected = ["index.html"] + [f"{name}.html" for _, name in discover()] + ["exercises.html"]
-    expected += ["notation.html"] if os.path.isfile(NOTATION) else []
+    expected = book_pages()
     assert report["pages"] == expected
     assert all((out / page).is_file() for page in expected) and (out / "book.css").is_file()
     index = (out / "index.html").read_text()
@@ -124,35 +122,44 @@ def test_the_book_has_an_index_a_page_per_lesson_and_the_exercises(book):
         assert f'href="{page}"' in index
 
 
-def test_every_page_renders_offline_in_chromium(book, browser, tmp_path):
+def book_pages():
+    """The pages the book must have: the index, one per lesson, the exercises (and the notation page)."""
+    from lessons.__main__ import discover
+    from lessons.book import NOTATION
+    return (["index.html"] + [f"{name}.html" for _, name in discover()] + ["exercises.html"]
+            + (["notation.html"] if os.path.isfile(NOTATION) else []))
+
+
+@pytest.mark.parametrize("page", book_pages())                 # one test per page: they spread over workers
+def test_every_page_renders_offline_in_chromium(book, browser, tmp_path, page):
     out, report = book
-    for page in report["pages"]:
-        url = (out / page).as_uri()
-        seen = browser.open(url, f"JSON.stringify([{PROBE}, {MATH_PROBE}])")
-        probe, where = json.loads(seen["probe"][0]), f"{page}:"
-        assert math_problems(seen) == [], (where, math_problems(seen)[:10])
-        assert probe["height"] > 300 and len(probe["text"]) > 200, where
-        assert len(seen["png"]) > 10_000, f"{where} blank screenshot"
-        (tmp_path / f"{page}.png").write_bytes(seen["png"])
-        # math: typeset as MathML and laid out by the browser; no TeX left in the prose
-        assert probe["math_laid_out"] == probe["math"], where
-        if page.startswith("0") or page.startswith("1"):
-            assert probe["math"] > 0, f"{where} a lesson without typeset math"
-        assert "$$" not in probe["text"] and "\\(" not in probe["text"] and "\\[" not in probe["text"], where
-        assert not re.search(r"\$[^$\n]{1,80}\$", probe["text"]), f"{where} raw inline math"
-        # images: local files that exist and loaded
-        for image in probe["images"]:
-            src = image["src"]
-            assert not urlparse(src).scheme and not src.startswith("//"), f"{where} remote image {src}"
-            assert (out / unquote(src)).is_file() and image["loaded"], f"{where} missing image {src}"
-        # nothing fetched from the network; nothing referenced that would be
-        assert all(urlparse(r).scheme in ("file", "data") for r in seen["requests"]), (where, seen["requests"])
-        for ref in probe["fetched_refs"]:
-            assert not urlparse(ref).scheme or ref.startswith("data:"), f"{where} remote reference {ref}"
-        for link in probe["links"]:                       # links between pages point at pages that exist
-            if not urlparse(link).scheme and not link.startswith("#"):
-                assert (out / link.split("#")[0]).is_file(), f"{where} broken link {link}"
-        assert seen["failed"] == [] and seen["errors"] == [], (where, seen["failed"], seen["errors"])
+    assert page in report["pages"]
+    url = (out / page).as_uri()
+    seen = browser.open(url, f"JSON.stringify([{PROBE}, {MATH_PROBE}])")
+    probe, where = json.loads(seen["probe"][0]), f"{page}:"
+    assert math_problems(seen) == [], (where, math_problems(seen)[:10])
+    assert probe["height"] > 300 and len(probe["text"]) > 200, where
+    assert len(seen["png"]) > 10_000, f"{where} blank screenshot"
+    (tmp_path / f"{page}.png").write_bytes(seen["png"])
+    # math: typeset as MathML and laid out by the browser; no TeX left in the prose
+    assert probe["math_laid_out"] == probe["math"], where
+    if page.startswith("0") or page.startswith("1"):
+        assert probe["math"] > 0, f"{where} a lesson without typeset math"
+    assert "$$" not in probe["text"] and "\\(" not in probe["text"] and "\\[" not in probe["text"], where
+    assert not re.search(r"\$[^$\n]{1,80}\$", probe["text"]), f"{where} raw inline math"
+    # images: local files that exist and loaded
+    for image in probe["images"]:
+        src = image["src"]
+        assert not urlparse(src).scheme and not src.startswith("//"), f"{where} remote image {src}"
+        assert (out / unquote(src)).is_file() and image["loaded"], f"{where} missing image {src}"
+    # nothing fetched from the network; nothing referenced that would be
+    assert all(urlparse(r).scheme in ("file", "data") for r in seen["requests"]), (where, seen["requests"])
+    for ref in probe["fetched_refs"]:
+        assert not urlparse(ref).scheme or ref.startswith("data:"), f"{where} remote reference {ref}"
+    for link in probe["links"]:                       # links between pages point at pages that exist
+        if not urlparse(link).scheme and not link.startswith("#"):
+            assert (out / link.split("#")[0]).is_file(), f"{where} broken link {link}"
+    assert seen["failed"] == [] and seen["errors"] == [], (where, seen["failed"], seen["errors"])
 
 
 FORMULAS = [r"\Big\|\frac{\partial^2 h}{\partial x^2}(x)\Big\|_F^2 = \sum_k s''(a_k)^2\, q_k^2",

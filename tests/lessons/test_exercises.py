@@ -13,6 +13,7 @@ import textwrap
 import pytest
 
 from lessons.exercises import EXERCISES, batch, grader, jail
+from _helpers import exercises_main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -410,21 +411,21 @@ def cli(*args, cwd=ROOT):
                           text=True, env=env)
 
 
-def test_cli_check_list_and_exit_codes(tmp_path):
-    ok = cli("check", "2", EXERCISES[2].solution)
+def test_cli_check_list_and_exit_codes(tmp_path, capsys):
+    ok = cli("check", "2", EXERCISES[2].solution)                   # once through the real entry point
     assert ok.returncode == 0 and "RESULT: PASS" in ok.stdout
     bad = tmp_path / "bad.py"
     bad.write_text(src(BUGS[2, "no mean over the batch"][0]))
-    failed = cli("check", "2", str(bad), "--reveal")
-    assert failed.returncode == 1 and "divide by B" in failed.stdout and "expected:" in failed.stdout
-    listing = cli("list")
-    assert listing.returncode == 0 and all(ex.function in listing.stdout for ex in EXERCISES.values())
+    code, out, _ = exercises_main(capsys, "check", "2", str(bad), "--reveal")
+    assert code == 1 and "divide by B" in out and "expected:" in out
+    code, out, _ = exercises_main(capsys, "list")
+    assert code == 0 and all(ex.function in out for ex in EXERCISES.values())
     for args in (("check", "1", str(tmp_path / "missing.py")), ("check", "99", str(bad)),
                  ("check", "1", str(bad), "--timeout", "-1"), ("grade", "1", str(tmp_path / "nowhere")),
                  ("grade", "1", str(bad), "--json", "a.json", "--csv", "b.csv"),
                  ("grade", "1", str(bad), "--csv", str(tmp_path / "no" / "dir.csv")), ("frobnicate",)):
-        run = cli(*args)
-        assert run.returncode == 2 and "error" in run.stderr and "Traceback" not in run.stderr, args
+        code, _, err = exercises_main(capsys, *args)
+        assert code == 2 and "error" in err and "Traceback" not in err, args
 
 
 def test_bundle_has_templates_and_no_solutions_and_never_overwrites(tmp_path):

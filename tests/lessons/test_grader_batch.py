@@ -15,6 +15,7 @@ import time
 import pytest
 
 from lessons.exercises import EXERCISES, batch, jail
+from _helpers import exercises_main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GOOD_3 = open(EXERCISES[3].solution).read()
@@ -45,7 +46,7 @@ def beside_a_good_file(tmp_path, number, hostile, timeout=4.0):
     return rows[0]
 
 
-@pytest.mark.parametrize("frame, where", [
+MALFORMED = [
     ('"[" * 200000', "import"),                                       # RecursionError in json, once
     ("""'{"type": "helper", "id": 1e400, "method": "f", "arrays": []}'""", "call"),  # OverflowError, once
     ("""'{"type": "result", "out": {"$dict": 5}, "mutated": false, "arrays": []}'""", "call"),  # AttributeError
@@ -54,7 +55,52 @@ def beside_a_good_file(tmp_path, number, hostile, timeout=4.0):
     ("""'{"type": "helper", "id": true, "method": "f", "arrays": []}'""", "call"),
     ("""'{"type": "result", "out": {"$list": []}, "mutated": "yes", "arrays": []}'""", "call"),
     ("""'{"type": "result", "out": {"$array": 0, "$bad": 1}, "mutated": false, "arrays": []}'""", "call"),
-])
+]
+
+
+def drive_on(text, where):
+    """(runner._drive's return, the Call) on a pipe fed ``text`` as the child's frame (after its "ready"
+    message when ``where`` is "call"), in this process."""
+    import struct
+    import threading
+
+    import numpy as np
+
+    from lessons.exercises import runner, sandbox
+    from lessons.exercises.protocol import Call
+    head = text.encode()
+    data = (b"" if where == "import" else sandbox.message_bytes({"type": "ready"})) + \
+        struct.pack("<Q", len(head)) + head
+    c2p_r, c2p_w = os.pipe()
+    p2c_r, p2c_w = os.pipe()
+    writer = threading.Thread(target=sandbox.write_all, args=(c2p_w, data))
+    writer.start()
+    call = Call(args=(np.ones((2, 3)),))
+    try:
+        return runner._drive(None, runner._Pipe(c2p_r, p2c_w, time.monotonic() + 10, 10), [call]), call
+    finally:
+        os.close(c2p_r)                                               # a writer still blocked gets EPIPE
+        writer.join()
+        for fd in (c2p_w, p2c_r, p2c_w):
+            os.close(fd)
+
+
+@pytest.mark.parametrize("frame, where", MALFORMED)
+def test_the_parent_refuses_each_malformed_frame(frame, where):
+    """Each frame is refused with a ValueError (Malformed), which run_calls turns into "malformed answer"
+    for that file only (the end-to-end test below holds that wiring through a real child)."""
+    with pytest.raises(ValueError):
+        drive_on(eval(frame), where)                                  # the frame's text, as the child sends it
+
+
+def test_the_frame_harness_accepts_a_well_formed_answer():
+    """Control: the same harness with a well-formed result frame finishes the call."""
+    from lessons.exercises.protocol import Bad
+    status, call = drive_on('{"type": "result", "out": {"$bad": "a list"}, "mutated": false, "arrays": []}', "call")
+    assert status == "" and call.out == Bad("a list") and call.mutated is False
+
+
+@pytest.mark.parametrize("frame, where", [MALFORMED[0], MALFORMED[2]])
 def test_a_malformed_frame_fails_that_file_only(tmp_path, frame, where):
     body = (f"send({frame})\nwhile True:\n    pass\n" if where == "import" else
             f"def penalty_backward(X, W, b_h, activation):\n    send({frame})\n    while True:\n        pass\n")
@@ -120,13 +166,12 @@ def test_names_and_hints_are_escaped_and_the_csv_has_no_formulas(tmp_path):
 
 @pytest.mark.parametrize("target", ["/proc/x.csv", "/sys/x.csv", "DIR/" + "n" * 300 + ".csv", "DIR",
                                     "DIR/missing/x.csv"])
-def test_a_bad_output_path_is_refused_before_any_grading(tmp_path, target):
+def test_a_bad_output_path_is_refused_before_any_grading(tmp_path, capsys, target):
     (tmp_path / "loop.py").write_text("while True:\n    pass\n")
     started = time.monotonic()
-    done = cli("grade", "1", str(tmp_path / "loop.py"), "--csv", target.replace("DIR", str(tmp_path)),
-               "--timeout", "30", "--unsandboxed")
-    err = done.stderr.decode()
-    assert done.returncode == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    code, _, err = exercises_main(capsys, "grade", "1", str(tmp_path / "loop.py"), "--csv",
+                                  target.replace("DIR", str(tmp_path)), "--timeout", "30", "--unsandboxed")
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert time.monotonic() - started < 15
 
 
@@ -138,15 +183,14 @@ def test_an_unwritable_folder_is_refused_before_any_grading(tmp_path):
     assert done.returncode == 2 and b"Traceback" not in done.stderr
 
 
-def test_copy_never_overwrites_and_refuses_a_file_as_folder(tmp_path):
+def test_copy_never_overwrites_and_refuses_a_file_as_folder(tmp_path, capsys):
     existing = tmp_path / "mine.py"
     existing.write_text("my work")
     for args in (("copy", "4", str(existing)), ("copy", "4", str(tmp_path))):
-        first = cli(*args)
-        if args[2] == str(tmp_path) and first.returncode == 0:
-            first = cli(*args)                                  # the second copy into a folder is refused
-        err = first.stderr.decode()
-        assert first.returncode == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+        code, _, err = exercises_main(capsys, *args)
+        if args[2] == str(tmp_path) and code == 0:
+            code, _, err = exercises_main(capsys, *args)        # the second copy into a folder is refused
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     assert existing.read_text() == "my work"
 
 

@@ -13,23 +13,18 @@ import pytest
 
 from lessons.__main__ import run_lesson
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 NAME = "12_train_the_manifold_tangent_classifier"
 
 
 # array_api_strict (a device that refuses implicit NumPy conversion, as a GPU array does) takes about
-# three times numpy's run here, so it runs with -m slow
+# three times numpy's run here, so it runs with -m slow; the numpy run is the book build's (``lesson_run``,
+# tests/conftest.py, which also checks that every announced figure is a drawn PNG and no other was written)
 @pytest.mark.parametrize("backend", ["numpy", pytest.param("array_api_strict:device1", marks=pytest.mark.slow)])
-def test_12_the_papers_mtc(tmp_path, monkeypatch, backend):
-    monkeypatch.delenv("CAE_LESSON_DATA", raising=False)
-    lesson = run_lesson(NAME, backend=backend, quick=True, seed=0, out_dir=str(tmp_path), quiet=True)
-    assert {os.path.basename(f) for f in lesson.figures} == {"spectrum.png", "tangent_moves.png",
-                                                             "test_errors.png"}
-    for path in lesson.figures:
-        with open(path, "rb") as fh:
-            assert fh.read(8) == PNG_MAGIC, path
-        assert os.path.getsize(path) > 10_000, path              # a drawn figure, not an empty canvas
-    r = lesson.result
+def test_12_the_papers_mtc(lesson_run, backend):
+    record = lesson_run(NAME, backend)
+    assert {os.path.basename(f) for f in record["figures"]} == {"spectrum.png", "tangent_moves.png",
+                                                                "test_errors.png"}
+    r = record["result"]
     assert r["source"].startswith("bundled") and r["sizes"][0] == 64
     assert r["gram_error"] < 1e-10 and r["eig_error"] < 1e-10
     share = r["share"]

@@ -30,12 +30,25 @@ RUNNER_MISTAKES = {"--only xx": "'xx'", "--only ab": "'ab'", "--only 1x 02": "'1
 
 
 @pytest.mark.parametrize("args", RUNNER_MISTAKES)
-def test_the_runner_refuses_a_mistake_with_one_line_before_any_lesson(args, tmp_path):
-    done = run(["-m", "lessons", "--quick", *args.split(), "--out", str(tmp_path)])
-    assert done.returncode == 2, done.stderr[-2000:]
-    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
-    assert RUNNER_MISTAKES[args] in done.stderr, "the message names what was wrong"
-    assert done.stdout == "" and not list(tmp_path.iterdir()), "nothing ran, nothing was written"
+def test_the_runner_refuses_a_mistake_with_one_line_before_any_lesson(args, tmp_path, capsys, monkeypatch):
+    for variable in ENV.values():
+        monkeypatch.delenv(variable, raising=False)
+    try:                                                          # main() in this process
+        code = runner.main(["--quick", *args.split(), "--out", str(tmp_path)])
+    except SystemExit as e:                                       # argparse's own refusals
+        code = e.code
+    out, err = capsys.readouterr()
+    assert code == 2, err[-2000:]
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert RUNNER_MISTAKES[args] in err, "the message names what was wrong"
+    assert out == "" and not list(tmp_path.iterdir()), "nothing ran, nothing was written"
+
+
+def test_the_runner_entry_point_refuses_a_mistake_with_one_line(tmp_path):
+    """The same through ``python -m lessons`` (once: the parametrized test above calls its main())."""
+    done = run(["-m", "lessons", "--quick", "--only", "ab", "--out", str(tmp_path)])
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "'ab'" in done.stderr and "Traceback" not in done.stderr and done.stdout == ""
 
 
 def test_the_runner_refuses_an_out_that_cannot_be_a_folder(tmp_path):
