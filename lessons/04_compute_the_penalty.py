@@ -206,7 +206,7 @@ for n in sizes:
 # %% [markdown]
 # The claims the table must bear out: the three versions agree; the explicit one really
 # allocates $J$ and its square; the closed form allocates only $D_1 \odot D_1$, $W \odot W$ and
-# $q$; and the page faults.
+# $q$. The page faults are counted and printed (why they are not asserted is below).
 
 # %%
 last = rows[-1]
@@ -222,7 +222,6 @@ faults = {name: page_faults_per_call(lambda f=f: f(D1n, Wn)) for name, f in VARI
 if faults["closed"] is not None:
     print(f"page faults per call at n = {last['n']}: "
           + ", ".join(f"{k} {v:.0f}" for k, v in faults.items()))
-    assert faults["closed"] <= faults["in place"] <= faults["explicit"]
 
 # %% [markdown]
 # Reading the numbers: the computed memory ratio is $n_v (B n_h) / (B n_h + n_h)
@@ -237,11 +236,14 @@ if faults["closed"] is not None:
 # one that allocates a second tensor is usually the slower at large $n$ (compare the two
 # columns above); the page-fault line shows one reason. Memory this large is handed back to
 # the operating system when it is freed and fetched again, page by page, on the next call
-# (each fetch a *page fault*);
-# squaring in place needs fewer fresh pages than `J * J` (about half, on Linux), the closed
-# form none; the cell asserts that order where the count is available. (That is why the
-# library's training step keeps its buffers between calls.) At the smallest sizes every
-# call takes microseconds and the fixed cost of a call dominates.
+# (each fetch a *page fault*), and a second tensor means a second round of fetches. The
+# count itself depends on the page size the kernel hands out: NumPy asks Linux for 2 MB
+# pages for large arrays, and the kernel grants them when it has them free, so the same
+# tensor can cost 512 times fewer faults in one run than in another (2 MB / 4 kB). That is why the cell
+# prints the counts and asserts no order between them. A buffer that is kept costs no
+# faults at all, which is why the library's training step keeps its buffers between
+# calls. At the smallest sizes every call takes microseconds and the fixed cost of a call
+# dominates.
 
 # %%
 ns = [r["n"] for r in rows]

@@ -264,9 +264,19 @@ def cmdline(pid):
         return b""
 
 
+# `python -m lessons.exercises` with the signal dispositions a terminal gives: a test run started in the
+# background (`nohup`, or `&` in a script) ignores SIGHUP or SIGINT, and an ignored signal is inherited by
+# every process it starts, which would make the grader deaf to the signals these tests send
+GRADE_AS_FROM_A_TERMINAL = ("import runpy, signal\n"
+                            "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+                            "for s in (signal.SIGHUP, signal.SIGTERM):\n"
+                            "    signal.signal(s, signal.SIG_DFL)\n"
+                            "runpy.run_module('lessons.exercises', run_name='__main__', alter_sys=True)\n")
+
+
 def start_looping_grade(tmp_path, *extra):
     (tmp_path / "loop.py").write_text("while True:\n    pass\n")
-    proc = subprocess.Popen([sys.executable, "-m", "lessons.exercises", "grade", "1", str(tmp_path / "loop.py"),
+    proc = subprocess.Popen([sys.executable, "-c", GRADE_AS_FROM_A_TERMINAL, "grade", "1", str(tmp_path / "loop.py"),
                              "--timeout", "60", *extra], cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     for _ in range(200):
