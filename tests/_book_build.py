@@ -49,10 +49,15 @@ def start(tmp_path_factory, pdf):
         fd = os.open(folder / "started", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
         return None
-    with open(folder / "stderr.txt", "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-c", BUILD, str(folder), "1" if pdf else "0"], cwd=ROOT,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                                env=_build_env())
+    try:
+        with open(folder / "stderr.txt", "wb") as err:
+            proc = subprocess.Popen([sys.executable, "-c", BUILD, str(folder), "1" if pdf else "0"], cwd=ROOT,
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                                    env=_build_env())
+    except OSError as e:                               # the waiters read why, instead of waiting
+        (folder / "error.txt").write_text(f"could not start the book build: {e}", encoding="utf-8")
+        os.close(fd)
+        return None
     os.write(fd, str(proc.pid).encode())
     os.close(fd)
     return proc
@@ -95,7 +100,8 @@ def wait(tmp_path_factory):
         if not (folder / "started").is_file():
             pytest.fail("nothing started the book build (the session fixture that starts it did not run)")
         if not _alive(folder) and not (folder / "report.json").is_file() and not (folder / "error.txt").is_file():
-            err = (folder / "stderr.txt").read_text(encoding="utf-8", errors="replace")[-3000:]
+            err = ((folder / "stderr.txt").read_text(encoding="utf-8", errors="replace")[-3000:]
+                   if (folder / "stderr.txt").is_file() else "(none)")
             pytest.fail(f"the book build died without a report; its stderr:\n{err}")
         if time.monotonic() > deadline:
             pytest.fail(f"the book build took more than {WAIT_SECONDS} s")

@@ -244,3 +244,40 @@ def test_a_lesson_without_a_lesson_object_builds_its_page_and_records_why_it_has
     monkeypatch.setattr(execute, "LESSON_DIR", str(tmp_path))
     executed = execute.execute_lesson("50_plain", str(tmp_path / "figures"))
     assert executed.headline == "" and "NameError" in executed.record["error"] and "lesson" in executed.record["error"]
+
+
+class _Factory:
+    """The one method of pytest's tmp_path_factory that tests/_book_build.py uses."""
+    def __init__(self, base):
+        self.base = base
+
+    def getbasetemp(self):
+        return self.base
+
+
+def test_the_suites_background_build_hands_over_its_report_or_its_failure(tmp_path, monkeypatch):
+    """tests/_book_build.py: the readers get the report, a build's traceback, or word that it died."""
+    import json
+
+    import _book_build
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    for case in ("report", "error", "died"):
+        factory = _Factory(tmp_path / case)
+        factory.base.mkdir()
+        folder = _book_build.shared_folder(factory)
+        if case == "died":                                 # a finished, reaped process: no report will come
+            gone = subprocess.Popen([sys.executable, "-c", "pass"])
+            gone.wait()
+            (folder / "started").write_text(str(gone.pid))
+        else:
+            (folder / "started").write_text(str(os.getpid()))
+        if case == "report":
+            (folder / "report.json").write_text(json.dumps({"pages": ["index.html"]}))
+            assert _book_build.wait(factory) == (folder / "book", {"pages": ["index.html"]})
+        elif case == "error":
+            (folder / "error.txt").write_text("Traceback (most recent call last): boom")
+            with pytest.raises(pytest.fail.Exception, match="boom"):
+                _book_build.wait(factory)
+        else:
+            with pytest.raises(pytest.fail.Exception, match="died without a report"):
+                _book_build.wait(factory)
