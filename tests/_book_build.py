@@ -21,6 +21,7 @@ WAIT_SECONDS = 1800
 
 BUILD = r"""
 import json, os, sys, traceback
+from cae_scratch import atomic
 from lessons.book import build
 folder, pdf = sys.argv[1], sys.argv[2] == "1"
 try:
@@ -28,9 +29,7 @@ try:
     name = "report.json"
 except BaseException:
     body, name = traceback.format_exc(), "error.txt"
-with open(os.path.join(folder, name + ".part"), "w", encoding="utf-8") as f:
-    f.write(body)
-os.replace(os.path.join(folder, name + ".part"), os.path.join(folder, name))
+atomic.write_text(os.path.join(folder, name), body)
 """
 
 

@@ -66,18 +66,23 @@ def backend_params():
     return out
 
 
+def lesson_backend(item):
+    """The backend a ``lesson_run`` test runs its lesson on (numpy when not parametrized), or None."""
+    if "lesson_run" not in item.fixturenames:
+        return None
+    params = getattr(item, "callspec", None)
+    return params.params.get("backend", "numpy") if params else "numpy"
+
+
 def reads_the_book(item):
     """Whether a test reads the book build (the ``book`` fixture, or ``lesson_run`` on numpy)."""
-    params = getattr(item, "callspec", None)
-    backend_param = params.params.get("backend", "numpy") if params else "numpy"
-    return "book" in item.fixturenames or ("lesson_run" in item.fixturenames and backend_param == "numpy")
+    return "book" in item.fixturenames or lesson_backend(item) == "numpy"
 
 
 def runs_a_lesson_elsewhere(item):
     """A lesson run in the test's own process on another backend (array_api_strict's per-operation overhead
     makes these the longest single tests)."""
-    params = getattr(item, "callspec", None)
-    return "lesson_run" in item.fixturenames and params is not None and params.params.get("backend", "numpy") != "numpy"
+    return lesson_backend(item) not in (None, "numpy")
 
 
 def pytest_collection_modifyitems(config, items):
